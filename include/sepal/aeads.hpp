@@ -1,0 +1,48 @@
+#ifndef SEPAL_AEADS_HPP
+#define SEPAL_AEADS_HPP
+
+#include <cstddef>
+#include <cstdint>
+
+/// AEAD tags. Usage limits are RFC 9001 §6.6's figures (packets per key), for
+/// packets up to 2^11 16-byte blocks; sessions enforce them.
+
+namespace sepal {
+
+/// AES-128-GCM (NIST SP 800-38D) with a 96-bit nonce and 128-bit tag.
+struct aes128_gcm {
+  static constexpr std::size_t key_size = 16;
+  static constexpr std::size_t nonce_size = 12;
+  static constexpr std::size_t tag_size = 16;
+  /// Packets that may be sealed under one key (RFC 9001 §6.6: 2^23).
+  static constexpr std::uint64_t confidentiality_limit = std::uint64_t{1} << 23;
+  /// Forged packets that may be tried against one key (RFC 9001 §6.6: 2^52).
+  static constexpr std::uint64_t integrity_limit = std::uint64_t{1} << 52;
+};
+
+/// AES-256-GCM (NIST SP 800-38D) with a 96-bit nonce and 128-bit tag. The
+/// default AEAD.
+struct aes256_gcm {
+  static constexpr std::size_t key_size = 32;
+  static constexpr std::size_t nonce_size = 12;
+  static constexpr std::size_t tag_size = 16;
+  /// RFC 9001 §6.6: 2^23.
+  static constexpr std::uint64_t confidentiality_limit = std::uint64_t{1} << 23;
+  /// RFC 9001 §6.6: 2^52.
+  static constexpr std::uint64_t integrity_limit = std::uint64_t{1} << 52;
+};
+
+/// ChaCha20-Poly1305 (RFC 8439).
+struct chacha20_poly1305 {
+  static constexpr std::size_t key_size = 32;
+  static constexpr std::size_t nonce_size = 12;
+  static constexpr std::size_t tag_size = 16;
+  /// RFC 9001 §6.6: no practical limit below 2^62 packets.
+  static constexpr std::uint64_t confidentiality_limit = std::uint64_t{1} << 62;
+  /// RFC 9001 §6.6: 2^36.
+  static constexpr std::uint64_t integrity_limit = std::uint64_t{1} << 36;
+};
+
+}  // namespace sepal
+
+#endif

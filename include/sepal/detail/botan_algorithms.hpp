@@ -1,0 +1,230 @@
+#ifndef SEPAL_DETAIL_BOTAN_ALGORITHMS_HPP
+#define SEPAL_DETAIL_BOTAN_ALGORITHMS_HPP
+
+// The one place where sepal's algorithm tags meet Botan: each tag's Botan
+// algorithm strings and the BOTAN_HAS_* macros its module(s) define. A tag
+// whose modules are missing from the linked Botan build has
+// `available == false`, and the concepts turn any use of it into a
+// static_assert with a readable message instead of a run-time
+// Algorithm_Not_Found.
+
+#include <botan/build.h>
+
+#include <cstddef>
+#include <string_view>
+
+#include "../aeads.hpp"
+#include "../curves.hpp"
+#include "../hashes.hpp"
+
+namespace sepal::detail {
+
+// One constant per Botan module sepal uses (modules: tools/botan-modules.txt).
+#if defined(BOTAN_HAS_SHA2_32)
+inline constexpr bool botan_sha2_32 = true;
+#else
+inline constexpr bool botan_sha2_32 = false;
+#endif
+#if defined(BOTAN_HAS_SHA2_64)
+inline constexpr bool botan_sha2_64 = true;
+#else
+inline constexpr bool botan_sha2_64 = false;
+#endif
+#if defined(BOTAN_HAS_HMAC) && defined(BOTAN_HAS_HKDF)
+inline constexpr bool botan_hmac_hkdf = true;
+#else
+inline constexpr bool botan_hmac_hkdf = false;
+#endif
+#if defined(BOTAN_HAS_AES) && defined(BOTAN_HAS_AEAD_GCM)
+inline constexpr bool botan_aes_gcm = true;
+#else
+inline constexpr bool botan_aes_gcm = false;
+#endif
+#if defined(BOTAN_HAS_AEAD_CHACHA20_POLY1305)
+inline constexpr bool botan_chacha20_poly1305 = true;
+#else
+inline constexpr bool botan_chacha20_poly1305 = false;
+#endif
+#if defined(BOTAN_HAS_ECDSA) && defined(BOTAN_HAS_ECDH)
+inline constexpr bool botan_ecc = true;
+#else
+inline constexpr bool botan_ecc = false;
+#endif
+#if defined(BOTAN_HAS_PCURVES_SECP256R1)
+inline constexpr bool botan_secp256r1 = true;
+#else
+inline constexpr bool botan_secp256r1 = false;
+#endif
+#if defined(BOTAN_HAS_PCURVES_SECP384R1)
+inline constexpr bool botan_secp384r1 = true;
+#else
+inline constexpr bool botan_secp384r1 = false;
+#endif
+#if defined(BOTAN_HAS_PCURVES_SECP521R1)
+inline constexpr bool botan_secp521r1 = true;
+#else
+inline constexpr bool botan_secp521r1 = false;
+#endif
+#if defined(BOTAN_HAS_X25519)
+inline constexpr bool botan_x25519 = true;
+#else
+inline constexpr bool botan_x25519 = false;
+#endif
+#if defined(BOTAN_HAS_ED25519)
+inline constexpr bool botan_ed25519 = true;
+#else
+inline constexpr bool botan_ed25519 = false;
+#endif
+#if defined(BOTAN_HAS_X448)
+inline constexpr bool botan_x448 = true;
+#else
+inline constexpr bool botan_x448 = false;
+#endif
+#if defined(BOTAN_HAS_ED448)
+inline constexpr bool botan_ed448 = true;
+#else
+inline constexpr bool botan_ed448 = false;
+#endif
+#if defined(BOTAN_HAS_PEM_CODEC) && defined(BOTAN_HAS_PKCS5_PBES2)
+inline constexpr bool botan_pem_pbes2 = true;
+#else
+inline constexpr bool botan_pem_pbes2 = false;
+#endif
+
+/// What a tag is; `none` for anything that is not a sepal algorithm tag.
+enum class kind { none, hash, weierstrass, montgomery, edwards, aead };
+
+/// Botan facts about a tag. The primary template describes non-tags.
+template <class T>
+struct algorithm {
+  static constexpr kind what = kind::none;
+  static constexpr bool available = false;
+};
+
+template <>
+struct algorithm<sha256> {
+  static constexpr kind what = kind::hash;
+  static constexpr bool available = botan_sha2_32 && botan_hmac_hkdf;
+  static constexpr std::string_view hash = "SHA-256";
+  static constexpr std::string_view hmac = "HMAC(SHA-256)";
+  static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(SHA-256))";
+  static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(SHA-256))";
+};
+
+template <>
+struct algorithm<sha384> {
+  static constexpr kind what = kind::hash;
+  static constexpr bool available = botan_sha2_64 && botan_hmac_hkdf;
+  static constexpr std::string_view hash = "SHA-384";
+  static constexpr std::string_view hmac = "HMAC(SHA-384)";
+  static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(SHA-384))";
+  static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(SHA-384))";
+};
+
+template <>
+struct algorithm<sha512> {
+  static constexpr kind what = kind::hash;
+  static constexpr bool available = botan_sha2_64 && botan_hmac_hkdf;
+  static constexpr std::string_view hash = "SHA-512";
+  static constexpr std::string_view hmac = "HMAC(SHA-512)";
+  static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(SHA-512))";
+  static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(SHA-512))";
+};
+
+/// The NIST curves share one shape: ECDSA and ECDH keys on a named group.
+template <bool Available, class Tag>
+struct weierstrass_algorithm {
+  static constexpr kind what = kind::weierstrass;
+  static constexpr bool available = Available && botan_ecc;
+  static constexpr std::string_view signature_algorithm = "ECDSA";
+  static constexpr std::string_view agreement_algorithm = "ECDH";
+  static constexpr std::string_view kdf = "Raw";
+};
+
+template <>
+struct algorithm<p256> : weierstrass_algorithm<botan_secp256r1, p256> {
+  static constexpr std::string_view group = "secp256r1";
+};
+template <>
+struct algorithm<p384> : weierstrass_algorithm<botan_secp384r1, p384> {
+  static constexpr std::string_view group = "secp384r1";
+};
+template <>
+struct algorithm<p521> : weierstrass_algorithm<botan_secp521r1, p521> {
+  static constexpr std::string_view group = "secp521r1";
+};
+
+template <>
+struct algorithm<x25519> {
+  static constexpr kind what = kind::montgomery;
+  static constexpr bool available = botan_x25519;
+  static constexpr std::string_view agreement_algorithm = "X25519";
+  static constexpr std::string_view kdf = "Raw";
+};
+template <>
+struct algorithm<x448> {
+  static constexpr kind what = kind::montgomery;
+  static constexpr bool available = botan_x448;
+  static constexpr std::string_view agreement_algorithm = "X448";
+  static constexpr std::string_view kdf = "Raw";
+};
+template <>
+struct algorithm<ed25519> {
+  static constexpr kind what = kind::edwards;
+  static constexpr bool available = botan_ed25519;
+  static constexpr std::string_view signature_algorithm = "Ed25519";
+  static constexpr std::string_view padding = "Pure";
+};
+template <>
+struct algorithm<ed448> {
+  static constexpr kind what = kind::edwards;
+  static constexpr bool available = botan_ed448;
+  static constexpr std::string_view signature_algorithm = "Ed448";
+  static constexpr std::string_view padding = "Pure";
+};
+
+template <>
+struct algorithm<aes128_gcm> {
+  static constexpr kind what = kind::aead;
+  static constexpr bool available = botan_aes_gcm;
+  static constexpr std::string_view mode = "AES-128/GCM";
+};
+template <>
+struct algorithm<aes256_gcm> {
+  static constexpr kind what = kind::aead;
+  static constexpr bool available = botan_aes_gcm;
+  static constexpr std::string_view mode = "AES-256/GCM";
+};
+template <>
+struct algorithm<chacha20_poly1305> {
+  static constexpr kind what = kind::aead;
+  static constexpr bool available = botan_chacha20_poly1305;
+  static constexpr std::string_view mode = "ChaCha20Poly1305";
+};
+
+/// Password-based encryption of PKCS#8 private keys: RFC 8018 PBES2 with
+/// PBKDF2-HMAC-SHA-512 (OWASP 2023 iteration count) and AES-256-CBC, which
+/// OpenSSL and Python's cryptography read.
+inline constexpr std::string_view pkcs8_cipher = "AES-256/CBC";
+inline constexpr std::string_view pkcs8_pbkdf_hash = "SHA-512";
+inline constexpr std::size_t pkcs8_pbkdf_iterations = 210000;
+/// PEM labels sepal reads and writes.
+inline constexpr std::string_view pem_public_key = "PUBLIC KEY";
+inline constexpr std::string_view pem_private_key = "PRIVATE KEY";
+inline constexpr std::string_view pem_encrypted_private_key = "ENCRYPTED PRIVATE KEY";
+/// The hash of public key fingerprints.
+using fingerprint_hash = sha256;
+
+/// Instantiated by the concepts once a tag's kind matches: a tag whose Botan
+/// modules are missing stops the build here, with this message.
+template <class T>
+struct require_botan {
+  static_assert(algorithm<T>::available,
+                "sepal: this algorithm needs a module that the linked Botan build lacks "
+                "(see include/sepal/detail/botan_algorithms.hpp and tools/botan-modules.txt)");
+  static constexpr bool value = algorithm<T>::available;
+};
+
+}  // namespace sepal::detail
+
+#endif

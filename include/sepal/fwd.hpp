@@ -1,0 +1,39 @@
+#ifndef SEPAL_FWD_HPP
+#define SEPAL_FWD_HPP
+
+/// Forward declarations of sepal's algorithm tags and templates, cheap to
+/// include from headers that only name them.
+
+namespace sepal {
+
+struct sha256;
+struct sha384;
+struct sha512;
+
+struct p256;
+struct p384;
+struct p521;
+struct x25519;
+struct ed25519;
+struct x448;
+struct ed448;
+
+struct aes128_gcm;
+struct aes256_gcm;
+struct chacha20_poly1305;
+
+enum class errc;
+class error;
+class invalid_signature;
+template <class T>
+class result;
+class secret_bytes;
+
+template <class Curve>
+class private_key;
+template <class Curve>
+class public_key;
+
+}  // namespace sepal
+
+#endif

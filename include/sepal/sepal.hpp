@@ -1,0 +1,21 @@
+#ifndef SEPAL_SEPAL_HPP
+#define SEPAL_SEPAL_HPP
+
+/// sepal: authenticated, encrypted sessions on Botan 3. This umbrella header
+/// includes the whole public API.
+
+#include "aead.hpp"
+#include "aeads.hpp"
+#include "concepts.hpp"
+#include "curves.hpp"
+#include "error.hpp"
+#include "hashes.hpp"
+#include "kdf.hpp"
+#include "keys.hpp"
+#include "kex.hpp"
+#include "rng.hpp"
+#include "secret.hpp"
+#include "sign.hpp"
+#include "version.hpp"
+
+#endif
