@@ -69,7 +69,7 @@ class aead_key {
                                              std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) {
     const std::size_t n = plaintext.size();
     if (out.size() < sealed_size(n) || partially_overlaps(plaintext, out)) throw error(errc::invalid_argument);
-    if (n != 0 && plaintext.data() != out.data()) std::memcpy(out.data(), plaintext.data(), n);
+    if (n != 0 && plaintext.data() != out.data()) std::memmove(out.data(), plaintext.data(), n);
     detail::or_throw(errc::internal_error, [&] {
       m_enc->set_associated_data(ad);
       m_enc->start(nonce);
@@ -108,7 +108,7 @@ class aead_key {
     const auto body = out.first(n);
     try {
       m_tag.assign(ciphertext.begin() + n, ciphertext.end());  // before the body is overwritten in place
-      if (n != 0 && ciphertext.data() != out.data()) std::memcpy(out.data(), ciphertext.data(), n);
+      if (n != 0 && ciphertext.data() != out.data()) std::memmove(out.data(), ciphertext.data(), n);
       m_dec->set_associated_data(ad);
       m_dec->start(nonce);
       m_dec->process(body);

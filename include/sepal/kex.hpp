@@ -32,8 +32,12 @@ template <key_agreement Curve>
     const auto peer_value = peer.to_raw();
     auto secret = ka.derive_key(0, peer_value).bits_of();
     if (secret.size() != Curve::shared_secret_size) return errc::invalid_shared_secret;
-    const std::array<std::uint8_t, Curve::shared_secret_size> zero{};
-    if (constant_time_equal(secret, zero)) return errc::invalid_shared_secret;
+    if constexpr (!detail::is_weierstrass<Curve>) {
+      // RFC 7748 §6.1: an all-zero X25519/X448 output means a small-order
+      // peer key. (On the NIST curves x = 0 is an ordinary point.)
+      const std::array<std::uint8_t, Curve::shared_secret_size> zero{};
+      if (constant_time_equal(secret, zero)) return errc::invalid_shared_secret;
+    }
     return secret_bytes(std::move(secret));
   });
 }

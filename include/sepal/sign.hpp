@@ -106,21 +106,46 @@ class verifier {
  public:
   /// A verifier for `key` (which must outlive the verifier).
   explicit verifier(const public_key<Curve>& key, signature_format format = signature_format::der)
-      : m_verifier(detail::or_throw(errc::internal_error, [&] {
-          return Botan::PK_Verifier(key.botan(), detail::signature_padding<Curve, Hash>(), detail::botan_format<Curve>(format));
-        })) {}
+      : m_key(&key.botan()),
+        m_format(format),
+        m_verifier(detail::or_throw(errc::internal_error, [&] { return make(*m_key, format); })) {}
 
   /// True when `signature` is a valid signature of `message`. Never throws:
   /// malformed, non-canonical or wrong-size signatures are `false`.
   [[nodiscard]] bool verify(std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature) noexcept {
+    if (!plausible_size(signature.size())) return false;
+    bool ok = false;
     try {
-      return m_verifier.verify_message(message, signature);
+      ok = m_verifier.verify_message(message, signature);
     } catch (...) {
-      return false;
     }
+    if (!ok && !detail::is_weierstrass<Curve>) {
+      // Botan 3.7.1's Ed25519 verifier keeps the buffered message when it
+      // rejects a signature early (wrong size, or a Decoding_Error that
+      // PK_Verifier swallows), which would poison this verifier's next call.
+      // A fresh Botan verifier after a failure is cheap for EdDSA.
+      try {
+        m_verifier = make(*m_key, m_format);
+      } catch (...) {
+      }
+    }
+    return ok;
   }
 
  private:
+  [[nodiscard]] bool plausible_size(std::size_t n) const noexcept {
+    if constexpr (detail::is_weierstrass<Curve>) {
+      if (m_format == signature_format::der) return n >= 8 && n <= Curve::max_der_signature_size;
+    }
+    return n == Curve::signature_size;
+  }
+
+  static Botan::PK_Verifier make(const Botan::Public_Key& key, signature_format format) {
+    return Botan::PK_Verifier(key, detail::signature_padding<Curve, Hash>(), detail::botan_format<Curve>(format));
+  }
+
+  const Botan::Public_Key* m_key;
+  signature_format m_format;
   Botan::PK_Verifier m_verifier;
 };
 
