@@ -52,8 +52,7 @@ class public_key {
   [[nodiscard]] static result<public_key> from_der(std::span<const std::uint8_t> der) noexcept {
     return detail::guarded<result<public_key>>(errc::invalid_encoding, [&]() -> result<public_key> {
       if (der.empty() || der[0] != 0x30) return errc::invalid_encoding;  // DER only: no PEM sniffing
-      const auto parsed = Botan::X509::load_key(der);
-      return from_botan(*parsed);
+      return from_botan(*detail::decode_spki(der));
     });
   }
 
@@ -171,7 +170,7 @@ class private_key {
   [[nodiscard]] static result<private_key> from_der(std::span<const std::uint8_t> der) noexcept {
     return detail::guarded<result<private_key>>(errc::invalid_encoding, [&]() -> result<private_key> {
       if (der.empty() || der[0] != 0x30) return errc::invalid_encoding;
-      return accept(Botan::PKCS8::load_key(der));
+      return accept(detail::decode_pkcs8(der));
     });
   }
 

@@ -156,3 +156,15 @@ TEST_CASE("unsafe_test_key is the published RFC key", "[keys]") {
   CHECK(to_hex(sepal::private_key<sepal::x448>::unsafe_test_key().public_key().to_raw()) ==
         "9b08f7cc31b7e3e67d22d5aea121074a273bd2b83de09c63faa73d2c22c5d9bbc836647241d953d40c5b12da88120d53177f80e532c41fa0");
 }
+
+TEST_CASE("a DER key whose bytes contain a PEM header still parses as DER", "[keys][regression]") {
+  // Found by fuzzing: Botan's X509::load_key sniffs for "-----BEGIN" anywhere
+  // in its input and then parses it as PEM. Any 32 bytes are an X25519 key.
+  auto raw = as_bytes("xx-----BEGIN X#yyyyyyyyyyyyyyyyy");
+  REQUIRE(raw.size() == 32);
+  const auto key = sepal::public_key<sepal::x25519>::from_raw(raw);
+  REQUIRE(key.has_value());
+  const auto back = sepal::public_key<sepal::x25519>::from_der(key->to_der());
+  REQUIRE(back.has_value());
+  CHECK(*back == *key);
+}

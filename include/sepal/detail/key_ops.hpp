@@ -5,6 +5,9 @@
 // Each curve kind maps to Botan key classes here; headers of Botan modules
 // that are not built are not included.
 
+#include <botan/asn1_obj.h>
+#include <botan/ber_dec.h>
+#include <botan/pk_algs.h>
 #include <botan/pk_keys.h>
 #include <botan/pkcs8.h>
 #include <botan/x509_key.h>
@@ -81,6 +84,40 @@ struct botan_key_types<ed448> {
   using public_type = Botan::Ed448_PublicKey;
 };
 #endif
+
+/// Decodes a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) with no trailing
+/// data. Unlike Botan::X509::load_key it never sniffs for PEM, which it does
+/// by searching the input for "-----BEGIN": key bytes an attacker chose (any
+/// 32 bytes are an X25519 key) could contain that text. Throws on garbage.
+inline std::unique_ptr<Botan::Public_Key> decode_spki(std::span<const std::uint8_t> der) {
+  Botan::AlgorithmIdentifier alg_id;
+  std::vector<std::uint8_t> key_bits;
+  Botan::BER_Decoder(der)
+      .start_sequence()
+      .decode(alg_id)
+      .decode(key_bits, Botan::ASN1_Type::BitString)
+      .end_cons()
+      .verify_end();
+  return Botan::load_public_key(alg_id, key_bits);
+}
+
+/// Decodes an unencrypted DER PKCS#8 PrivateKeyInfo (RFC 5208 §5; version 0,
+/// or 1 as in RFC 5958 OneAsymmetricKey), without PEM sniffing.
+inline std::unique_ptr<Botan::Private_Key> decode_pkcs8(std::span<const std::uint8_t> der) {
+  Botan::AlgorithmIdentifier alg_id;
+  Botan::secure_vector<std::uint8_t> key_bits;
+  std::size_t version = 0;
+  Botan::BER_Decoder(der)
+      .start_sequence()
+      .decode(version)
+      .decode(alg_id)
+      .decode(key_bits, Botan::ASN1_Type::OctetString)
+      .discard_remaining()
+      .end_cons()
+      .verify_end();
+  if (version > 1) throw Botan::Decoding_Error("PKCS#8: unknown version");
+  return Botan::load_private_key(alg_id, key_bits);
+}
 
 template <class Curve>
 inline constexpr bool is_weierstrass = algorithm<Curve>::what == kind::weierstrass;
