@@ -76,11 +76,7 @@ class public_key {
 
   /// Reads a PEM public key file. Errors: `io_error` when it cannot be read.
   [[nodiscard]] static result<public_key> load_pem(const std::filesystem::path& path) noexcept {
-    return detail::guarded<result<public_key>>(errc::io_error, [&]() -> result<public_key> {
-      const auto bytes = detail::read_file(path);
-      if (!bytes) return errc::io_error;
-      return from_pem({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
-    });
+    return detail::parse_file<result<public_key>>(path, [](std::string_view pem) { return from_pem(pem); });
   }
 
   /// The DER SubjectPublicKeyInfo (id-ecPublicKey with a named curve for the
@@ -204,13 +200,13 @@ class private_key {
 
   /// Reads a PEM private key file (unencrypted PKCS#8).
   [[nodiscard]] static result<private_key> load_pem(const std::filesystem::path& path) noexcept {
-    return load(path, [](std::string_view pem) { return from_pem(pem); });
+    return detail::parse_file<result<private_key>>(path, [](std::string_view pem) { return from_pem(pem); });
   }
 
   /// Reads a password-encrypted PEM private key file.
   [[nodiscard]] static result<private_key> load_pem(const std::filesystem::path& path,
                                                     std::string_view password) noexcept {
-    return load(path, [&](std::string_view pem) { return from_pem(pem, password); });
+    return detail::parse_file<result<private_key>>(path, [&](std::string_view pem) { return from_pem(pem, password); });
   }
 
   /// A fixed, published key pair (the RFC 6979, RFC 7748 or RFC 8032 test
@@ -300,14 +296,6 @@ class private_key {
     return private_key(std::move(key));
   }
 
-  template <class Parse>
-  static result<private_key> load(const std::filesystem::path& path, Parse&& parse) noexcept {
-    return detail::guarded<result<private_key>>(errc::io_error, [&]() -> result<private_key> {
-      const auto bytes = detail::read_file(path);
-      if (!bytes) return errc::io_error;
-      return parse(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
-    });
-  }
 
   struct no_agreement {};
   using agreement_ptr = std::conditional_t<detail::is_weierstrass<Curve>, std::unique_ptr<Botan::Private_Key>, no_agreement>;

@@ -15,6 +15,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "../error.hpp"
 
@@ -45,6 +47,19 @@ inline std::optional<Botan::secure_vector<std::uint8_t>> read_file(const std::fi
   ::close(fd);
   if (!ok) return std::nullopt;
   return out;
+}
+
+/// Reads `path` and hands its text to `parse` (which returns a `result`);
+/// `io_error` when the file cannot be read. Never throws.
+template <class R, class Parse>
+R parse_file(const std::filesystem::path& path, Parse&& parse) noexcept {
+  try {
+    const auto bytes = read_file(path);
+    if (!bytes) return errc::io_error;
+    return std::forward<Parse>(parse)(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  } catch (...) {
+    return errc::io_error;
+  }
 }
 
 /// Writes `bytes` to `path` atomically (a temporary file in the same folder,
