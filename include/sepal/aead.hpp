@@ -1,18 +1,14 @@
 #ifndef SEPAL_AEAD_HPP
 #define SEPAL_AEAD_HPP
 
-#include <botan/aead.h>
-#include <botan/mem_ops.h>
 #include <botan/secmem.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <memory>
 #include <span>
 
 #include "concepts.hpp"
+#include "detail/aead_engine.hpp"
 #include "detail/boundary.hpp"
 #include "error.hpp"
 #include "rng.hpp"
@@ -23,8 +19,8 @@ namespace sepal {
 ///
 /// Security: the caller owns the nonce and must never repeat one under a key;
 /// a repeat breaks confidentiality and (for GCM) authenticity. Prefer the
-/// nonce-owning `sealer`/`opener` of sessions. The key lives in Botan's wiped
-/// memory; the type is move-only.
+/// nonce-owning `sealer`/`opener` of sessions (packet.hpp). The key lives in
+/// Botan's wiped memory; the type is move-only.
 ///
 /// Errors: `seal` throws `sepal::error(errc::invalid_argument)` when `out` is
 /// too small or partially overlaps the input. `open` never throws.
@@ -43,14 +39,8 @@ class aead_key {
   /// A key from `key` (exactly `key_size` bytes).
   /// Errors: throws `sepal::error(errc::invalid_argument)` on a wrong size.
   explicit aead_key(std::span<const std::uint8_t> key) {
-    if (key.size() != key_size) throw error(errc::invalid_argument);
-    detail::or_throw(errc::internal_error, [&] {
-      m_enc = Botan::AEAD_Mode::create_or_throw(detail::algorithm<Aead>::mode, Botan::Cipher_Dir::Encryption);
-      m_dec = Botan::AEAD_Mode::create_or_throw(detail::algorithm<Aead>::mode, Botan::Cipher_Dir::Decryption);
-      m_enc->set_key(key);
-      m_dec->set_key(key);
-      m_tag.reserve(2 * tag_size);
-    });
+    m_enc.set_key(key);
+    m_dec.set_key(key);
   }
 
   /// A fresh random key.
@@ -67,18 +57,7 @@ class aead_key {
   /// part of `out`. `plaintext` may be `out`'s own first bytes (in place).
   [[nodiscard]] std::span<std::uint8_t> seal(nonce_view nonce, std::span<const std::uint8_t> ad,
                                              std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) {
-    const std::size_t n = plaintext.size();
-    if (out.size() < sealed_size(n) || partially_overlaps(plaintext, out)) throw error(errc::invalid_argument);
-    if (n != 0 && plaintext.data() != out.data()) std::memmove(out.data(), plaintext.data(), n);
-    detail::or_throw(errc::internal_error, [&] {
-      m_enc->set_associated_data(ad);
-      m_enc->start(nonce);
-      m_enc->process(out.first(n));
-      m_tag.clear();
-      m_enc->finish(m_tag);  // appends the tag; capacity reserved, no allocation
-      std::memcpy(out.data() + n, m_tag.data(), tag_size);
-    });
-    return out.first(sealed_size(n));
+    return m_enc.seal(nonce, ad, plaintext, out);
   }
 
   /// `seal` in place: `buffer` holds the plaintext in its first
@@ -102,23 +81,7 @@ class aead_key {
   [[nodiscard]] result<std::span<std::uint8_t>> open(nonce_view nonce, std::span<const std::uint8_t> ad,
                                                      std::span<const std::uint8_t> ciphertext,
                                                      std::span<std::uint8_t> out) noexcept {
-    if (ciphertext.size() < tag_size) return errc::authentication_failed;
-    const std::size_t n = ciphertext.size() - tag_size;
-    if (out.size() < n || partially_overlaps(ciphertext, out)) return errc::invalid_argument;
-    const auto body = out.first(n);
-    try {
-      m_tag.assign(ciphertext.begin() + n, ciphertext.end());  // before the body is overwritten in place
-      if (n != 0 && ciphertext.data() != out.data()) std::memmove(out.data(), ciphertext.data(), n);
-      m_dec->set_associated_data(ad);
-      m_dec->start(nonce);
-      m_dec->process(body);
-      m_dec->finish(m_tag);  // checks the tag; throws Invalid_Authentication_Tag
-      return body;
-    } catch (...) {
-      Botan::secure_scrub_memory(body.data(), body.size());
-      reset_decryption();
-      return errc::authentication_failed;
-    }
+    return m_dec.open(nonce, ad, ciphertext, out);
   }
 
   /// `open` in place: `buffer` is ciphertext || tag; the plaintext is left in
@@ -129,23 +92,8 @@ class aead_key {
   }
 
  private:
-  static bool partially_overlaps(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept {
-    if (in.empty() || out.empty() || in.data() == out.data()) return false;
-    const auto* a = in.data();
-    const auto* b = out.data();
-    return std::less<>{}(a, b + out.size()) && std::less<>{}(b, a + in.size());
-  }
-
-  void reset_decryption() noexcept {
-    try {
-      m_dec->reset();
-    } catch (...) {
-    }
-  }
-
-  std::unique_ptr<Botan::AEAD_Mode> m_enc;
-  std::unique_ptr<Botan::AEAD_Mode> m_dec;
-  Botan::secure_vector<std::uint8_t> m_tag;
+  detail::aead_encryptor<Aead> m_enc;
+  detail::aead_decryptor<Aead> m_dec;
 };
 
 }  // namespace sepal

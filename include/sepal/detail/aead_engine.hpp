@@ -1,0 +1,113 @@
+#ifndef SEPAL_DETAIL_AEAD_ENGINE_HPP
+#define SEPAL_DETAIL_AEAD_ENGINE_HPP
+
+// One direction of an AEAD: a keyed Botan object plus a reusable tag buffer.
+// The message is processed in the caller's buffer (GCM and ChaCha20-Poly1305
+// have an update granularity of 1), so steady-state calls do not allocate.
+
+#include <botan/aead.h>
+#include <botan/mem_ops.h>
+#include <botan/secmem.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include "../error.hpp"
+#include "boundary.hpp"
+#include "botan_algorithms.hpp"
+
+namespace sepal::detail {
+
+/// True when `in` and `out` overlap without starting at the same byte.
+inline bool partially_overlaps(std::span<const std::uint8_t> in, std::span<const std::uint8_t> out) noexcept {
+  if (in.empty() || out.empty() || in.data() == out.data()) return false;
+  return std::less<>{}(in.data(), out.data() + out.size()) && std::less<>{}(out.data(), in.data() + in.size());
+}
+
+template <class Aead, Botan::Cipher_Dir Dir>
+class aead_engine {
+ public:
+  aead_engine() {
+    or_throw(errc::internal_error, [&] {
+      m_mode = Botan::AEAD_Mode::create_or_throw(algorithm<Aead>::mode, Dir);
+      m_tag.reserve(2 * Aead::tag_size);
+    });
+  }
+
+  /// Errors: throws `sepal::error(errc::invalid_argument)` on a wrong size.
+  void set_key(std::span<const std::uint8_t> key) {
+    if (key.size() != Aead::key_size) throw error(errc::invalid_argument);
+    or_throw(errc::internal_error, [&] { m_mode->set_key(key); });
+  }
+
+ protected:
+  std::unique_ptr<Botan::AEAD_Mode> m_mode;
+  Botan::secure_vector<std::uint8_t> m_tag;
+};
+
+/// The sealing direction.
+template <class Aead>
+class aead_encryptor : public aead_engine<Aead, Botan::Cipher_Dir::Encryption> {
+ public:
+  using nonce_view = std::span<const std::uint8_t, Aead::nonce_size>;
+
+  /// Encrypts `plaintext` into `out` as ciphertext || tag; `plaintext` may be
+  /// `out`'s own first bytes. Errors: `sepal::error(errc::invalid_argument)`
+  /// when `out` is too small or partially overlaps `plaintext`.
+  std::span<std::uint8_t> seal(nonce_view nonce, std::span<const std::uint8_t> ad,
+                               std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) {
+    const std::size_t n = plaintext.size();
+    if (out.size() < n + Aead::tag_size || partially_overlaps(plaintext, out)) throw error(errc::invalid_argument);
+    if (n != 0 && plaintext.data() != out.data()) std::memmove(out.data(), plaintext.data(), n);
+    or_throw(errc::internal_error, [&] {
+      this->m_mode->set_associated_data(ad);
+      this->m_mode->start(nonce);
+      this->m_mode->process(out.first(n));
+      this->m_tag.clear();
+      this->m_mode->finish(this->m_tag);  // appends the tag; capacity reserved, no allocation
+      std::memcpy(out.data() + n, this->m_tag.data(), Aead::tag_size);
+    });
+    return out.first(n + Aead::tag_size);
+  }
+};
+
+/// The opening direction.
+template <class Aead>
+class aead_decryptor : public aead_engine<Aead, Botan::Cipher_Dir::Decryption> {
+ public:
+  using nonce_view = std::span<const std::uint8_t, Aead::nonce_size>;
+
+  /// Decrypts ciphertext || tag into `out`; never throws. On failure the
+  /// bytes written to `out` are wiped: Botan decrypts before it checks the tag.
+  result<std::span<std::uint8_t>> open(nonce_view nonce, std::span<const std::uint8_t> ad,
+                                       std::span<const std::uint8_t> ciphertext, std::span<std::uint8_t> out) noexcept {
+    if (ciphertext.size() < Aead::tag_size) return errc::authentication_failed;
+    const std::size_t n = ciphertext.size() - Aead::tag_size;
+    if (out.size() < n || partially_overlaps(ciphertext, out)) return errc::invalid_argument;
+    const auto body = out.first(n);
+    try {
+      this->m_tag.assign(ciphertext.begin() + static_cast<std::ptrdiff_t>(n), ciphertext.end());  // before an in-place overwrite
+      if (n != 0 && ciphertext.data() != out.data()) std::memmove(out.data(), ciphertext.data(), n);
+      this->m_mode->set_associated_data(ad);
+      this->m_mode->start(nonce);
+      this->m_mode->process(body);
+      this->m_mode->finish(this->m_tag);  // checks the tag; throws Invalid_Authentication_Tag
+      return body;
+    } catch (...) {
+      Botan::secure_scrub_memory(body.data(), body.size());
+      try {
+        this->m_mode->reset();
+      } catch (...) {
+      }
+      return errc::authentication_failed;
+    }
+  }
+};
+
+}  // namespace sepal::detail
+
+#endif
