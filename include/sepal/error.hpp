@@ -23,6 +23,10 @@ enum class errc {
   invalid_signature,
   /// An AEAD open or MAC check that failed; also too-short ciphertext.
   authentication_failed,
+  /// A packet that was already received, or is older than the replay window.
+  replayed,
+  /// A session that closed itself (integrity limit reached, or use after close).
+  closed,
   /// A key agreement whose result is unusable (all-zero X25519/X448 output).
   invalid_shared_secret,
   /// An argument the caller controls is out of range (sizes, lengths).
@@ -45,6 +49,8 @@ enum class errc {
     case errc::invalid_key: return "invalid key";
     case errc::invalid_signature: return "invalid signature";
     case errc::authentication_failed: return "authentication failed";
+    case errc::replayed: return "replayed or too old";
+    case errc::closed: return "session closed";
     case errc::invalid_shared_secret: return "invalid shared secret";
     case errc::invalid_argument: return "invalid argument";
     case errc::limit_reached: return "limit reached";

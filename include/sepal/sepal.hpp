@@ -10,12 +10,17 @@
 #include "curves.hpp"
 #include "error.hpp"
 #include "hashes.hpp"
+#include "header_protection.hpp"
 #include "kdf.hpp"
 #include "keys.hpp"
 #include "kex.hpp"
+#include "packet.hpp"
+#include "replay.hpp"
 #include "rng.hpp"
 #include "secret.hpp"
+#include "session.hpp"
 #include "sign.hpp"
+#include "suite.hpp"
 #include "version.hpp"
 
 #endif

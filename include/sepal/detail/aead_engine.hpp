@@ -44,6 +44,14 @@ class aead_engine {
     or_throw(errc::internal_error, [&] { m_mode->set_key(key); });
   }
 
+  /// Wipes the key; the engine is unusable until `set_key`.
+  void clear() noexcept {
+    try {
+      m_mode->clear();
+    } catch (...) {
+    }
+  }
+
  protected:
   std::unique_ptr<Botan::AEAD_Mode> m_mode;
   Botan::secure_vector<std::uint8_t> m_tag;

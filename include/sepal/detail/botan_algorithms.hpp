@@ -188,18 +188,21 @@ struct algorithm<aes128_gcm> {
   static constexpr kind what = kind::aead;
   static constexpr bool available = botan_aes_gcm;
   static constexpr std::string_view mode = "AES-128/GCM";
+  static constexpr std::string_view header_protection = "AES-128";  // RFC 9001 §5.4.3
 };
 template <>
 struct algorithm<aes256_gcm> {
   static constexpr kind what = kind::aead;
   static constexpr bool available = botan_aes_gcm;
   static constexpr std::string_view mode = "AES-256/GCM";
+  static constexpr std::string_view header_protection = "AES-256";  // RFC 9001 §5.4.3
 };
 template <>
 struct algorithm<chacha20_poly1305> {
   static constexpr kind what = kind::aead;
   static constexpr bool available = botan_chacha20_poly1305;
   static constexpr std::string_view mode = "ChaCha20Poly1305";
+  static constexpr std::string_view header_protection = "ChaCha(20)";  // RFC 9001 §5.4.4
 };
 
 /// Password-based encryption of PKCS#8 private keys: RFC 8018 PBES2 with

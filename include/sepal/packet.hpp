@@ -1,0 +1,438 @@
+#ifndef SEPAL_PACKET_HPP
+#define SEPAL_PACKET_HPP
+
+// Packet protection: the nonce-owning sealer and the replay-checking opener.
+//
+// Wire format of a sealed packet (all sizes in bytes):
+//
+//   +--------+----------------------+------------------------+--------+
+//   | flags  | packet number (4, BE)| ciphertext (payload)   | tag 16 |
+//   +--------+----------------------+------------------------+--------+
+//   flags = 0 1 0 0 0 K 1 1 : fixed bit 0x40, key phase K (0x04), packet
+//                              number length - 1 in the low two bits (3)
+//
+// The packet number is the low 32 bits of the sealer's 62-bit counter; the
+// opener recovers the full number as RFC 9000 §A.3 does. The nonce is the
+// traffic IV XOR the full packet number (RFC 8446 §5.3, RFC 9001 §5.3). The
+// associated data is the unprotected 5-byte header followed by the caller's
+// own associated data (for example a connection id; sepal does not send it).
+// With header protection (the default), the low five bits of the flags and
+// the packet number bytes are masked as in RFC 9001 §5.4 (short header), with
+// the sample taken from the first 16 bytes after the header.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "aeads.hpp"
+#include "detail/aead_engine.hpp"
+#include "error.hpp"
+#include "header_protection.hpp"
+#include "kdf.hpp"
+#include "replay.hpp"
+#include "secret.hpp"
+#include "suite.hpp"
+
+namespace sepal {
+
+/// Compile-time options of a session direction. All limits can only be
+/// lowered from the AEAD's RFC 9001 §6.6 figures (tests use small ones).
+struct session_options {
+  /// Mask packet numbers and the key phase on the wire (RFC 9001 §5.4).
+  bool header_protection = true;
+  /// Packet numbers remembered by the replay window (multiple of 64).
+  std::size_t replay_window = 2048;
+  /// Packets sealed under one key before an automatic key update; 0 means
+  /// the AEAD's confidentiality limit.
+  std::uint64_t confidentiality_limit = 0;
+  /// Failed opens after which the opener closes; 0 means the AEAD's
+  /// integrity limit.
+  std::uint64_t integrity_limit = 0;
+  /// Packets accepted under new keys before the previous keys are dropped;
+  /// 0 means `replay_window`.
+  std::uint64_t previous_key_lifetime = 0;
+};
+
+/// Traffic keys derived from one traffic secret with HKDF-Expand-Label
+/// (RFC 8446 §7.1): "<prefix> key", "<prefix> iv", "<prefix> hp", and the next
+/// generation's secret "<prefix> ku" (RFC 9001 §5.1, §6.1). sepal's sessions
+/// use the prefix "sepal"; "quic" reproduces RFC 9001.
+template <session_suite Suite>
+struct packet_keys {
+  using aead = typename Suite::aead;
+  using hkdf_type = hkdf<typename Suite::hash>;
+
+  secret_bytes key;  ///< aead::key_size bytes
+  secret_bytes iv;   ///< aead::nonce_size bytes
+  secret_bytes hp;   ///< header protection key, aead::key_size bytes
+
+  /// Derives the three keys from `secret`.
+  [[nodiscard]] static packet_keys derive(std::span<const std::uint8_t> secret, std::string_view prefix = "sepal") {
+    return {hkdf_type::expand_label(secret, label(prefix, " key"), {}, aead::key_size),
+            hkdf_type::expand_label(secret, label(prefix, " iv"), {}, aead::nonce_size),
+            hkdf_type::expand_label(secret, label(prefix, " hp"), {}, aead::key_size)};
+  }
+
+  /// The next generation's traffic secret (RFC 9001 §6.1).
+  [[nodiscard]] static secret_bytes next_secret(std::span<const std::uint8_t> secret,
+                                                std::string_view prefix = "sepal") {
+    return hkdf_type::expand_label(secret, label(prefix, " ku"), {}, Suite::hash::digest_size);
+  }
+
+ private:
+  /// "<prefix><what>" in a fixed buffer (labels are short; RFC 8446 §7.1
+  /// caps them at 249 bytes).
+  struct label_text {
+    std::array<char, 64> buf{};
+    std::size_t size = 0;
+    operator std::string_view() const noexcept { return {buf.data(), size}; }
+  };
+  static label_text label(std::string_view prefix, std::string_view what) {
+    label_text l;
+    if (prefix.size() + what.size() > l.buf.size()) throw error(errc::invalid_argument);
+    std::copy(prefix.begin(), prefix.end(), l.buf.begin());
+    std::copy(what.begin(), what.end(), l.buf.begin() + static_cast<std::ptrdiff_t>(prefix.size()));
+    l.size = prefix.size() + what.size();
+    return l;
+  }
+};
+
+namespace detail {
+
+inline constexpr std::uint8_t fixed_bit = 0x40;
+inline constexpr std::uint8_t key_phase_bit = 0x04;
+inline constexpr std::uint8_t reserved_bits = 0x18;
+inline constexpr std::uint8_t pn_length_bits = 0x03;
+inline constexpr std::size_t pn_length = 4;
+inline constexpr std::size_t header_size = 1 + pn_length;
+/// RFC 9000 §12.3: packet numbers stay below 2^62.
+inline constexpr std::uint64_t max_packet_number = (std::uint64_t{1} << 62) - 1;
+/// RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number's start.
+inline constexpr std::size_t sample_offset = 1 + 4;
+
+/// RFC 9000 §A.3: the full packet number closest to `expected`.
+constexpr std::uint64_t decode_packet_number(std::uint64_t expected, std::uint64_t truncated, unsigned bits) noexcept {
+  const std::uint64_t win = std::uint64_t{1} << bits;
+  const std::uint64_t hwin = win / 2;
+  const std::uint64_t mask = win - 1;
+  const std::uint64_t candidate = (expected & ~mask) | truncated;
+  if (candidate + hwin <= expected && candidate < (std::uint64_t{1} << 62) - win) return candidate + win;
+  if (candidate > expected + hwin && candidate >= win) return candidate - win;
+  return candidate;
+}
+
+/// The per-packet nonce: IV XOR the packet number, left-padded (RFC 8446 §5.3).
+template <std::size_t N>
+std::array<std::uint8_t, N> packet_nonce(const std::array<std::uint8_t, N>& iv, std::uint64_t pn) noexcept {
+  auto nonce = iv;
+  for (std::size_t i = 0; i < 8; ++i) nonce[N - 1 - i] ^= static_cast<std::uint8_t>(pn >> (8 * i));
+  return nonce;
+}
+
+template <class Aead, std::uint64_t Chosen, std::uint64_t Limit>
+constexpr std::uint64_t limit_or_default() {
+  static_assert(Chosen <= Limit, "sepal: session limits can only be lowered below the AEAD's RFC 9001 figures");
+  return Chosen == 0 ? Limit : Chosen;
+}
+
+/// Associated data: the unprotected header, then the caller's. The buffer is
+/// reused, so it allocates only when a caller's AD is longer than any before.
+inline std::span<const std::uint8_t> build_ad(std::vector<std::uint8_t>& buf,
+                                              std::span<const std::uint8_t, header_size> header,
+                                              std::span<const std::uint8_t> ad) {
+  buf.assign(header.begin(), header.end());
+  buf.insert(buf.end(), ad.begin(), ad.end());
+  return buf;
+}
+
+/// Header protection as an optional member (no storage when disabled).
+template <class Aead, bool Enabled>
+struct maybe_protector {
+  explicit maybe_protector(std::span<const std::uint8_t>) {}
+  void apply(std::span<std::uint8_t, header_size>, std::span<const std::uint8_t, 16>) noexcept {}
+};
+template <class Aead>
+struct maybe_protector<Aead, true> {
+  explicit maybe_protector(std::span<const std::uint8_t> key) : hp(key) {}
+  /// XORs the mask into the flags' low five bits and the packet number
+  /// (RFC 9001 §5.4.1, short header); applying it twice removes it.
+  void apply(std::span<std::uint8_t, header_size> header, std::span<const std::uint8_t, 16> sample) {
+    const auto mask = hp.mask(sample);
+    header[0] ^= mask[0] & 0x1f;
+    for (std::size_t i = 0; i < pn_length; ++i) header[1 + i] ^= mask[1 + i];
+  }
+  header_protector<Aead> hp;
+};
+
+template <std::size_t N>
+std::array<std::uint8_t, N> to_array(const secret_bytes& s) {
+  std::array<std::uint8_t, N> out{};
+  std::copy_n(s.reveal().begin(), N, out.begin());
+  return out;
+}
+
+}  // namespace detail
+
+/// The sending direction of a session: owns the packet number, so nonces
+/// cannot repeat; updates its key before the AEAD's confidentiality limit.
+///
+/// Errors: `seal` throws `sepal::error` with `invalid_argument` when `out` is
+/// too small, and `limit_reached` when the packet number space (2^62) is
+/// exhausted; it never reuses a nonce.
+///
+/// Security: the traffic secret and keys live in wiped memory. Steady-state
+/// sealing allocates nothing.
+template <session_suite Suite = default_suite, session_options Options = session_options{}>
+class sealer {
+  using aead = typename Suite::aead;
+
+ public:
+  /// Bytes a packet adds to its payload: header and tag.
+  static constexpr std::size_t header_size = detail::header_size;
+  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;
+  /// Packets sealed under one key before an automatic key update.
+  static constexpr std::uint64_t confidentiality_limit =
+      detail::limit_or_default<aead, Options.confidentiality_limit, aead::confidentiality_limit>();
+
+  /// A sealer for the direction whose traffic secret is `traffic_secret`.
+  explicit sealer(std::span<const std::uint8_t> traffic_secret)
+      : sealer(secret_bytes::copy_of(traffic_secret), packet_keys<Suite>::derive(traffic_secret)) {}
+
+  /// Seals `payload` into `out` (at least `payload.size() + overhead` bytes)
+  /// and returns the packet. `payload` may already sit at `out[header_size]`
+  /// (in place); `ad` is authenticated but not sent.
+  [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
+                                             std::span<std::uint8_t> out) {
+    if (out.size() < payload.size() + overhead) throw error(errc::invalid_argument);
+    if (m_pn > detail::max_packet_number) throw error(errc::limit_reached);
+    if (m_under_key >= confidentiality_limit) update_key();
+
+    std::array<std::uint8_t, header_size> header{};
+    header[0] = static_cast<std::uint8_t>(detail::fixed_bit | (m_phase ? detail::key_phase_bit : 0) |
+                                          (detail::pn_length - 1));
+    for (std::size_t i = 0; i < detail::pn_length; ++i)
+      header[1 + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
+    const auto nonce = detail::packet_nonce(m_iv, m_pn);
+    const auto body = m_aead.seal(nonce, detail::build_ad(m_ad, header, ad), payload, out.subspan(header_size));
+    m_hp.apply(header, body.template first<16>());
+    std::copy(header.begin(), header.end(), out.begin());
+    ++m_pn;
+    ++m_under_key;
+    return out.first(header_size + body.size());
+  }
+
+  /// `seal` in place: the payload is `buffer[header_size, header_size +
+  /// payload_size)`, and `buffer` has room for the tag after it.
+  [[nodiscard]] std::span<std::uint8_t> seal_in_place(std::span<const std::uint8_t> ad, std::span<std::uint8_t> buffer,
+                                                      std::size_t payload_size) {
+    if (buffer.size() < header_size + payload_size) throw error(errc::invalid_argument);
+    return seal(ad, buffer.subspan(header_size, payload_size), buffer);
+  }
+
+  /// Moves to the next key generation now (RFC 9001 §6); the opener follows
+  /// when it sees the flipped key phase. Also done automatically at
+  /// `confidentiality_limit`.
+  void update_key() {
+    m_secret = packet_keys<Suite>::next_secret(m_secret.reveal());
+    install(packet_keys<Suite>::derive(m_secret.reveal()));
+    m_phase = !m_phase;
+    ++m_generation;
+    m_under_key = 0;
+  }
+
+  /// The packet number the next packet will carry.
+  [[nodiscard]] std::uint64_t next_packet_number() const noexcept { return m_pn; }
+  /// How many key updates happened.
+  [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
+
+  /// Test-only: continue from packet number `pn` (to reach the 2^62 limit or
+  /// a 32-bit wrap in a test). Never call it on a live session.
+  void skip_packet_numbers_for_testing(std::uint64_t pn) noexcept { m_pn = pn; }
+
+ private:
+  sealer(secret_bytes secret, const packet_keys<Suite>& keys) : m_secret(std::move(secret)), m_hp(keys.hp.reveal()) {
+    install(keys);
+    m_ad.reserve(header_size + 64);
+  }
+
+  void install(const packet_keys<Suite>& keys) {
+    m_aead.set_key(keys.key.reveal());
+    m_iv = detail::to_array<aead::nonce_size>(keys.iv);
+  }
+
+  secret_bytes m_secret;
+  detail::aead_encryptor<aead> m_aead;
+  std::array<std::uint8_t, aead::nonce_size> m_iv{};
+  detail::maybe_protector<aead, Options.header_protection> m_hp;
+  std::vector<std::uint8_t> m_ad;
+  std::uint64_t m_pn = 0;
+  std::uint64_t m_under_key = 0;
+  std::uint64_t m_generation = 0;
+  bool m_phase = false;
+};
+
+/// The receiving direction of a session: removes header protection, rejects
+/// replays (RFC 6479 window, updated only after the tag verifies), follows
+/// key updates, and closes at the AEAD's integrity limit.
+///
+/// Errors (never throws): `invalid_encoding` for packets too short or not in
+/// sepal's format; `replayed` for duplicates and packets older than the
+/// window; `authentication_failed` for anything that does not verify;
+/// `closed` once the integrity limit was reached; `invalid_argument` when
+/// `out` is too small.
+///
+/// Security: a failed open changes nothing but the forgery counter, and
+/// leaves no plaintext in `out`. Steady-state opening allocates nothing;
+/// packets rejected before decryption (malformed, replayed, too old) never
+/// allocate. A packet that fails its tag check costs the two short-lived
+/// allocations of the exception Botan 3.7 throws inside `finish()` (its AEAD
+/// API has no non-throwing tag check); nothing is retained.
+template <session_suite Suite = default_suite, session_options Options = session_options{}>
+class opener {
+  using aead = typename Suite::aead;
+
+ public:
+  static constexpr std::size_t header_size = detail::header_size;
+  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;
+  static constexpr std::uint64_t integrity_limit =
+      detail::limit_or_default<aead, Options.integrity_limit, aead::integrity_limit>();
+  static constexpr std::uint64_t previous_key_lifetime =
+      Options.previous_key_lifetime == 0 ? Options.replay_window : Options.previous_key_lifetime;
+
+  /// An opener for the direction whose traffic secret is `traffic_secret`.
+  explicit opener(std::span<const std::uint8_t> traffic_secret)
+      : opener(packet_keys<Suite>::next_secret(traffic_secret), packet_keys<Suite>::derive(traffic_secret)) {}
+
+  /// Opens `packet` into `out` (at least `packet.size() - overhead` bytes)
+  /// and returns the payload. `packet` may start at `out[-header_size]`,
+  /// i.e. `out` may be `packet.subspan(header_size)` (in place).
+  [[nodiscard]] result<std::span<std::uint8_t>> open(std::span<const std::uint8_t> ad,
+                                                     std::span<const std::uint8_t> packet,
+                                                     std::span<std::uint8_t> out) noexcept {
+    if (m_forged >= integrity_limit) return errc::closed;
+    if (packet.size() < overhead || (packet[0] & detail::fixed_bit) == 0) return errc::invalid_encoding;
+
+    std::array<std::uint8_t, header_size> header{};
+    std::copy_n(packet.begin(), header_size, header.begin());
+    try {
+      m_hp.apply(header, packet.subspan(detail::sample_offset).template first<16>());
+    } catch (...) {
+      return errc::internal_error;
+    }
+    if ((header[0] & detail::pn_length_bits) != detail::pn_length - 1) return errc::authentication_failed;
+    std::uint64_t truncated = 0;
+    for (std::size_t i = 0; i < detail::pn_length; ++i) truncated = (truncated << 8) | header[1 + i];
+    const std::uint64_t expected = m_window.empty() ? 0 : m_window.largest() + 1;
+    const std::uint64_t pn = detail::decode_packet_number(expected, truncated, 8 * detail::pn_length);
+    if (pn > detail::max_packet_number) return errc::authentication_failed;
+    if (!m_window.fresh(pn)) return errc::replayed;
+
+    const bool phase = (header[0] & detail::key_phase_bit) != 0;
+    const int gen = choose_generation(phase, pn);
+    if (gen < 0) return fail();
+    auto& g = m_gen[static_cast<std::size_t>(gen)];
+    try {
+      const auto nonce = detail::packet_nonce(g.iv, pn);
+      auto opened = g.cipher.open(nonce, detail::build_ad(m_ad, header, ad), packet.subspan(header_size), out);
+      if (!opened) return opened.error() == errc::invalid_argument ? errc::invalid_argument : fail();
+      if ((header[0] & detail::reserved_bits) != 0) {
+        // RFC 9001 §5.4.1: reserved bits are checked after removing protection.
+        Botan::secure_scrub_memory(opened->data(), opened->size());
+        return errc::invalid_encoding;
+      }
+      m_window.accept(pn);
+      after_accept(gen, pn);
+      return *opened;
+    } catch (...) {
+      Botan::secure_scrub_memory(out.data(), std::min(out.size(), packet.size() - overhead));
+      return errc::internal_error;  // key derivation failed during a key update
+    }
+  }
+
+  /// `open` in place: the payload is left at `packet[header_size]`.
+  [[nodiscard]] result<std::span<std::uint8_t>> open_in_place(std::span<const std::uint8_t> ad,
+                                                              std::span<std::uint8_t> packet) noexcept {
+    if (packet.size() < overhead) return errc::invalid_encoding;
+    return open(ad, packet, packet.subspan(header_size));
+  }
+
+  /// Packets that failed authentication so far (across all keys).
+  [[nodiscard]] std::uint64_t forged_packets() const noexcept { return m_forged; }
+  /// True once the integrity limit was reached: every open fails.
+  [[nodiscard]] bool closed() const noexcept { return m_forged >= integrity_limit; }
+  /// How many key updates the peer made that this opener followed.
+  [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
+
+ private:
+  struct generation {
+    detail::aead_decryptor<aead> cipher;
+    std::array<std::uint8_t, aead::nonce_size> iv{};
+    bool valid = false;
+  };
+
+  opener(secret_bytes next_secret, const packet_keys<Suite>& keys)
+      : m_next_secret(std::move(next_secret)), m_hp(keys.hp.reveal()) {
+    install(m_gen[0], keys);
+    install(m_gen[1], packet_keys<Suite>::derive(m_next_secret.reveal()));
+    m_ad.reserve(header_size + 64);
+  }
+
+  static void install(generation& g, const packet_keys<Suite>& keys) {
+    g.cipher.set_key(keys.key.reveal());
+    g.iv = detail::to_array<aead::nonce_size>(keys.iv);
+    g.valid = true;
+  }
+
+  /// Which keys to try (RFC 9001 §6.3, §6.5): the current ones for the
+  /// current phase; for the other phase, the previous ones when the packet
+  /// predates the current generation, else the next ones. -1: none apply.
+  int choose_generation(bool phase, std::uint64_t pn) const noexcept {
+    if (phase == m_phase) return m_cur;
+    const int prev = (m_cur + 2) % 3;
+    if (pn < m_first_pn_of_current) return m_gen[static_cast<std::size_t>(prev)].valid ? prev : -1;
+    return (m_cur + 1) % 3;
+  }
+
+  void after_accept(int gen, std::uint64_t pn) {
+    if (gen == (m_cur + 1) % 3) {  // the peer updated its keys: promote
+      m_cur = gen;
+      m_phase = !m_phase;
+      m_first_pn_of_current = pn;
+      m_accepted_since_update = 1;  // this packet is the first under the new keys
+      ++m_generation;
+      m_next_secret = packet_keys<Suite>::next_secret(m_next_secret.reveal());
+      install(m_gen[static_cast<std::size_t>((m_cur + 1) % 3)], packet_keys<Suite>::derive(m_next_secret.reveal()));
+      return;
+    }
+    auto& prev = m_gen[static_cast<std::size_t>((m_cur + 2) % 3)];
+    if (prev.valid && ++m_accepted_since_update >= previous_key_lifetime) {
+      prev.cipher.clear();  // drop the previous keys (RFC 9001 §6.5)
+      prev.valid = false;
+    }
+  }
+
+  errc fail() noexcept {
+    ++m_forged;
+    return errc::authentication_failed;
+  }
+
+  secret_bytes m_next_secret;
+  std::array<generation, 3> m_gen;
+  int m_cur = 0;
+  bool m_phase = false;
+  std::uint64_t m_first_pn_of_current = 0;
+  std::uint64_t m_accepted_since_update = 0;
+  std::uint64_t m_generation = 0;
+  std::uint64_t m_forged = 0;
+  replay_window<Options.replay_window> m_window;
+  detail::maybe_protector<aead, Options.header_protection> m_hp;
+  std::vector<std::uint8_t> m_ad;
+};
+
+}  // namespace sepal
+
+#endif
