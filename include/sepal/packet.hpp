@@ -24,6 +24,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -139,15 +140,31 @@ constexpr std::uint64_t limit_or_default() {
   return Chosen == 0 ? Limit : Chosen;
 }
 
-/// Associated data: the unprotected header, then the caller's. The buffer is
-/// reused, so it allocates only when a caller's AD is longer than any before.
-inline std::span<const std::uint8_t> build_ad(std::vector<std::uint8_t>& buf,
-                                              std::span<const std::uint8_t, header_size> header,
-                                              std::span<const std::uint8_t> ad) {
-  buf.assign(header.begin(), header.end());
-  buf.insert(buf.end(), ad.begin(), ad.end());
-  return buf;
-}
+/// Associated data: the unprotected header, then the caller's. Short caller
+/// AD (the common case: a connection id) is assembled on the stack; longer AD
+/// goes to a reused buffer that allocates only when it must grow.
+class ad_builder {
+ public:
+  static constexpr std::size_t inline_capacity = 64;
+
+  explicit ad_builder() { m_heap.reserve(header_size + inline_capacity); }
+
+  std::span<const std::uint8_t> build(std::span<const std::uint8_t, header_size> header,
+                                      std::span<const std::uint8_t> ad) {
+    if (ad.size() <= inline_capacity) {
+      std::memcpy(m_inline.data(), header.data(), header_size);
+      if (!ad.empty()) std::memcpy(m_inline.data() + header_size, ad.data(), ad.size());
+      return std::span(m_inline).first(header_size + ad.size());
+    }
+    m_heap.assign(header.begin(), header.end());
+    m_heap.insert(m_heap.end(), ad.begin(), ad.end());
+    return m_heap;
+  }
+
+ private:
+  std::array<std::uint8_t, header_size + inline_capacity> m_inline{};
+  std::vector<std::uint8_t> m_heap;
+};
 
 /// Header protection as an optional member (no storage when disabled).
 template <class Aead, bool Enabled>
@@ -217,7 +234,7 @@ class sealer {
     for (std::size_t i = 0; i < detail::pn_length; ++i)
       header[1 + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
     const auto nonce = detail::packet_nonce(m_iv, m_pn);
-    const auto body = m_aead.seal(nonce, detail::build_ad(m_ad, header, ad), payload, out.subspan(header_size));
+    const auto body = m_aead.seal(nonce, m_ad.build(header, ad), payload, out.subspan(header_size));
     m_hp.apply(header, body.template first<16>());
     std::copy(header.begin(), header.end(), out.begin());
     ++m_pn;
@@ -256,7 +273,6 @@ class sealer {
  private:
   sealer(secret_bytes secret, const packet_keys<Suite>& keys) : m_secret(std::move(secret)), m_hp(keys.hp.reveal()) {
     install(keys);
-    m_ad.reserve(header_size + 64);
   }
 
   void install(const packet_keys<Suite>& keys) {
@@ -268,7 +284,7 @@ class sealer {
   detail::aead_encryptor<aead> m_aead;
   std::array<std::uint8_t, aead::nonce_size> m_iv{};
   detail::maybe_protector<aead, Options.header_protection> m_hp;
-  std::vector<std::uint8_t> m_ad;
+  detail::ad_builder m_ad;
   std::uint64_t m_pn = 0;
   std::uint64_t m_under_key = 0;
   std::uint64_t m_generation = 0;
@@ -332,12 +348,11 @@ class opener {
     if (!m_window.fresh(pn)) return errc::replayed;
 
     const bool phase = (header[0] & detail::key_phase_bit) != 0;
-    const int gen = choose_generation(phase, pn);
-    if (gen < 0) return fail();
-    auto& g = m_gen[static_cast<std::size_t>(gen)];
+    keyed* k = choose_keys(phase, pn);
+    if (k == nullptr) return fail();
     try {
-      const auto nonce = detail::packet_nonce(g.iv, pn);
-      auto opened = g.cipher.open(nonce, detail::build_ad(m_ad, header, ad), packet.subspan(header_size), out);
+      const auto nonce = detail::packet_nonce(k->iv, pn);
+      auto opened = k->cipher.open(nonce, m_ad.build(header, ad), packet.subspan(header_size), out);
       if (!opened) return opened.error() == errc::invalid_argument ? errc::invalid_argument : fail();
       if ((header[0] & detail::reserved_bits) != 0) {
         // RFC 9001 §5.4.1: reserved bits are checked after removing protection.
@@ -345,7 +360,7 @@ class opener {
         return errc::invalid_encoding;
       }
       m_window.accept(pn);
-      after_accept(gen, pn);
+      after_accept(*k, pn);
       return *opened;
     } catch (...) {
       Botan::secure_scrub_memory(out.data(), std::min(out.size(), packet.size() - overhead));
@@ -368,50 +383,64 @@ class opener {
   [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
 
  private:
-  struct generation {
+  /// One keyed Botan object: the current keys, or (in the other slot) the
+  /// previous generation's while they live, else the next generation's.
+  struct keyed {
+    enum class role { none, previous, next };
     detail::aead_decryptor<aead> cipher;
     std::array<std::uint8_t, aead::nonce_size> iv{};
-    bool valid = false;
+    role holds = role::none;
   };
 
   opener(secret_bytes next_secret, const packet_keys<Suite>& keys)
-      : m_next_secret(std::move(next_secret)), m_hp(keys.hp.reveal()) {
-    install(m_gen[0], keys);
-    install(m_gen[1], packet_keys<Suite>::derive(m_next_secret.reveal()));
-    m_ad.reserve(header_size + 64);
+      : m_next_secret(std::move(next_secret)),
+        m_next(packet_keys<Suite>::derive(m_next_secret.reveal())),
+        m_hp(keys.hp.reveal()) {
+    install(m_current, keys, keyed::role::none);
+    install(m_other, m_next, keyed::role::next);
   }
 
-  static void install(generation& g, const packet_keys<Suite>& keys) {
-    g.cipher.set_key(keys.key.reveal());
-    g.iv = detail::to_array<aead::nonce_size>(keys.iv);
-    g.valid = true;
+  /// Keys a slot; Botan reuses the object's buffers, so this does not allocate.
+  static void install(keyed& k, const packet_keys<Suite>& keys, typename keyed::role role) {
+    k.cipher.set_key(keys.key.reveal());
+    k.iv = detail::to_array<aead::nonce_size>(keys.iv);
+    k.holds = role;
   }
 
   /// Which keys to try (RFC 9001 §6.3, §6.5): the current ones for the
   /// current phase; for the other phase, the previous ones when the packet
-  /// predates the current generation, else the next ones. -1: none apply.
-  int choose_generation(bool phase, std::uint64_t pn) const noexcept {
-    if (phase == m_phase) return m_cur;
-    const int prev = (m_cur + 2) % 3;
-    if (pn < m_first_pn_of_current) return m_gen[static_cast<std::size_t>(prev)].valid ? prev : -1;
-    return (m_cur + 1) % 3;
+  /// predates the current generation, else the next ones (keyed into the
+  /// other slot on demand, which drops previous keys still held). Null when
+  /// no keys apply.
+  keyed* choose_keys(bool phase, std::uint64_t pn) noexcept {
+    if (phase == m_phase) return &m_current;
+    if (pn < m_first_pn_of_current) return m_other.holds == keyed::role::previous ? &m_other : nullptr;
+    if (m_other.holds != keyed::role::next) {
+      try {
+        install(m_other, m_next, keyed::role::next);
+      } catch (...) {
+        return nullptr;
+      }
+    }
+    return &m_other;
   }
 
-  void after_accept(int gen, std::uint64_t pn) {
-    if (gen == (m_cur + 1) % 3) {  // the peer updated its keys: promote
-      m_cur = gen;
+  void after_accept(keyed& k, std::uint64_t pn) {
+    if (&k == &m_other && k.holds == keyed::role::next) {  // the peer updated its keys: promote
+      std::swap(m_current, m_other);
+      m_current.holds = keyed::role::none;
+      m_other.holds = keyed::role::previous;
       m_phase = !m_phase;
       m_first_pn_of_current = pn;
       m_accepted_since_update = 1;  // this packet is the first under the new keys
       ++m_generation;
       m_next_secret = packet_keys<Suite>::next_secret(m_next_secret.reveal());
-      install(m_gen[static_cast<std::size_t>((m_cur + 1) % 3)], packet_keys<Suite>::derive(m_next_secret.reveal()));
+      m_next = packet_keys<Suite>::derive(m_next_secret.reveal());
       return;
     }
-    auto& prev = m_gen[static_cast<std::size_t>((m_cur + 2) % 3)];
-    if (prev.valid && ++m_accepted_since_update >= previous_key_lifetime) {
-      prev.cipher.clear();  // drop the previous keys (RFC 9001 §6.5)
-      prev.valid = false;
+    if (m_other.holds == keyed::role::previous && ++m_accepted_since_update >= previous_key_lifetime) {
+      m_other.cipher.clear();  // drop the previous keys (RFC 9001 §6.5)
+      m_other.holds = keyed::role::none;
     }
   }
 
@@ -421,8 +450,9 @@ class opener {
   }
 
   secret_bytes m_next_secret;
-  std::array<generation, 3> m_gen;
-  int m_cur = 0;
+  packet_keys<Suite> m_next;  ///< the next generation's keys, derived ahead
+  keyed m_current;
+  keyed m_other;
   bool m_phase = false;
   std::uint64_t m_first_pn_of_current = 0;
   std::uint64_t m_accepted_since_update = 0;
@@ -430,7 +460,7 @@ class opener {
   std::uint64_t m_forged = 0;
   replay_window<Options.replay_window> m_window;
   detail::maybe_protector<aead, Options.header_protection> m_hp;
-  std::vector<std::uint8_t> m_ad;
+  detail::ad_builder m_ad;
 };
 
 }  // namespace sepal

@@ -4,24 +4,12 @@
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include <sepal/aead.hpp>
 #include <sepal/session.hpp>
 
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}
+#include "counting_new.hpp"
 
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+using sepal_test::allocations;
 
 using suites = std::tuple<sepal::cipher_suite<sepal::aes128_gcm>, sepal::cipher_suite<sepal::aes256_gcm>,
                           sepal::cipher_suite<sepal::chacha20_poly1305>>;
@@ -41,7 +29,7 @@ TEMPLATE_LIST_TEST_CASE("seal and open allocate nothing after warm-up", "[alloc]
   std::copy(forged_src.begin(), forged_src.end(), forged.begin());
   forged[30] ^= 1;
 
-  const auto before = g_allocations.load();
+  const auto before = allocations.load();
   for (int i = 0; i < 1000; ++i) {
     auto p = alice.seal(ad, payload, packet);
     auto r = bob.open(ad, p, out);
@@ -51,15 +39,15 @@ TEMPLATE_LIST_TEST_CASE("seal and open allocate nothing after warm-up", "[alloc]
     auto in_place = bob.sender().seal_in_place(ad, packet, 100);
     if (!alice.receiver().open_in_place(ad, in_place)) FAIL("open in place failed");
   }
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(allocations.load() - before == 0);
 
   // A forgery reaches Botan's tag check, which throws internally: its
   // exception allocates a little and frees it before open returns.
-  const auto before_forged = g_allocations.load();
+  const auto before_forged = allocations.load();
   for (int i = 0; i < 1000; ++i) {
     if (bob.open(ad, forged, out)) FAIL("forgery accepted");
   }
-  const auto per_forgery = static_cast<double>(g_allocations.load() - before_forged) / 1000;
+  const auto per_forgery = static_cast<double>(allocations.load() - before_forged) / 1000;
   INFO("allocations per rejected forgery: " << per_forgery);
   CHECK(per_forgery <= 2.0);
 }
@@ -70,10 +58,10 @@ TEMPLATE_LIST_TEST_CASE("aead_key seal and open allocate nothing after warm-up",
   std::array<std::uint8_t, A::nonce_size> nonce{};
   std::array<std::uint8_t, 256> buf{};
   for (int i = 0; i < 4; ++i) (void)k.open_in_place(nonce, {}, k.seal_in_place(nonce, {}, buf, 200));
-  const auto before = g_allocations.load();
+  const auto before = allocations.load();
   for (int i = 0; i < 1000; ++i) {
     auto ct = k.seal_in_place(nonce, {}, buf, 200);
     if (!k.open_in_place(nonce, {}, ct)) FAIL("open failed");
   }
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(allocations.load() - before == 0);
 }
