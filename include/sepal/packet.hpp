@@ -349,7 +349,9 @@ class opener {
 
     const bool phase = (header[0] & detail::key_phase_bit) != 0;
     keyed* k = choose_keys(phase, pn);
-    if (k == nullptr) return fail();
+    // No keys apply (a late packet whose keys were dropped): nothing was
+    // decrypted, so it does not count toward the integrity limit.
+    if (k == nullptr) return errc::authentication_failed;
     try {
       const auto nonce = detail::packet_nonce(k->iv, pn);
       auto opened = k->cipher.open(nonce, m_ad.build(header, ad), packet.subspan(header_size), out);

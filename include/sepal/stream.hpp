@@ -6,6 +6,7 @@
 // length. Records reuse the session's sealer and opener, so they get the same
 // nonces, replay protection and key updates.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
