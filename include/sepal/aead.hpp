@@ -30,9 +30,9 @@ namespace sepal {
 template <aead_algorithm Aead>
 class aead_key {
  public:
-  static constexpr std::size_t key_size = Aead::key_size;
-  static constexpr std::size_t nonce_size = Aead::nonce_size;
-  static constexpr std::size_t tag_size = Aead::tag_size;
+  static constexpr std::size_t key_size = Aead::key_size;      ///< key bytes
+  static constexpr std::size_t nonce_size = Aead::nonce_size;  ///< nonce bytes
+  static constexpr std::size_t tag_size = Aead::tag_size;      ///< tag bytes
   /// A nonce: exactly `nonce_size` bytes, checked at compile time.
   using nonce_view = std::span<const std::uint8_t, Aead::nonce_size>;
 

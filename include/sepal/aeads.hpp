@@ -11,9 +11,9 @@ namespace sepal {
 
 /// AES-128-GCM (NIST SP 800-38D) with a 96-bit nonce and 128-bit tag.
 struct aes128_gcm {
-  static constexpr std::size_t key_size = 16;
-  static constexpr std::size_t nonce_size = 12;
-  static constexpr std::size_t tag_size = 16;
+  static constexpr std::size_t key_size = 16;  ///< key bytes
+  static constexpr std::size_t nonce_size = 12;  ///< nonce bytes
+  static constexpr std::size_t tag_size = 16;  ///< tag bytes
   /// Packets that may be sealed under one key (RFC 9001 §6.6: 2^23).
   static constexpr std::uint64_t confidentiality_limit = std::uint64_t{1} << 23;
   /// Forged packets that may be tried against one key (RFC 9001 §6.6: 2^52).
@@ -23,9 +23,9 @@ struct aes128_gcm {
 /// AES-256-GCM (NIST SP 800-38D) with a 96-bit nonce and 128-bit tag. The
 /// default AEAD.
 struct aes256_gcm {
-  static constexpr std::size_t key_size = 32;
-  static constexpr std::size_t nonce_size = 12;
-  static constexpr std::size_t tag_size = 16;
+  static constexpr std::size_t key_size = 32;  ///< key bytes
+  static constexpr std::size_t nonce_size = 12;  ///< nonce bytes
+  static constexpr std::size_t tag_size = 16;  ///< tag bytes
   /// RFC 9001 §6.6: 2^23.
   static constexpr std::uint64_t confidentiality_limit = std::uint64_t{1} << 23;
   /// RFC 9001 §6.6: 2^52.
@@ -34,9 +34,9 @@ struct aes256_gcm {
 
 /// ChaCha20-Poly1305 (RFC 8439).
 struct chacha20_poly1305 {
-  static constexpr std::size_t key_size = 32;
-  static constexpr std::size_t nonce_size = 12;
-  static constexpr std::size_t tag_size = 16;
+  static constexpr std::size_t key_size = 32;  ///< key bytes
+  static constexpr std::size_t nonce_size = 12;  ///< nonce bytes
+  static constexpr std::size_t tag_size = 16;  ///< tag bytes
   /// RFC 9001 §6.6: no practical limit below 2^62 packets.
   static constexpr std::uint64_t confidentiality_limit = std::uint64_t{1} << 62;
   /// RFC 9001 §6.6: 2^36.

@@ -26,64 +26,64 @@ struct p256 {
 
 /// NIST P-384 (secp384r1): ECDSA and ECDH.
 struct p384 {
-  static constexpr bool signs = true;
-  static constexpr bool agrees = true;
-  using default_hash = sha384;
-  static constexpr std::size_t private_key_size = 48;
-  static constexpr std::size_t public_key_size = 97;
-  static constexpr std::size_t compressed_public_key_size = 49;
-  static constexpr std::size_t shared_secret_size = 48;
-  static constexpr std::size_t signature_size = 96;
-  static constexpr std::size_t max_der_signature_size = 104;
+  static constexpr bool signs = true;  ///< signs (ECDSA / EdDSA)
+  static constexpr bool agrees = true;  ///< agrees (ECDH / X25519 / X448)
+  using default_hash = sha384;  ///< ECDSA hash when none is named
+  static constexpr std::size_t private_key_size = 48;  ///< raw private key (scalar, RFC 7748 key or RFC 8032 seed)
+  static constexpr std::size_t public_key_size = 97;  ///< raw public key (SEC1 uncompressed for NIST curves)
+  static constexpr std::size_t compressed_public_key_size = 49;  ///< SEC1 compressed point
+  static constexpr std::size_t shared_secret_size = 48;  ///< key agreement output
+  static constexpr std::size_t signature_size = 96;  ///< fixed-size signature (P1363 r||s, or RFC 8032)
+  static constexpr std::size_t max_der_signature_size = 104;  ///< longest DER signature
 };
 
 /// NIST P-521 (secp521r1): ECDSA and ECDH.
 struct p521 {
-  static constexpr bool signs = true;
-  static constexpr bool agrees = true;
-  using default_hash = sha512;
-  static constexpr std::size_t private_key_size = 66;
-  static constexpr std::size_t public_key_size = 133;
-  static constexpr std::size_t compressed_public_key_size = 67;
-  static constexpr std::size_t shared_secret_size = 66;
-  static constexpr std::size_t signature_size = 132;
-  static constexpr std::size_t max_der_signature_size = 139;
+  static constexpr bool signs = true;  ///< signs (ECDSA / EdDSA)
+  static constexpr bool agrees = true;  ///< agrees (ECDH / X25519 / X448)
+  using default_hash = sha512;  ///< ECDSA hash when none is named
+  static constexpr std::size_t private_key_size = 66;  ///< raw private key (scalar, RFC 7748 key or RFC 8032 seed)
+  static constexpr std::size_t public_key_size = 133;  ///< raw public key (SEC1 uncompressed for NIST curves)
+  static constexpr std::size_t compressed_public_key_size = 67;  ///< SEC1 compressed point
+  static constexpr std::size_t shared_secret_size = 66;  ///< key agreement output
+  static constexpr std::size_t signature_size = 132;  ///< fixed-size signature (P1363 r||s, or RFC 8032)
+  static constexpr std::size_t max_der_signature_size = 139;  ///< longest DER signature
 };
 
 /// X25519 (RFC 7748): key agreement only.
 struct x25519 {
-  static constexpr bool signs = false;
-  static constexpr bool agrees = true;
-  static constexpr std::size_t private_key_size = 32;
-  static constexpr std::size_t public_key_size = 32;
-  static constexpr std::size_t shared_secret_size = 32;
+  static constexpr bool signs = false;  ///< signs (ECDSA / EdDSA)
+  static constexpr bool agrees = true;  ///< agrees (ECDH / X25519 / X448)
+  static constexpr std::size_t private_key_size = 32;  ///< raw private key (scalar, RFC 7748 key or RFC 8032 seed)
+  static constexpr std::size_t public_key_size = 32;  ///< raw public key (SEC1 uncompressed for NIST curves)
+  static constexpr std::size_t shared_secret_size = 32;  ///< key agreement output
 };
 
 /// X448 (RFC 7748): key agreement only.
 struct x448 {
-  static constexpr bool signs = false;
-  static constexpr bool agrees = true;
-  static constexpr std::size_t private_key_size = 56;
-  static constexpr std::size_t public_key_size = 56;
-  static constexpr std::size_t shared_secret_size = 56;
+  static constexpr bool signs = false;  ///< signs (ECDSA / EdDSA)
+  static constexpr bool agrees = true;  ///< agrees (ECDH / X25519 / X448)
+  static constexpr std::size_t private_key_size = 56;  ///< raw private key (scalar, RFC 7748 key or RFC 8032 seed)
+  static constexpr std::size_t public_key_size = 56;  ///< raw public key (SEC1 uncompressed for NIST curves)
+  static constexpr std::size_t shared_secret_size = 56;  ///< key agreement output
 };
 
 /// Ed25519 (RFC 8032, pure): signatures only; signs the message itself.
 struct ed25519 {
-  static constexpr bool signs = true;
-  static constexpr bool agrees = false;
+  static constexpr bool signs = true;  ///< signs (ECDSA / EdDSA)
+  static constexpr bool agrees = false;  ///< agrees (ECDH / X25519 / X448)
   static constexpr std::size_t private_key_size = 32;  ///< the RFC 8032 seed
-  static constexpr std::size_t public_key_size = 32;
-  static constexpr std::size_t signature_size = 64;
+  static constexpr std::size_t public_key_size = 32;  ///< raw public key (SEC1 uncompressed for NIST curves)
+  static constexpr std::size_t signature_size = 64;  ///< fixed-size signature (P1363 r||s, or RFC 8032)
 };
 
 /// Ed448 (RFC 8032, pure, empty context): signatures only.
 struct ed448 {
-  static constexpr bool signs = true;
-  static constexpr bool agrees = false;
-  static constexpr std::size_t private_key_size = 57;
-  static constexpr std::size_t public_key_size = 57;
-  static constexpr std::size_t signature_size = 114;
+  static constexpr bool signs = true;  ///< signs (ECDSA / EdDSA)
+  static constexpr bool agrees = false;  ///< agrees (ECDH / X25519 / X448)
+  static constexpr std::size_t private_key_size = 57;  ///< raw private key (scalar, RFC 7748 key or RFC 8032 seed)
+  static constexpr std::size_t public_key_size = 57;  ///< raw public key (SEC1 uncompressed for NIST curves)
+  static constexpr std::size_t signature_size = 114;  ///< fixed-size signature (P1363 r||s, or RFC 8032)
 };
 
 }  // namespace sepal

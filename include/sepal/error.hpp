@@ -88,7 +88,7 @@ class invalid_signature final : public error {
 template <class T>
 class [[nodiscard]] result {
  public:
-  using value_type = T;
+  using value_type = T;  ///< the value held on success
 
   /// A result holding `v`.
   result(T v) noexcept(std::is_nothrow_move_constructible_v<T>) : m_v(std::in_place_index<0>, std::move(v)) {}
@@ -142,7 +142,7 @@ class [[nodiscard]] result {
 template <>
 class [[nodiscard]] result<void> {
  public:
-  using value_type = void;
+  using value_type = void;  ///< no value
 
   /// Success.
   result() noexcept = default;

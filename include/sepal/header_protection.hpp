@@ -27,9 +27,9 @@ namespace sepal {
 template <aead_algorithm Aead>
 class header_protector {
  public:
-  static constexpr std::size_t sample_size = 16;
-  static constexpr std::size_t mask_size = 5;
-  using mask_type = std::array<std::uint8_t, mask_size>;
+  static constexpr std::size_t sample_size = 16;  ///< ciphertext bytes sampled (RFC 9001 §5.4.2)
+  static constexpr std::size_t mask_size = 5;     ///< mask bytes: flags and up to 4 packet number bytes
+  using mask_type = std::array<std::uint8_t, mask_size>;  ///< the mask
 
   /// A protector keyed with `hp_key` (`Aead::key_size` bytes).
   /// Errors: throws `sepal::error(errc::invalid_argument)` on a wrong size.

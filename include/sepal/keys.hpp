@@ -46,7 +46,7 @@ class public_key {
   using ops = detail::key_ops<Curve>;
 
  public:
-  using curve_type = Curve;
+  using curve_type = Curve;  ///< the curve tag
 
   /// Parses a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
   [[nodiscard]] static result<public_key> from_der(std::span<const std::uint8_t> der) noexcept {
@@ -155,7 +155,7 @@ class private_key {
   using ops = detail::key_ops<Curve>;
 
  public:
-  using curve_type = Curve;
+  using curve_type = Curve;  ///< the curve tag
 
   /// A fresh key from `rng`.
   [[nodiscard]] static private_key generate(Botan::RandomNumberGenerator& rng = system_rng()) {

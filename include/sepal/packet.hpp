@@ -64,8 +64,8 @@ struct session_options {
 /// use the prefix "sepal"; "quic" reproduces RFC 9001.
 template <session_suite Suite>
 struct packet_keys {
-  using aead = typename Suite::aead;
-  using hkdf_type = hkdf<typename Suite::hash>;
+  using aead = typename Suite::aead;               ///< the AEAD the keys are for
+  using hkdf_type = hkdf<typename Suite::hash>;  ///< the key schedule's HKDF
 
   secret_bytes key;  ///< aead::key_size bytes
   secret_bytes iv;   ///< aead::nonce_size bytes
@@ -208,9 +208,8 @@ class sealer {
   using aead = typename Suite::aead;
 
  public:
-  /// Bytes a packet adds to its payload: header and tag.
-  static constexpr std::size_t header_size = detail::header_size;
-  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;
+  static constexpr std::size_t header_size = detail::header_size;  ///< header bytes
+  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;  ///< header + tag bytes
   /// Packets sealed under one key before an automatic key update.
   static constexpr std::uint64_t confidentiality_limit =
       detail::limit_or_default<aead, Options.confidentiality_limit, aead::confidentiality_limit>();
@@ -312,10 +311,12 @@ class opener {
   using aead = typename Suite::aead;
 
  public:
-  static constexpr std::size_t header_size = detail::header_size;
-  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;
+  static constexpr std::size_t header_size = detail::header_size;              ///< header bytes
+  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;  ///< header + tag bytes
+  /// Failed opens after which the opener closes.
   static constexpr std::uint64_t integrity_limit =
       detail::limit_or_default<aead, Options.integrity_limit, aead::integrity_limit>();
+  /// Packets accepted under new keys before the previous keys are dropped.
   static constexpr std::uint64_t previous_key_lifetime =
       Options.previous_key_lifetime == 0 ? Options.replay_window : Options.previous_key_lifetime;
 

@@ -9,6 +9,8 @@
 #include "concepts.hpp"
 #include "curves.hpp"
 #include "error.hpp"
+#include "handshake/key_schedule.hpp"
+#include "handshake/transcript.hpp"
 #include "hashes.hpp"
 #include "header_protection.hpp"
 #include "kdf.hpp"

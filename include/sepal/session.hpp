@@ -18,9 +18,9 @@ namespace sepal {
 template <session_suite Suite = default_suite, session_options Options = session_options{}>
 class session {
  public:
-  using sealer_type = sealer<Suite, Options>;
-  using opener_type = opener<Suite, Options>;
-  static constexpr std::size_t overhead = sealer_type::overhead;
+  using sealer_type = sealer<Suite, Options>;  ///< the sending direction
+  using opener_type = opener<Suite, Options>;  ///< the receiving direction
+  static constexpr std::size_t overhead = sealer_type::overhead;  ///< bytes a packet adds to its payload
 
   /// A session from the two directions' traffic secrets.
   session(std::span<const std::uint8_t> send_secret, std::span<const std::uint8_t> receive_secret)

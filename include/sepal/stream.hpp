@@ -41,7 +41,7 @@ template <std::size_t MaxPayload = 16384, class Sealer>
 template <class Opener, std::size_t MaxPayload = 16384>
 class record_reader {
  public:
-  static constexpr std::size_t max_record = MaxPayload + Opener::overhead;
+  static constexpr std::size_t max_record = MaxPayload + Opener::overhead;  ///< longest sealed record
 
   /// A reader that opens records with `opener` (which must outlive it).
   explicit record_reader(Opener& opener) noexcept : m_opener(&opener) {}

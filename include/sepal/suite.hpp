@@ -11,8 +11,8 @@ namespace sepal {
 /// hash of the key schedule (HKDF). Handshakes add the public-key half.
 template <aead_algorithm Aead = aes256_gcm, hash_algorithm Hash = sha256>
 struct cipher_suite {
-  using aead = Aead;
-  using hash = Hash;
+  using aead = Aead;  ///< protects packets
+  using hash = Hash;  ///< HKDF and transcript hash
 };
 
 /// AES-256-GCM with SHA-256: sepal's default.
