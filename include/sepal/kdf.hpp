@@ -55,7 +55,9 @@ struct hkdf {
   /// HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 §7.1):
   /// HKDF-Expand with info = HkdfLabel { uint16 length; opaque label<7..255>
   /// = "tls13 " + Label; opaque context<0..255> }. QUIC (RFC 9001 §5.1) uses
-  /// the same function with labels such as "quic key".
+  /// the same function with labels such as "quic key". (Botan's own
+  /// hkdf_expand_label is marked BOTAN_TEST_API, so sepal encodes the
+  /// HkdfLabel here and calls Botan's HKDF-Expand.)
   [[nodiscard]] static secret_bytes expand_label(std::span<const std::uint8_t> secret, std::string_view label,
                                                  std::span<const std::uint8_t> context, std::size_t length) {
     constexpr std::string_view prefix = "tls13 ";
