@@ -24,8 +24,8 @@ class transcript {
 
   /// An empty transcript.
   transcript()
-      : m_hash(detail::or_throw(errc::internal_error,
-                                [] { return Botan::HashFunction::create_or_throw(detail::algorithm<Hash>::hash); })) {}
+      : m_hash(sepal::detail::or_throw(errc::internal_error,
+                                [] { return Botan::HashFunction::create_or_throw(sepal::detail::algorithm<Hash>::hash); })) {}
 
   transcript(const transcript& other) : m_hash(other.m_hash->copy_state()) {}
   transcript& operator=(const transcript& other) {

@@ -1,0 +1,152 @@
+#ifndef SEPAL_HANDSHAKE_CREDENTIALS_HPP
+#define SEPAL_HANDSHAKE_CREDENTIALS_HPP
+
+#include <algorithm>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../detail/wire.hpp"
+#include "../keys.hpp"
+#include "../sign.hpp"
+#include "suite.hpp"
+
+namespace sepal::handshake {
+
+namespace detail {
+inline constexpr std::string_view delegation_context = "sepal v1 delegated credential";
+}
+
+/// A short-lived server key signed by the (offline) root key
+/// (docs/protocol.md §4): the server signs handshakes with the delegated key,
+/// and clients check the delegation against their pinned root and the clock.
+template <handshake_suite Suite>
+class delegated_credential {
+  using sig = typename Suite::sig;
+
+ public:
+  /// The root signs `key` as valid until `not_after` (Unix seconds).
+  [[nodiscard]] static delegated_credential issue(const private_key<sig>& root, const public_key<sig>& key,
+                                                  std::uint64_t not_after) {
+    delegated_credential dc(key, not_after, {});
+    dc.m_signature = sign(root, dc.signed_bytes(), signature_format::p1363);
+    return dc;
+  }
+
+  /// Checks the root's signature and the expiry. Never throws.
+  /// Errors: `invalid_signature`, or `limit_reached` once `now > not_after`.
+  [[nodiscard]] result<void> verify(const public_key<sig>& root, std::uint64_t now) const noexcept {
+    try {
+      if (!sepal::verify(root, signed_bytes(), m_signature, signature_format::p1363)) return errc::invalid_signature;
+    } catch (...) {
+      return errc::invalid_signature;
+    }
+    if (now > m_not_after) return errc::limit_reached;
+    return {};
+  }
+
+  /// The delegated public key.
+  [[nodiscard]] const public_key<sig>& key() const noexcept { return m_key; }
+  /// Expiry, Unix seconds.
+  [[nodiscard]] std::uint64_t not_after() const noexcept { return m_not_after; }
+
+  /// Appends the wire encoding.
+  void encode(sepal::detail::wire_writer& w) const {
+    w.opaque16(m_key.to_raw()).u64(m_not_after).opaque16(m_signature);
+  }
+  /// Reads the wire encoding. Errors: `invalid_encoding`, `invalid_key`.
+  [[nodiscard]] static result<delegated_credential> decode(sepal::detail::wire_reader& r) noexcept {
+    const auto raw = r.opaque16();
+    const auto not_after = r.u64();
+    const auto sig_bytes = r.opaque16();
+    if (!r.ok()) return errc::invalid_encoding;
+    auto key = public_key<sig>::from_raw(raw);
+    if (!key) return key.error();
+    try {
+      return delegated_credential(*key, not_after, {sig_bytes.begin(), sig_bytes.end()});
+    } catch (...) {
+      return errc::internal_error;
+    }
+  }
+
+ private:
+  delegated_credential(public_key<sig> key, std::uint64_t not_after, std::vector<std::uint8_t> signature)
+      : m_key(std::move(key)), m_not_after(not_after), m_signature(std::move(signature)) {}
+
+  std::vector<std::uint8_t> signed_bytes() const {
+    std::vector<std::uint8_t> out(detail::delegation_context.begin(), detail::delegation_context.end());
+    sepal::detail::wire_writer w(out);
+    w.u8(0).u16(Suite::id).opaque16(m_key.to_raw()).u64(m_not_after);
+    return out;
+  }
+
+  public_key<sig> m_key;
+  std::uint64_t m_not_after;
+  std::vector<std::uint8_t> m_signature;
+};
+
+/// What the server proves its identity with: the root key itself, or a
+/// delegated key with its credential.
+///
+/// Security: the identity refers to the private key; the key must outlive
+/// every handshake that uses it.
+template <handshake_suite Suite>
+class server_identity {
+  using sig = typename Suite::sig;
+
+ public:
+  /// Sign with the root key directly (it must stay online).
+  [[nodiscard]] static server_identity root(const private_key<sig>& root_key) noexcept {
+    return server_identity(root_key, std::nullopt);
+  }
+  /// Sign with a delegated key; `credential` must delegate `key`.
+  [[nodiscard]] static server_identity delegated(const private_key<sig>& key, delegated_credential<Suite> credential) {
+    if (!(key.public_key() == credential.key())) throw error(errc::invalid_argument);
+    return server_identity(key, std::move(credential));
+  }
+
+  /// The signing key.
+  [[nodiscard]] const private_key<sig>& key() const noexcept { return *m_key; }
+  /// The delegated credential, when there is one.
+  [[nodiscard]] const std::optional<delegated_credential<Suite>>& credential() const noexcept { return m_credential; }
+
+ private:
+  server_identity(const private_key<sig>& key, std::optional<delegated_credential<Suite>> dc)
+      : m_key(&key), m_credential(std::move(dc)) {}
+  const private_key<sig>* m_key;
+  std::optional<delegated_credential<Suite>> m_credential;
+};
+
+/// Decides whether a client's public key may connect (mutual
+/// authentication). Certificates plug in here with a verifier of their own.
+template <class V, class Sig>
+concept client_verifier = requires(const V& v, const public_key<Sig>& key) {
+  { v(key) } -> std::convertible_to<bool>;
+};
+
+/// An allowlist of client public keys by SHA-256 fingerprint.
+template <signature_scheme Sig>
+class fingerprint_allowlist {
+ public:
+  /// Allows `key`.
+  fingerprint_allowlist& allow(const public_key<Sig>& key) {
+    m_allowed.push_back(key.fingerprint());
+    return *this;
+  }
+  /// True when `key` is allowed.
+  [[nodiscard]] bool operator()(const public_key<Sig>& key) const {
+    const auto fp = key.fingerprint();
+    return std::any_of(m_allowed.begin(), m_allowed.end(), [&](const fingerprint& f) { return f == fp; });
+  }
+
+ private:
+  std::vector<fingerprint> m_allowed;
+};
+
+}  // namespace sepal::handshake
+
+#endif

@@ -1,0 +1,485 @@
+#ifndef SEPAL_HANDSHAKE_PROTOCOL_HPP
+#define SEPAL_HANDSHAKE_PROTOCOL_HPP
+
+// The sepal handshake, version 1 (docs/protocol.md): sans-I/O client and
+// server state machines that authenticate the server by its root key (or a
+// delegated key), optionally the client by its own key, and produce sessions.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../aead.hpp"
+#include "../detail/wire.hpp"
+#include "../kex.hpp"
+#include "../keys.hpp"
+#include "../session.hpp"
+#include "../sign.hpp"
+#include "credentials.hpp"
+#include "key_schedule.hpp"
+#include "suite.hpp"
+
+namespace sepal::handshake {
+
+/// A ClientHello is padded to at least this size (docs/protocol.md §3.1), so
+/// a server's reply is never larger than the request that caused it.
+inline constexpr std::size_t min_client_hello_size = 1200;
+/// No handshake message is larger.
+inline constexpr std::size_t max_message_size = 4096;
+
+namespace detail {
+
+using sepal::detail::wire_reader;
+using sepal::detail::wire_writer;
+
+enum : std::uint8_t { client_hello_type = 1, server_hello_type = 2, client_finished_type = 3 };
+
+template <class Suite>
+void write_header(wire_writer& w, std::uint8_t type) {
+  w.u8(type).u8(protocol_version).u16(Suite::id);
+}
+
+/// Errors: `invalid_encoding` (type or truncation), `wrong_algorithm`
+/// (version or suite: no negotiation, no downgrade).
+template <class Suite>
+result<void> read_header(wire_reader& r, std::uint8_t type) noexcept {
+  const auto t = r.u8();
+  const auto version = r.u8();
+  const auto suite_id = r.u16();
+  if (!r.ok() || t != type) return errc::invalid_encoding;
+  if (version != protocol_version || suite_id != Suite::id) return errc::wrong_algorithm;
+  return {};
+}
+
+/// Handshake traffic protection: key and IV from a handshake traffic secret
+/// (RFC 8446 §7.3); each direction seals exactly one message, with nonce = IV.
+template <class Suite>
+struct flight_keys {
+  aead_key<typename Suite::aead> aead;
+  std::array<std::uint8_t, Suite::aead::nonce_size> iv{};
+
+  explicit flight_keys(std::span<const std::uint8_t> secret)
+      : aead(hkdf<typename Suite::hash>::expand_label(secret, "key", {}, Suite::aead::key_size).reveal()) {
+    const auto v = hkdf<typename Suite::hash>::expand_label(secret, "iv", {}, iv.size());
+    std::copy_n(v.reveal().begin(), iv.size(), iv.begin());
+  }
+  std::vector<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> plain) {
+    std::vector<std::uint8_t> out(plain.size() + Suite::aead::tag_size);
+    (void)aead.seal(iv, ad, plain, out);
+    return out;
+  }
+  result<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> sealed) {
+    std::vector<std::uint8_t> out(sealed.size());
+    auto r = aead.open(iv, ad, sealed, out);
+    if (!r) return r.error();
+    out.resize(r->size());
+    return out;
+  }
+};
+
+/// The signed content (docs/protocol.md §6, as RFC 8446 §4.4.3).
+template <class Digest>
+std::vector<std::uint8_t> signature_input(std::string_view context, const Digest& transcript_hash) {
+  std::vector<std::uint8_t> out(64, 0x20);
+  out.insert(out.end(), context.begin(), context.end());
+  out.push_back(0);
+  out.insert(out.end(), transcript_hash.begin(), transcript_hash.end());
+  return out;
+}
+inline constexpr std::string_view server_signature_context = "sepal v1 server signature";
+inline constexpr std::string_view client_signature_context = "sepal v1 client signature";
+
+/// The application secrets both sides derive after the server's Finished.
+template <class Suite>
+struct application_secrets {
+  secret_bytes client, server, exporter;
+
+  static application_secrets derive(handshake_secret<typename Suite::hash>&& hs,
+                                    const typename transcript<typename Suite::hash>::digest& through_server_finished) {
+    auto master = std::move(hs).next();
+    return {master.client_traffic(through_server_finished), master.server_traffic(through_server_finished),
+            master.exporter_master(through_server_finished)};
+  }
+};
+
+}  // namespace detail
+
+/// Client settings: the pinned root public key and, for mutual
+/// authentication, the client's own signing key (which must outlive the
+/// handshake).
+template <handshake_suite Suite>
+struct client_config {
+  public_key<typename Suite::sig> root;                         ///< pinned; never taken from the wire
+  const private_key<typename Suite::sig>* identity = nullptr;  ///< client key, for mutual authentication
+};
+
+/// Server settings: its identity and, for mutual authentication, a verifier
+/// that decides which client keys may connect (empty: no client
+/// authentication).
+template <handshake_suite Suite>
+struct server_config {
+  server_identity<Suite> identity;                                          ///< root or delegated key
+  std::function<bool(const public_key<typename Suite::sig>&)> allow_client;  ///< client verifier
+};
+
+/// A finished handshake's result on either side: the session and the
+/// exporter (RFC 8446 §7.5).
+template <handshake_suite Suite>
+class established {
+ public:
+  using session_type = sepal::session<typename Suite::symmetric>;  ///< the packet session
+
+  /// The session for application packets.
+  [[nodiscard]] session_type& session() noexcept { return m_session; }
+
+  /// Keys for the application, bound to this handshake (RFC 8446 §7.5).
+  [[nodiscard]] secret_bytes export_key(std::string_view label, std::span<const std::uint8_t> context,
+                                        std::size_t length) const {
+    return exporter<typename Suite::hash>(m_exporter.reveal(), label, context, length);
+  }
+
+  /// The authenticated client key (server side, mutual mode).
+  [[nodiscard]] const std::optional<public_key<typename Suite::sig>>& client_identity() const noexcept {
+    return m_client;
+  }
+
+  /// Client side: the ClientFinished to send, and to send again when
+  /// `is_server_hello_again` says the server repeated its ServerHello.
+  [[nodiscard]] std::span<const std::uint8_t> client_finished() const noexcept { return m_last_flight; }
+  /// Client side: true when `message` is the ServerHello this handshake
+  /// already processed (the server did not get ClientFinished).
+  [[nodiscard]] bool is_server_hello_again(std::span<const std::uint8_t> message) const noexcept {
+    return std::ranges::equal(message, m_peer_flight);
+  }
+
+ private:
+  template <handshake_suite>
+  friend class client_handshake;
+  template <handshake_suite>
+  friend class server_handshake;
+
+  established(std::span<const std::uint8_t> send, std::span<const std::uint8_t> receive, secret_bytes exporter,
+              std::vector<std::uint8_t> last_flight, std::vector<std::uint8_t> peer_flight)
+      : m_session(send, receive),
+        m_exporter(std::move(exporter)),
+        m_last_flight(std::move(last_flight)),
+        m_peer_flight(std::move(peer_flight)) {}
+
+  session_type m_session;
+  secret_bytes m_exporter;
+  std::vector<std::uint8_t> m_last_flight;
+  std::vector<std::uint8_t> m_peer_flight;
+  std::optional<public_key<typename Suite::sig>> m_client;
+};
+
+/// The client side: `start` makes the ClientHello; `receive` takes the
+/// ServerHello and, when it verifies, gives the established session and the
+/// ClientFinished to send.
+///
+/// Errors (never throws on peer input): see docs/protocol.md §9. A message
+/// that fails leaves the handshake waiting, so a spoofed datagram cannot end
+/// it; the caller's timeout does.
+template <handshake_suite Suite>
+class client_handshake {
+  using kex = typename Suite::kex;
+  using sig = typename Suite::sig;
+  using hash = typename Suite::hash;
+
+ public:
+  /// Starts a handshake to a server whose root key is `config.root`.
+  [[nodiscard]] static client_handshake start(const client_config<Suite>& config,
+                                              Botan::RandomNumberGenerator& rng = system_rng()) {
+    client_handshake c(config, private_key<kex>::generate(rng));
+    const auto random = random_bytes<32>(rng);
+    detail::wire_writer w(c.m_hello);
+    detail::write_header<Suite>(w, detail::client_hello_type);
+    w.bytes(random).opaque16(c.m_ephemeral->public_key().to_raw());
+    const std::size_t pad = min_client_hello_size - std::min(min_client_hello_size, w.size() + 2);
+    w.opaque16(std::vector<std::uint8_t>(pad, 0));
+    c.m_transcript.update(c.m_hello);
+    return c;
+  }
+
+  /// The ClientHello: send it, and send it again on the caller's timer until
+  /// `receive` succeeds.
+  [[nodiscard]] std::span<const std::uint8_t> client_hello() const noexcept { return m_hello; }
+
+  /// Processes a ServerHello. On success the handshake is established (this
+  /// object is spent: further calls return `closed`); send
+  /// `client_finished()` of the result. `now` is Unix seconds, for delegated
+  /// credentials.
+  [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> server_hello,
+                                                   std::uint64_t now) noexcept {
+    if (!m_ephemeral) return errc::closed;
+    if (server_hello.size() > max_message_size) return errc::invalid_encoding;
+    try {
+      return process(server_hello, now);
+    } catch (...) {
+      return errc::internal_error;
+    }
+  }
+
+ private:
+  client_handshake(const client_config<Suite>& config, private_key<kex> ephemeral)
+      : m_root(config.root), m_identity(config.identity), m_ephemeral(std::move(ephemeral)) {}
+
+  result<established<Suite>> process(std::span<const std::uint8_t> message, std::uint64_t now) {
+    detail::wire_reader r(message);
+    if (auto h = detail::read_header<Suite>(r, detail::server_hello_type); !h) return h.error();
+    (void)r.bytes(32);  // server random: bound through the transcript
+    const auto share = r.opaque16();
+    const auto cleartext = r.consumed();
+    const auto sealed = r.opaque16();
+    if (!r.at_end()) return errc::invalid_encoding;
+
+    auto ecdhe = agree(*m_ephemeral, share);
+    if (!ecdhe) return errc::invalid_key;
+    auto t = m_transcript;
+    t.update(cleartext);
+    auto hs = early_secret<hash>::start().next(ecdhe->reveal());
+    const auto hello_hash = t.current();
+    const auto c_hs = hs.client_traffic(hello_hash);
+    const auto s_hs = hs.server_traffic(hello_hash);
+
+    auto plain = detail::flight_keys<Suite>(s_hs.reveal()).open(cleartext, sealed);
+    if (!plain) return errc::authentication_failed;
+    detail::wire_reader p(*plain);
+    const auto kind = p.u8();
+    std::optional<delegated_credential<Suite>> dc;
+    if (kind == 1) {
+      auto d = delegated_credential<Suite>::decode(p);
+      if (!d) return d.error();
+      dc = std::move(*d);
+    } else if (kind != 0) {
+      return errc::invalid_encoding;
+    }
+    const auto client_auth = p.u8();
+    const auto through_auth = p.consumed().size();
+    const auto signature = p.opaque16();
+    const auto through_signature = p.consumed().size();
+    const auto finished = p.bytes(hash::digest_size);
+    if (!p.at_end() || client_auth > 1) return errc::invalid_encoding;
+
+    // The server's signature over the transcript, by the pinned root or by a
+    // key the pinned root delegated to (docs/protocol.md §4, §6).
+    if (dc) {
+      if (auto v = dc->verify(m_root, now); !v) return v.error();
+    }
+    const auto& signer_key = dc ? dc->key() : m_root;
+    const std::span<const std::uint8_t> pt(*plain);
+    t.update(pt.first(through_auth));
+    const auto h1 = t.current();
+    if (!verify(signer_key, detail::signature_input(detail::server_signature_context, h1), signature,
+                signature_format::p1363))
+      return errc::invalid_signature;
+    t.update(pt.subspan(through_auth, through_signature - through_auth));
+    if (!verify_finished<hash>(s_hs.reveal(), t.current(), finished)) return errc::authentication_failed;
+    t.update(finished);
+    auto app = detail::application_secrets<Suite>::derive(std::move(hs), t.current());
+
+    // ClientAuth (docs/protocol.md §3.3).
+    if (client_auth == 1 && m_identity == nullptr) return errc::closed;  // we have no identity to prove
+    std::vector<std::uint8_t> auth;
+    detail::wire_writer w(auth);
+    w.u8(client_auth);
+    if (client_auth == 1) {
+      w.opaque16(m_identity->public_key().to_raw());
+      t.update(auth);
+      const auto sig_bytes = sign(*m_identity, detail::signature_input(detail::client_signature_context, t.current()),
+                                  signature_format::p1363);
+      const auto before = auth.size();
+      w.opaque16(sig_bytes);
+      t.update(std::span(auth).subspan(before));
+    } else {
+      t.update(auth);
+    }
+    const auto fin = finished_mac<hash>(c_hs.reveal(), t.current());
+    w.bytes(fin);
+
+    std::vector<std::uint8_t> flight;
+    detail::wire_writer f(flight);
+    detail::write_header<Suite>(f, detail::client_finished_type);
+    const std::vector<std::uint8_t> header(flight.begin(), flight.end());
+    f.opaque16(detail::flight_keys<Suite>(c_hs.reveal()).seal(header, auth));
+
+    m_ephemeral.reset();  // spent: the ephemeral key is wiped
+    return established<Suite>(app.client.reveal(), app.server.reveal(), std::move(app.exporter), std::move(flight),
+                              std::vector<std::uint8_t>(message.begin(), message.end()));
+  }
+
+  public_key<sig> m_root;
+  const private_key<sig>* m_identity;
+  std::optional<private_key<kex>> m_ephemeral;
+  transcript<hash> m_transcript;
+  std::vector<std::uint8_t> m_hello;
+};
+
+/// The server side: `accept` answers a ClientHello with a ServerHello;
+/// `receive` takes the ClientFinished and gives the established session.
+///
+/// Errors (never throws on peer input): see docs/protocol.md §9.
+template <handshake_suite Suite>
+class server_handshake {
+  using kex = typename Suite::kex;
+  using sig = typename Suite::sig;
+  using hash = typename Suite::hash;
+
+ public:
+  /// Answers `client_hello`: on success, send `server_hello()`.
+  [[nodiscard]] static result<server_handshake> accept(const server_config<Suite>& config,
+                                                       std::span<const std::uint8_t> client_hello,
+                                                       Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
+    if (client_hello.size() < min_client_hello_size || client_hello.size() > max_message_size)
+      return errc::invalid_encoding;
+    try {
+      return answer(config, client_hello, rng);
+    } catch (...) {
+      return errc::internal_error;
+    }
+  }
+
+  /// The ServerHello to send; send it again when `is_client_hello_again`.
+  [[nodiscard]] std::span<const std::uint8_t> server_hello() const noexcept { return m_reply; }
+  /// True when `message` is the ClientHello this handshake answered.
+  [[nodiscard]] bool is_client_hello_again(std::span<const std::uint8_t> message) const noexcept {
+    return std::ranges::equal(message, m_hello);
+  }
+
+  /// Processes a ClientFinished. On success the handshake is established
+  /// (this object is spent: further calls return `closed`).
+  [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> client_finished) noexcept {
+    if (m_spent) return errc::closed;
+    if (client_finished.size() > max_message_size) return errc::invalid_encoding;
+    try {
+      auto r = process(client_finished);
+      if (r) m_spent = true;
+      return r;
+    } catch (...) {
+      return errc::internal_error;
+    }
+  }
+
+ private:
+  server_handshake(const server_config<Suite>& config, transcript<hash> t, secret_bytes c_hs,
+                   detail::application_secrets<Suite> app, bool client_auth, std::vector<std::uint8_t> hello,
+                   std::vector<std::uint8_t> reply)
+      : m_allow(config.allow_client),
+        m_transcript(std::move(t)),
+        m_client_hs(std::move(c_hs)),
+        m_app(std::move(app)),
+        m_client_auth(client_auth),
+        m_hello(std::move(hello)),
+        m_reply(std::move(reply)) {}
+
+  static result<server_handshake> answer(const server_config<Suite>& config, std::span<const std::uint8_t> hello,
+                                         Botan::RandomNumberGenerator& rng) {
+    detail::wire_reader r(hello);
+    if (auto h = detail::read_header<Suite>(r, detail::client_hello_type); !h) return h.error();
+    (void)r.bytes(32);  // client random: bound through the transcript
+    const auto share = r.opaque16();
+    const auto padding = r.opaque16();
+    if (!r.at_end()) return errc::invalid_encoding;
+    if (!std::all_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b == 0; }))
+      return errc::invalid_encoding;
+
+    const auto ephemeral = private_key<kex>::generate(rng);
+    auto ecdhe = agree(ephemeral, share);
+    if (!ecdhe) return errc::invalid_key;
+
+    transcript<hash> t;
+    t.update(hello);
+    std::vector<std::uint8_t> reply;
+    detail::wire_writer w(reply);
+    detail::write_header<Suite>(w, detail::server_hello_type);
+    w.bytes(random_bytes<32>(rng)).opaque16(ephemeral.public_key().to_raw());
+    const std::vector<std::uint8_t> cleartext = reply;
+    t.update(cleartext);
+    auto hs = early_secret<hash>::start().next(ecdhe->reveal());
+    const auto hello_hash = t.current();
+    auto c_hs = hs.client_traffic(hello_hash);
+    const auto s_hs = hs.server_traffic(hello_hash);
+
+    // ServerAuth (docs/protocol.md §3.2, §6).
+    const bool client_auth = static_cast<bool>(config.allow_client);
+    std::vector<std::uint8_t> auth;
+    detail::wire_writer a(auth);
+    a.u8(config.identity.credential() ? 1 : 0);
+    if (config.identity.credential()) config.identity.credential()->encode(a);
+    a.u8(client_auth ? 1 : 0);
+    t.update(auth);
+    const auto signature = sign(config.identity.key(),
+                                detail::signature_input(detail::server_signature_context, t.current()),
+                                signature_format::p1363, rng);
+    std::size_t before = auth.size();
+    a.opaque16(signature);
+    t.update(std::span(auth).subspan(before));
+    const auto fin = finished_mac<hash>(s_hs.reveal(), t.current());
+    a.bytes(fin);
+    t.update(fin);
+    auto app = detail::application_secrets<Suite>::derive(std::move(hs), t.current());
+
+    w.opaque16(detail::flight_keys<Suite>(s_hs.reveal()).seal(cleartext, auth));
+    if (reply.size() > hello.size()) return errc::internal_error;  // never amplify (docs/protocol.md §3.1)
+    return server_handshake(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
+                            std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
+  }
+
+  result<established<Suite>> process(std::span<const std::uint8_t> message) {
+    detail::wire_reader r(message);
+    if (auto h = detail::read_header<Suite>(r, detail::client_finished_type); !h) return h.error();
+    const auto header = r.consumed();
+    const auto sealed = r.opaque16();
+    if (!r.at_end()) return errc::invalid_encoding;
+    auto plain = detail::flight_keys<Suite>(m_client_hs.reveal()).open(header, sealed);
+    if (!plain) return errc::authentication_failed;
+
+    auto t = m_transcript;
+    const std::span<const std::uint8_t> pt(*plain);
+    detail::wire_reader p(pt);
+    const auto has_identity = p.u8();
+    if (!p.ok() || has_identity != (m_client_auth ? 1 : 0)) return errc::invalid_encoding;
+    std::optional<public_key<sig>> client;
+    if (has_identity == 1) {
+      const auto raw = p.opaque16();
+      const auto through_key = p.consumed().size();
+      const auto signature = p.opaque16();
+      if (!p.ok()) return errc::invalid_encoding;
+      auto key = public_key<sig>::from_raw(raw);
+      if (!key) return errc::invalid_key;
+      t.update(pt.first(through_key));
+      if (!verify(*key, detail::signature_input(detail::client_signature_context, t.current()), signature,
+                  signature_format::p1363))
+        return errc::invalid_signature;
+      if (!m_allow(*key)) return errc::closed;  // not an allowed client
+      t.update(pt.subspan(through_key, p.consumed().size() - through_key));
+      client = std::move(*key);
+    } else {
+      t.update(pt.first(1));
+    }
+    const auto finished = p.bytes(hash::digest_size);
+    if (!p.at_end()) return errc::invalid_encoding;
+    if (!verify_finished<hash>(m_client_hs.reveal(), t.current(), finished)) return errc::authentication_failed;
+
+    established<Suite> done(m_app.server.reveal(), m_app.client.reveal(), std::move(m_app.exporter), {}, {});
+    done.m_client = std::move(client);
+    return done;
+  }
+
+  std::function<bool(const public_key<sig>&)> m_allow;
+  transcript<hash> m_transcript;
+  secret_bytes m_client_hs;
+  detail::application_secrets<Suite> m_app;
+  bool m_client_auth;
+  bool m_spent = false;
+  std::vector<std::uint8_t> m_hello;
+  std::vector<std::uint8_t> m_reply;
+};
+
+}  // namespace sepal::handshake
+
+#endif

@@ -1,0 +1,243 @@
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+
+#include <sepal/handshake/protocol.hpp>
+
+#include "test_support.hpp"
+
+using namespace sepal_test;
+namespace hs = sepal::handshake;
+using sepal::errc;
+
+namespace {
+
+constexpr std::uint64_t now = 1'800'000'000;
+
+template <class Suite>
+struct parties {
+  using sig = typename Suite::sig;
+  sepal::private_key<sig> root = sepal::private_key<sig>::generate();
+  hs::server_config<Suite> server{hs::server_identity<Suite>::root(root), {}};
+  hs::client_config<Suite> client{root.public_key(), nullptr};
+};
+
+/// Runs a whole handshake; returns both ends.
+template <class Suite>
+std::pair<hs::established<Suite>, hs::established<Suite>> handshake(const hs::client_config<Suite>& cc,
+                                                                    const hs::server_config<Suite>& sc) {
+  auto client = hs::client_handshake<Suite>::start(cc);
+  auto server = hs::server_handshake<Suite>::accept(sc, client.client_hello());
+  REQUIRE(server.has_value());
+  CHECK(server->server_hello().size() <= client.client_hello().size());  // no amplification
+  auto c = client.receive(server->server_hello(), now);
+  REQUIRE(c.has_value());
+  auto s = server->receive(c->client_finished());
+  REQUIRE(s.has_value());
+  return {std::move(*c), std::move(*s)};
+}
+
+template <class Suite>
+void exchange(hs::established<Suite>& a, hs::established<Suite>& b) {
+  for (int i = 0; i < 3; ++i) {
+    const auto msg = as_bytes("packet " + std::to_string(i));
+    bytes wire(msg.size() + 64), got(msg.size() + 64);
+    auto p = a.session().seal({}, msg, wire);
+    auto r = b.session().open({}, p, got);
+    REQUIRE(r.has_value());
+    CHECK(copy(*r) == msg);
+    auto q = b.session().seal({}, msg, wire);
+    REQUIRE(a.session().open({}, q, got).has_value());
+  }
+}
+
+using suites = std::tuple<hs::default_suite, hs::suite<sepal::x25519, sepal::ed25519, sepal::chacha20_poly1305>,
+                          hs::suite<sepal::p384, sepal::p384, sepal::aes256_gcm, sepal::sha384>,
+                          hs::suite<sepal::x25519, sepal::p256, sepal::aes128_gcm, sepal::sha256>,
+                          hs::suite<sepal::p521, sepal::ed448, sepal::aes256_gcm, sepal::sha512>,
+                          hs::suite<sepal::x448, sepal::ed25519, sepal::chacha20_poly1305, sepal::sha512>>;
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("a full handshake yields sessions that talk both ways", "[handshake]", suites) {
+  parties<TestType> p;
+  auto [client, server] = handshake(p.client, p.server);
+  exchange(client, server);
+  const auto ctx = as_bytes("ctx");
+  CHECK(sepal::constant_time_equal(client.export_key("EXPORTER-test", ctx, 32),
+                                   server.export_key("EXPORTER-test", ctx, 32)));
+  CHECK_FALSE(server.client_identity().has_value());
+}
+
+TEST_CASE("the suite id follows docs/protocol.md", "[handshake]") {
+  static_assert(hs::default_suite::id == 0x1121);
+  static_assert(hs::suite<sepal::x25519, sepal::ed25519, sepal::chacha20_poly1305>::id == 0x4431);
+}
+
+TEST_CASE("a wrong pinned root, or a man in the middle with its own key, is rejected", "[handshake][attack]") {
+  parties<hs::default_suite> p;
+  const auto other_root = sepal::private_key<sepal::p256>::generate();
+  hs::client_config<hs::default_suite> pinned_elsewhere{other_root.public_key(), nullptr};
+  auto client = hs::client_handshake<hs::default_suite>::start(pinned_elsewhere);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  REQUIRE(server.has_value());
+  CHECK(client.receive(server->server_hello(), now).error() == errc::invalid_signature);
+}
+
+TEST_CASE("a substituted key share is detected", "[handshake][attack]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  // The attacker replaces the client's share with its own in the ClientHello.
+  auto hello = copy(client.client_hello());
+  const auto attacker = sepal::private_key<sepal::p256>::generate().public_key().to_raw();
+  std::copy(attacker.begin(), attacker.end(), hello.begin() + 4 + 32 + 2);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, hello);
+  REQUIRE(server.has_value());  // the server cannot tell...
+  // ...but the client derives other keys and a different transcript.
+  CHECK(client.receive(server->server_hello(), now).error() == errc::authentication_failed);
+}
+
+TEST_CASE("a ServerHello replayed from an earlier connection is rejected", "[handshake][attack]") {
+  parties<hs::default_suite> p;
+  auto first = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto old_server = hs::server_handshake<hs::default_suite>::accept(p.server, first.client_hello());
+  REQUIRE(old_server.has_value());
+  const auto recorded = copy(old_server->server_hello());
+  auto second = hs::client_handshake<hs::default_suite>::start(p.client);
+  CHECK_FALSE(second.receive(recorded, now).has_value());
+  // The genuine reply to the second hello still completes: the failure changed nothing.
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, second.client_hello());
+  CHECK(second.receive(server->server_hello(), now).has_value());
+}
+
+TEST_CASE("every byte flip of every message fails, and the genuine message still works", "[handshake][attack]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  const auto hello = copy(client.client_hello());
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, hello);
+  REQUIRE(server.has_value());
+
+  // ClientHello: the server rejects it, or the client rejects the answer.
+  for (std::size_t i = 0; i < 4 + 32 + 2 + 65 + 2; ++i) {
+    auto bad = hello;
+    bad[i] ^= 0x01;
+    auto s = hs::server_handshake<hs::default_suite>::accept(p.server, bad);
+    if (s) CHECK_FALSE(client.receive(s->server_hello(), now).has_value());
+  }
+  auto padded = hello;
+  padded.back() = 1;  // non-zero padding
+  CHECK(hs::server_handshake<hs::default_suite>::accept(p.server, padded).error() == errc::invalid_encoding);
+
+  // ServerHello.
+  const auto reply = copy(server->server_hello());
+  for (std::size_t i = 0; i < reply.size(); ++i) {
+    auto bad = reply;
+    bad[i] ^= 0x01;
+    REQUIRE_FALSE(client.receive(bad, now).has_value());
+  }
+  auto done = client.receive(reply, now);
+  REQUIRE(done.has_value());
+
+  // ClientFinished.
+  const auto fin = copy(done->client_finished());
+  for (std::size_t i = 0; i < fin.size(); ++i) {
+    auto bad = fin;
+    bad[i] ^= 0x01;
+    REQUIRE_FALSE(server->receive(bad).has_value());
+  }
+  auto established = server->receive(fin);
+  REQUIRE(established.has_value());
+  exchange(*done, *established);
+  CHECK(server->receive(fin).error() == errc::closed);  // spent
+  CHECK(client.receive(reply, now).error() == errc::closed);
+}
+
+TEST_CASE("a suite or version mismatch fails cleanly: no downgrade", "[handshake][attack]") {
+  using weaker = hs::suite<sepal::p256, sepal::p256, sepal::aes128_gcm, sepal::sha256>;
+  parties<hs::default_suite> p;
+  const auto weak_root = sepal::private_key<sepal::p256>::generate();
+  hs::server_config<weaker> weak_server{hs::server_identity<weaker>::root(weak_root), {}};
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  CHECK(hs::server_handshake<weaker>::accept(weak_server, client.client_hello()).error() == errc::wrong_algorithm);
+  auto hello = copy(client.client_hello());
+  hello[1] = 2;  // version
+  CHECK(hs::server_handshake<hs::default_suite>::accept(p.server, hello).error() == errc::wrong_algorithm);
+}
+
+TEST_CASE("short or oversized ClientHellos are ignored (anti-amplification)", "[handshake]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  CHECK(client.client_hello().size() >= hs::min_client_hello_size);
+  CHECK(hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello().first(1199)).error() ==
+        errc::invalid_encoding);
+  CHECK(hs::server_handshake<hs::default_suite>::accept(p.server, bytes(5000)).error() == errc::invalid_encoding);
+  CHECK_FALSE(hs::server_handshake<hs::default_suite>::accept(p.server, bytes(1200)).has_value());
+}
+
+TEST_CASE("delegated credentials: valid, expired, or signed by another root", "[handshake][delegation]") {
+  parties<hs::default_suite> p;
+  const auto online = sepal::private_key<sepal::p256>::generate();
+  auto dc = hs::delegated_credential<hs::default_suite>::issue(p.root, online.public_key(), now + 3600);
+  hs::server_config<hs::default_suite> delegated{hs::server_identity<hs::default_suite>::delegated(online, dc), {}};
+  auto [client, server] = handshake(p.client, delegated);
+  exchange(client, server);
+
+  auto late = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto s = hs::server_handshake<hs::default_suite>::accept(delegated, late.client_hello());
+  CHECK(late.receive(s->server_hello(), now + 3601).error() == errc::limit_reached);
+
+  const auto rogue_root = sepal::private_key<sepal::p256>::generate();
+  auto rogue_dc = hs::delegated_credential<hs::default_suite>::issue(rogue_root, online.public_key(), now + 3600);
+  hs::server_config<hs::default_suite> rogue{hs::server_identity<hs::default_suite>::delegated(online, rogue_dc), {}};
+  auto c = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto rs = hs::server_handshake<hs::default_suite>::accept(rogue, c.client_hello());
+  CHECK(c.receive(rs->server_hello(), now).error() == errc::invalid_signature);
+
+  const auto unrelated = sepal::private_key<sepal::p256>::generate();
+  CHECK_THROWS_AS(hs::server_identity<hs::default_suite>::delegated(unrelated, dc), sepal::error);
+}
+
+TEST_CASE("mutual authentication: allowed, unknown and missing client keys", "[handshake][mutual]") {
+  parties<hs::default_suite> p;
+  const auto alice = sepal::private_key<sepal::p256>::generate();
+  const auto mallory = sepal::private_key<sepal::p256>::generate();
+  hs::fingerprint_allowlist<sepal::p256> allowed;
+  allowed.allow(alice.public_key());
+  hs::server_config<hs::default_suite> strict{hs::server_identity<hs::default_suite>::root(p.root), allowed};
+
+  hs::client_config<hs::default_suite> as_alice{p.root.public_key(), &alice};
+  auto [client, server] = handshake(as_alice, strict);
+  REQUIRE(server.client_identity().has_value());
+  CHECK(*server.client_identity() == alice.public_key());
+  exchange(client, server);
+
+  hs::client_config<hs::default_suite> as_mallory{p.root.public_key(), &mallory};
+  auto m = hs::client_handshake<hs::default_suite>::start(as_mallory);
+  auto ms = hs::server_handshake<hs::default_suite>::accept(strict, m.client_hello());
+  auto mc = m.receive(ms->server_hello(), now);
+  REQUIRE(mc.has_value());
+  CHECK(ms->receive(mc->client_finished()).error() == errc::closed);  // unknown client
+
+  auto anon = hs::client_handshake<hs::default_suite>::start(p.client);  // no identity
+  auto as = hs::server_handshake<hs::default_suite>::accept(strict, anon.client_hello());
+  CHECK(anon.receive(as->server_hello(), now).error() == errc::closed);
+}
+
+TEST_CASE("retransmissions are recognised; a new ClientHello leaves a session alone", "[handshake][datagram]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  REQUIRE(server.has_value());
+  CHECK(server->is_client_hello_again(client.client_hello()));  // resend the same ServerHello, no new state
+  auto c = client.receive(server->server_hello(), now);
+  REQUIRE(c.has_value());
+  CHECK(c->is_server_hello_again(server->server_hello()));  // resend ClientFinished
+  auto s = server->receive(c->client_finished());
+  REQUIRE(s.has_value());
+
+  // An unauthenticated ClientHello for the same peer starts a separate
+  // handshake object; the established session keeps working.
+  auto intruder = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto pending = hs::server_handshake<hs::default_suite>::accept(p.server, intruder.client_hello());
+  CHECK(pending.has_value());
+  exchange(*c, *s);
+}
