@@ -85,10 +85,10 @@ struct flight_keys {
 /// The signed content (docs/protocol.md §6, as RFC 8446 §4.4.3).
 template <class Digest>
 std::vector<std::uint8_t> signature_input(std::string_view context, const Digest& transcript_hash) {
-  std::vector<std::uint8_t> out(64, 0x20);
-  out.insert(out.end(), context.begin(), context.end());
-  out.push_back(0);
-  out.insert(out.end(), transcript_hash.begin(), transcript_hash.end());
+  std::vector<std::uint8_t> out(64 + context.size() + 1 + transcript_hash.size(), 0x20);
+  const auto at = std::copy(context.begin(), context.end(), out.begin() + 64);
+  *at = 0;
+  std::copy(transcript_hash.begin(), transcript_hash.end(), at + 1);
   return out;
 }
 inline constexpr std::string_view server_signature_context = "sepal v1 server signature";

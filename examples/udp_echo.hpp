@@ -1,0 +1,201 @@
+// A UDP echo server and client over sepal handshakes and sessions (POSIX
+// sockets, loopback). Shared by udp_echo_server, udp_echo_client and demo.
+//
+// Datagram demultiplexing: handshake messages start with their type (1, 2,
+// 3); session packets have the fixed bit 0x40 set in their first byte.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <sepal/handshake/protocol.hpp>
+
+namespace demo {
+
+namespace hs = sepal::handshake;
+using suite = hs::default_suite;
+using bytes = std::vector<std::uint8_t>;
+
+inline std::uint64_t unix_now() { return static_cast<std::uint64_t>(std::time(nullptr)); }
+
+/// A bound UDP socket on 127.0.0.1 (port 0: any free port).
+class udp_socket {
+ public:
+  explicit udp_socket(std::uint16_t port = 0) : m_fd(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    if (m_fd < 0) throw std::runtime_error("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(m_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind");
+  }
+  ~udp_socket() { ::close(m_fd); }
+  udp_socket(const udp_socket&) = delete;
+  udp_socket& operator=(const udp_socket&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const {
+    sockaddr_in a{};
+    socklen_t n = sizeof a;
+    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&a), &n);
+    return ntohs(a.sin_port);
+  }
+  void send_to(const sockaddr_in& to, std::span<const std::uint8_t> b) const {
+    (void)::sendto(m_fd, b.data(), b.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+  /// Waits up to `timeout_ms` for a datagram; its size, or nullopt.
+  std::optional<std::size_t> receive(std::span<std::uint8_t> buf, sockaddr_in& from, int timeout_ms) const {
+    pollfd p{m_fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
+    socklen_t n = sizeof from;
+    const auto r = ::recvfrom(m_fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &n);
+    if (r < 0) return std::nullopt;
+    return static_cast<std::size_t>(r);
+  }
+
+ private:
+  int m_fd;
+};
+
+inline sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+inline std::uint64_t peer_id(const sockaddr_in& a) {
+  return (std::uint64_t{a.sin_addr.s_addr} << 16) | a.sin_port;
+}
+
+/// The echo server: one handshake object per pending peer, one session per
+/// established peer. A new ClientHello never replaces an established session
+/// until its own handshake completes (docs/protocol.md §7).
+class echo_server {
+ public:
+  explicit echo_server(const hs::server_config<suite>& config, std::uint16_t port = 0)
+      : m_config(&config), m_socket(port) {}
+
+  [[nodiscard]] std::uint16_t port() const { return m_socket.port(); }
+
+  /// Serves until `stop()` (checked every 50 ms).
+  void run() {
+    bytes buf(65536), out(65536);
+    while (!m_stop) {
+      sockaddr_in from{};
+      const auto n = m_socket.receive(buf, from, 50);
+      if (!n || *n == 0) continue;
+      handle(from, std::span(buf).first(*n), out);
+    }
+  }
+  void stop() { m_stop = true; }
+  [[nodiscard]] std::size_t established_peers() const { return m_sessions.size(); }
+
+ private:
+  void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
+    const auto id = peer_id(from);
+    if (msg[0] & 0x40) {  // a session packet: echo it
+      auto it = m_sessions.find(id);
+      if (it == m_sessions.end()) return;
+      auto payload = it->second->session().open({}, msg, out);
+      if (!payload) return;  // forged, replayed or garbage: dropped silently
+      bytes reply(payload->size() + sepal::session<>::overhead);
+      m_socket.send_to(from, it->second->session().seal({}, *payload, reply));
+      return;
+    }
+    if (msg[0] == 1) {  // ClientHello
+      auto pending = m_pending.find(id);
+      if (pending != m_pending.end() && pending->second.is_client_hello_again(msg)) {
+        m_socket.send_to(from, pending->second.server_hello());  // a retransmission: same answer
+        return;
+      }
+      auto h = hs::server_handshake<suite>::accept(*m_config, msg);
+      if (!h) return;
+      m_socket.send_to(from, h->server_hello());
+      m_pending.insert_or_assign(id, std::move(*h));
+    } else if (msg[0] == 3) {  // ClientFinished
+      auto pending = m_pending.find(id);
+      if (pending == m_pending.end()) return;
+      auto done = pending->second.receive(msg);
+      if (!done) return;
+      m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
+      m_pending.erase(pending);
+    }
+  }
+
+  const hs::server_config<suite>* m_config;
+  udp_socket m_socket;
+  std::map<std::uint64_t, hs::server_handshake<suite>> m_pending;
+  std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
+  volatile bool m_stop = false;
+};
+
+/// A client: handshake with retransmission on a 200 ms timer, then echo
+/// round trips. Returns the handshake time.
+class echo_client {
+ public:
+  echo_client(const hs::client_config<suite>& config, std::uint16_t server_port)
+      : m_config(&config), m_server(loopback(server_port)) {}
+
+  /// Runs the handshake; throws after `attempts` timeouts.
+  std::chrono::nanoseconds connect(int attempts = 10) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto h = hs::client_handshake<suite>::start(*m_config);
+    bytes buf(65536);
+    for (int i = 0; i < attempts; ++i) {
+      m_socket.send_to(m_server, h.client_hello());
+      sockaddr_in from{};
+      const auto n = m_socket.receive(buf, from, 200);
+      if (!n) continue;  // lost: resend
+      auto done = h.receive(std::span(buf).first(*n), unix_now());
+      if (!done) continue;  // not a valid ServerHello: keep waiting
+      m_socket.send_to(m_server, done->client_finished());
+      m_done = std::make_unique<hs::established<suite>>(std::move(*done));
+      return std::chrono::steady_clock::now() - t0;
+    }
+    throw std::runtime_error("handshake timed out");
+  }
+
+  /// Sends `payload` and waits for its echo. If the server repeats its
+  /// ServerHello (it lost our ClientFinished), resend ClientFinished.
+  bool echo(std::span<const std::uint8_t> payload) {
+    bytes packet(payload.size() + sepal::session<>::overhead), buf(65536), out(65536);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      // A retry is sealed again: the server's replay window drops a resent packet.
+      m_socket.send_to(m_server, m_done->session().seal({}, payload, packet));
+      sockaddr_in from{};
+      const auto n = m_socket.receive(buf, from, 200);
+      if (!n) continue;
+      const auto msg = std::span(buf).first(*n);
+      if (m_done->is_server_hello_again(msg)) {
+        m_socket.send_to(m_server, m_done->client_finished());
+        continue;
+      }
+      auto got = m_done->session().open({}, msg, out);
+      if (got && std::ranges::equal(*got, payload)) return true;
+    }
+    return false;
+  }
+
+ private:
+  const hs::client_config<suite>* m_config;
+  sockaddr_in m_server;
+  udp_socket m_socket;
+  std::unique_ptr<hs::established<suite>> m_done;
+};
+
+}  // namespace demo

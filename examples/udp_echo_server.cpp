@@ -1,0 +1,31 @@
+// UDP echo server: `udp_echo_server ROOT_KEY.pem PORT [SECONDS]`. Clients pin
+// the root public key; every session packet they send comes back re-sealed.
+#include <cstdlib>
+#include <thread>
+
+#include "udp_echo.hpp"
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s ROOT_KEY.pem PORT [SECONDS]\n", argv[0]);
+    return 2;
+  }
+  auto root = sepal::private_key<sepal::p256>::load_pem(argv[1]);
+  if (!root) {
+    std::fprintf(stderr, "cannot load %s: %s\n", argv[1], std::string(sepal::describe(root.error())).c_str());
+    return 1;
+  }
+  demo::hs::server_config<demo::suite> config{demo::hs::server_identity<demo::suite>::root(*root), {}};
+  demo::echo_server server(config, static_cast<std::uint16_t>(std::atoi(argv[2])));
+  std::printf("listening on 127.0.0.1:%u\n", server.port());
+  std::fflush(stdout);
+  const int seconds = argc > 3 ? std::atoi(argv[3]) : 0;
+  std::thread stopper;
+  if (seconds > 0) stopper = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::seconds(seconds));
+      server.stop();
+    });
+  server.run();
+  if (stopper.joinable()) stopper.join();
+  return 0;
+}
