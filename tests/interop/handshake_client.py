@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""An independent client for the sepal handshake, written from
+docs/protocol.md and README's packet wire format with Python's `cryptography`
+(and the standard library) only. It starts sepal's C++ udp_echo_server with a
+root key it generates itself, completes a handshake over UDP on 127.0.0.1,
+and sends encrypted packets that must come back echoed. If this passes, the
+written spec is complete.
+
+usage: handshake_client.py UDP_ECHO_SERVER_BINARY
+Exits 77 (meson's skip) when `cryptography` is missing.
+"""
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+except ImportError:
+    print("Python cryptography module not found (Debian: python3-cryptography): skipping")
+    sys.exit(77)
+
+SUITE_ID = 0x1121  # P-256 ECDH, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
+VERSION = 1
+HASH_LEN = 32
+
+
+# ---- RFC 8446 §7.1 key schedule (protocol.md §5) ----------------------------
+
+def hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
+    return hmac.new(salt, ikm, hashlib.sha256).digest()
+
+
+def hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+def expand_label(secret: bytes, label: str, context: bytes, length: int) -> bytes:
+    full = b"tls13 " + label.encode()
+    info = struct.pack(">H", length) + bytes([len(full)]) + full + bytes([len(context)]) + context
+    return hkdf_expand(secret, info, length)
+
+
+def derive_secret(secret: bytes, label: str, transcript_hash: bytes) -> bytes:
+    return expand_label(secret, label, transcript_hash, HASH_LEN)
+
+
+EMPTY_HASH = hashlib.sha256(b"").digest()
+
+
+def handshake_keys(secret: bytes):
+    return AESGCM(expand_label(secret, "key", b"", 32)), expand_label(secret, "iv", b"", 12)
+
+
+def finished(base_key: bytes, transcript_hash: bytes) -> bytes:
+    return hmac.new(expand_label(base_key, "finished", b"", HASH_LEN), transcript_hash, hashlib.sha256).digest()
+
+
+# ---- wire helpers ------------------------------------------------------------
+
+def opaque16(b: bytes) -> bytes:
+    return struct.pack(">H", len(b)) + b
+
+
+class Reader:
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise ValueError("truncated")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def u16(self) -> int:
+        return struct.unpack(">H", self.take(2))[0]
+
+    def u64(self) -> int:
+        return struct.unpack(">Q", self.take(8))[0]
+
+    def opaque16(self) -> bytes:
+        return self.take(self.u16())
+
+
+def header(msg_type: int) -> bytes:
+    return bytes([msg_type, VERSION]) + struct.pack(">H", SUITE_ID)
+
+
+def p1363_to_der(sig: bytes) -> bytes:
+    half = len(sig) // 2
+    return encode_dss_signature(int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big"))
+
+
+def signature_input(context: str, transcript_hash: bytes) -> bytes:
+    return b"\x20" * 64 + context.encode() + b"\x00" + transcript_hash
+
+
+# ---- the handshake (protocol.md §3, §6) -------------------------------------
+
+def client_handshake(sock, server, root_public):
+    eph = ec.generate_private_key(ec.SECP256R1())
+    share = eph.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    hello = header(1) + os.urandom(32) + opaque16(share)
+    hello += opaque16(bytes(max(0, 1200 - len(hello) - 2)))
+    transcript = hashlib.sha256(hello)
+
+    for _ in range(10):  # resend on a timer until a ServerHello arrives
+        sock.sendto(hello, server)
+        try:
+            reply, _ = sock.recvfrom(65536)
+            break
+        except socket.timeout:
+            continue
+    else:
+        raise SystemExit("no ServerHello")
+
+    r = Reader(reply)
+    assert r.take(4) == header(2), "ServerHello header (version, suite)"
+    r.take(32)  # server random
+    server_share = r.opaque16()
+    cleartext = reply[:r.pos]
+    sealed = r.opaque16()
+    assert r.pos == len(reply)
+
+    peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), server_share)
+    ecdhe = eph.exchange(ec.ECDH(), peer)
+    transcript.update(cleartext)
+    early = hkdf_extract(bytes(HASH_LEN), bytes(HASH_LEN))
+    hs = hkdf_extract(derive_secret(early, "derived", EMPTY_HASH), ecdhe)
+    hello_hash = transcript.digest()
+    c_hs = derive_secret(hs, "c hs traffic", hello_hash)
+    s_hs = derive_secret(hs, "s hs traffic", hello_hash)
+
+    aead, iv = handshake_keys(s_hs)
+    auth = aead.decrypt(iv, sealed, cleartext)
+    p = Reader(auth)
+    kind = p.u8()
+    assert kind == 0, "this test's server signs with the root key"
+    client_auth = p.u8()
+    assert client_auth == 0
+    transcript.update(auth[:p.pos])
+    h1 = transcript.digest()
+    before_sig = p.pos
+    signature = p.opaque16()
+    root_public.verify(p1363_to_der(signature), signature_input("sepal v1 server signature", h1),
+                       ec.ECDSA(hashes.SHA256()))  # raises InvalidSignature
+    transcript.update(auth[before_sig:p.pos])
+    server_finished = p.take(HASH_LEN)
+    assert p.pos == len(auth)
+    assert hmac.compare_digest(server_finished, finished(s_hs, transcript.digest())), "server Finished"
+    transcript.update(server_finished)
+
+    master = hkdf_extract(derive_secret(hs, "derived", EMPTY_HASH), bytes(HASH_LEN))
+    full = transcript.digest()
+    c_ap = derive_secret(master, "c ap traffic", full)
+    s_ap = derive_secret(master, "s ap traffic", full)
+
+    client_auth_msg = b"\x00"
+    transcript.update(client_auth_msg)
+    client_auth_msg += finished(c_hs, transcript.digest())
+    aead, iv = handshake_keys(c_hs)
+    cf_header = header(3)
+    sock.sendto(cf_header + opaque16(aead.encrypt(iv, client_auth_msg, cf_header)), server)
+    return c_ap, s_ap
+
+
+# ---- sessions (README "Wire format of a sealed packet") ----------------------
+
+class Direction:
+    def __init__(self, secret: bytes):
+        self.aead = AESGCM(expand_label(secret, "sepal key", b"", 32))
+        self.iv = expand_label(secret, "sepal iv", b"", 12)
+        self.hp = expand_label(secret, "sepal hp", b"", 32)
+        self.pn = 0
+
+    def nonce(self, pn: int) -> bytes:
+        return bytes(a ^ b for a, b in zip(self.iv, bytes(4) + pn.to_bytes(8, "big")))
+
+    def mask(self, sample: bytes) -> bytes:
+        enc = Cipher(algorithms.AES(self.hp), modes.ECB()).encryptor()
+        return (enc.update(sample) + enc.finalize())[:5]
+
+    def seal(self, payload: bytes) -> bytes:
+        hdr = bytes([0x43]) + (self.pn & 0xFFFFFFFF).to_bytes(4, "big")
+        body = self.aead.encrypt(self.nonce(self.pn), payload, hdr)
+        self.pn += 1
+        m = self.mask(body[:16])
+        protected = bytes([hdr[0] ^ (m[0] & 0x1F)]) + bytes(a ^ b for a, b in zip(hdr[1:], m[1:5]))
+        return protected + body
+
+    def open(self, packet: bytes) -> bytes:
+        m = self.mask(packet[5:21])
+        first = packet[0] ^ (m[0] & 0x1F)
+        pn_bytes = bytes(a ^ b for a, b in zip(packet[1:5], m[1:5]))
+        assert first & 0x40 and first & 0x03 == 3
+        pn = int.from_bytes(pn_bytes, "big")  # small numbers here: no 32-bit wrap to undo
+        return self.aead.decrypt(self.nonce(pn), packet[5:], bytes([first]) + pn_bytes)
+
+
+def main():
+    server_binary = sys.argv[1]
+    with tempfile.TemporaryDirectory() as d:
+        root = ec.generate_private_key(ec.SECP256R1())
+        key_path = os.path.join(d, "root.key.pem")
+        with open(key_path, "wb") as f:
+            f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+        proc = subprocess.Popen([server_binary, key_path, "0", "20"], stdout=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            port = int(line.rsplit(":", 1)[1])
+            server = ("127.0.0.1", port)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(0.5)
+            c_ap, s_ap = client_handshake(sock, server, root.public_key())
+            print("ok   handshake with sepal's C++ server (server signature and Finished verified)")
+            send, receive = Direction(c_ap), Direction(s_ap)
+            for i in range(5):
+                msg = f"independent echo {i}".encode()
+                for _ in range(10):
+                    sock.sendto(send.seal(msg), server)
+                    try:
+                        reply, _ = sock.recvfrom(65536)
+                    except socket.timeout:
+                        continue
+                    if reply[0] & 0x40:  # a session packet (handshake messages start with 1, 2, 3)
+                        break
+                else:
+                    raise SystemExit("no echo")
+                assert receive.open(reply) == msg, "echo differs"
+            print("ok   5 encrypted packets echoed, sealed and opened by this implementation")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
