@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <botan/aead.h>
+#include <botan/ecdh.h>
+#include <botan/ecdsa.h>
+#include <botan/pubkey.h>
 #include <botan/secmem.h>
 
 #include <algorithm>
@@ -33,10 +36,16 @@
 #if defined(SEPAL_BENCH_OPENSSL)
   #include <openssl/evp.h>
 #endif
+#if defined(SEPAL_BENCH_OPENSSL_TLS)
+  #include <openssl/bio.h>
+  #include <openssl/ssl.h>
+  #include <openssl/x509.h>
+#endif
 #if defined(SEPAL_BENCH_SODIUM)
   #include <sodium.h>
 #endif
 
+#include <sepal/handshake/protocol.hpp>
 #include <sepal/sepal.hpp>
 
 #include "counting_new.hpp"  // allocations per packet
@@ -403,6 +412,139 @@ void bench_aead(const char* name, const options& opt, std::vector<row>& rows, st
   }
 }
 
+// -------------------------------------------------------------- handshakes
+
+struct handshake_report {
+  double sepal_per_s = 0, floor_per_s = 0, openssl_per_s = 0, mutual_per_s = 0;
+};
+
+/// Operations per second of `op`, median of the runs.
+double rate(const std::function<void(std::size_t)>& op, const options& opt) {
+  return 1e9 / measure(op, opt, {}, 64).ns;
+}
+
+/// One thread plays both sides of full sepal handshakes (default suite).
+double sepal_handshakes(const options& opt, bool mutual) {
+  namespace hs = sepal::handshake;
+  const auto root = sepal::private_key<sepal::p256>::generate();
+  const auto client_key = sepal::private_key<sepal::p256>::generate();
+  hs::fingerprint_allowlist<sepal::p256> allowed;
+  allowed.allow(client_key.public_key());
+  hs::server_config<hs::default_suite> sc{hs::server_identity<hs::default_suite>::root(root), {}};
+  if (mutual) sc.allow_client = allowed;
+  hs::client_config<hs::default_suite> cc{root.public_key(), mutual ? &client_key : nullptr};
+  return rate(
+      [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+          auto c = hs::client_handshake<hs::default_suite>::start(cc);
+          auto s = hs::server_handshake<hs::default_suite>::accept(sc, c.client_hello());
+          auto cd = c.receive(s->server_hello(), 0);
+          if (!cd || !s->receive(cd->client_finished())) std::abort();
+        }
+      },
+      opt);
+}
+
+/// The floor: the public-key operations a handshake needs, called directly
+/// through Botan (two ECDH key pairs and agreements, one ECDSA signature and
+/// one verification on P-256), with the same system RNG.
+double botan_floor(const options& opt) {
+  auto& rng = Botan::system_rng();
+  const auto group = Botan::EC_Group::from_name("secp256r1");
+  const Botan::ECDSA_PrivateKey root(rng, group);
+  const std::vector<std::uint8_t> msg(130, 0x20);
+  return rate(
+      [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+          const Botan::ECDH_PrivateKey a(rng, group), b(rng, group);
+          Botan::PK_Key_Agreement ka(a, rng, "Raw"), kb(b, rng, "Raw");
+          (void)ka.derive_key(0, b.public_value());
+          (void)kb.derive_key(0, a.public_value());
+          Botan::PK_Signer signer(root, rng, "SHA-256");
+          const auto sig = signer.sign_message(msg, rng);
+          Botan::PK_Verifier verifier(root, "SHA-256");
+          if (!verifier.verify_message(msg, sig)) std::abort();
+        }
+      },
+      opt);
+}
+
+#if defined(SEPAL_BENCH_OPENSSL_TLS)
+/// OpenSSL TLS 1.3 full handshakes in memory: P-256 key share and a
+/// self-signed P-256 certificate, no session tickets or resumption.
+double openssl_tls13(const options& opt, bool mutual) {
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, pkey);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("bench"), -1, -1, 0);
+  X509_set_issuer_name(cert, X509_get_subject_name(cert));
+  X509_sign(cert, pkey, EVP_sha256());
+  auto make_ctx = [&](const SSL_METHOD* m) {
+    SSL_CTX* ctx = SSL_CTX_new(m);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set1_groups_list(ctx, "P-256");
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_use_certificate(ctx, cert);
+    SSL_CTX_use_PrivateKey(ctx, pkey);
+    return ctx;
+  };
+  SSL_CTX* sctx = make_ctx(TLS_server_method());
+  SSL_CTX_set_num_tickets(sctx, 0);
+  SSL_CTX* cctx = make_ctx(TLS_client_method());
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), cert);
+  SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, nullptr);
+  if (mutual) {
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(sctx), cert);
+    SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  const double r = rate(
+      [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+          SSL* s = SSL_new(sctx);
+          SSL* c = SSL_new(cctx);
+          BIO *cb = nullptr, *sb = nullptr;
+          BIO_new_bio_pair(&cb, 0, &sb, 0);
+          SSL_set_bio(c, cb, cb);
+          SSL_set_bio(s, sb, sb);
+          SSL_set_connect_state(c);
+          SSL_set_accept_state(s);
+          bool c_done = false, s_done = false;
+          for (int round = 0; round < 20 && !(c_done && s_done); ++round) {
+            if (!c_done) c_done = SSL_do_handshake(c) == 1;
+            if (!s_done) s_done = SSL_do_handshake(s) == 1;
+          }
+          if (!c_done || !s_done) std::abort();
+          SSL_free(c);
+          SSL_free(s);
+        }
+      },
+      opt);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+  X509_free(cert);
+  EVP_PKEY_free(pkey);
+  return r;
+}
+#endif
+
+handshake_report bench_handshakes(const options& opt) {
+  std::fprintf(stderr, "  handshakes\n");
+  handshake_report h;
+  h.sepal_per_s = sepal_handshakes(opt, false);
+  h.mutual_per_s = sepal_handshakes(opt, true);
+  h.floor_per_s = botan_floor(opt);
+#if defined(SEPAL_BENCH_OPENSSL_TLS)
+  h.openssl_per_s = openssl_tls13(opt, false);
+#endif
+  return h;
+}
+
 // ------------------------------------------------------------------ memory
 
 struct memory_report {
@@ -427,6 +569,7 @@ memory_report measure_memory(std::size_t count) {
   memory_report m;
   m.object_bytes = sizeof(S);
   m.sessions = count;
+  { S warm(a, b); }  // Botan's one-time initialisation is not per-session memory
   {
     const auto before = heap_in_use();
     auto one = std::make_unique<S>(a, b);
@@ -442,7 +585,8 @@ memory_report measure_memory(std::size_t count) {
 
 // ------------------------------------------------------------------ output
 
-void print_table(const std::vector<row>& rows, const std::vector<forged_row>& forged, const memory_report& mem) {
+void print_table(const std::vector<row>& rows, const std::vector<forged_row>& forged, const memory_report& mem,
+                 const handshake_report& hsr) {
   std::vector<std::string> other_names;
   for (const auto& r : rows)
     for (const auto& [k, v] : r.others_ns)
@@ -478,12 +622,19 @@ void print_table(const std::vector<row>& rows, const std::vector<forged_row>& fo
     std::printf("%s: rejecting a forged 1200-byte packet: %.0f ns = %.2fx a valid open (raw Botan: %.0f ns), %.1f allocs\n",
                 f.aead.c_str(), f.forged_ns, f.forged_ns / f.valid_ns, f.botan_forged_ns, f.allocs);
   }
+  std::printf("\nhandshakes/s (one thread, both sides, P-256 / ECDSA-P256 / AES-256-GCM / SHA-256): sepal %.0f, "
+              "mutual %.0f; Botan primitive floor %.0f (sepal/floor %.2f)",
+              hsr.sepal_per_s, hsr.mutual_per_s, hsr.floor_per_s, hsr.sepal_per_s / hsr.floor_per_s);
+  if (hsr.openssl_per_s > 0)
+    std::printf("; OpenSSL TLS 1.3 %.0f (sepal/OpenSSL %.2f)", hsr.openssl_per_s, hsr.sepal_per_s / hsr.openssl_per_s);
+  std::printf("\n");
   std::printf("\nmemory: a session (sealer + opener, AES-256-GCM) is %zu bytes of object and %zu bytes of heap; "
               "%zu sessions took %.2f KiB RSS each\n",
               mem.object_bytes, mem.heap_bytes_per_session, mem.sessions, mem.rss_kib_per_session);
 }
 
-void print_json(const std::vector<row>& rows, const std::vector<forged_row>& forged, const memory_report& mem) {
+void print_json(const std::vector<row>& rows, const std::vector<forged_row>& forged, const memory_report& mem,
+                const handshake_report& hsr) {
   std::printf("{\n  \"aead\": [\n");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
@@ -504,7 +655,10 @@ void print_json(const std::vector<row>& rows, const std::vector<forged_row>& for
                 f.aead.c_str(), f.valid_ns, f.forged_ns, f.botan_forged_ns, f.forged_ns / f.valid_ns, f.allocs,
                 i + 1 < forged.size() ? "," : "");
   }
-  std::printf("  ],\n  \"memory\": {\"object_bytes\": %zu, \"heap_bytes_per_session\": %zu, \"sessions\": %zu, "
+  std::printf("  ],\n  \"handshakes_per_s\": {\"sepal\": %.1f, \"sepal_mutual\": %.1f, \"botan_floor\": %.1f, "
+              "\"openssl_tls13\": %.1f},\n",
+              hsr.sepal_per_s, hsr.mutual_per_s, hsr.floor_per_s, hsr.openssl_per_s);
+  std::printf("  \"memory\": {\"object_bytes\": %zu, \"heap_bytes_per_session\": %zu, \"sessions\": %zu, "
               "\"rss_kib_per_session\": %.3f}\n}\n",
               mem.object_bytes, mem.heap_bytes_per_session, mem.sessions, mem.rss_kib_per_session);
 }
@@ -543,10 +697,11 @@ int main(int argc, char** argv) {
   bench_aead<sepal::chacha20_poly1305>("ChaCha20-Poly1305", opt, rows, forged);
   std::fprintf(stderr, "  memory for %zu sessions\n", sessions);
   const auto mem = measure_memory(sessions);
+  const auto hsr = bench_handshakes(opt);
   if (opt.json) {
-    print_json(rows, forged, mem);
+    print_json(rows, forged, mem, hsr);
   } else {
-    print_table(rows, forged, mem);
+    print_table(rows, forged, mem, hsr);
   }
   return 0;
 }

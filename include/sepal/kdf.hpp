@@ -79,7 +79,12 @@ struct hkdf {
   static secret_bytes run(std::string_view name, std::size_t length, std::span<const std::uint8_t> secret,
                           std::span<const std::uint8_t> salt, std::span<const std::uint8_t> label) {
     return detail::or_throw(errc::internal_error, [&] {
-      const auto kdf = Botan::KDF::create_or_throw(name);
+      // Parsing the algorithm name dominates a short derivation, so each
+      // thread keeps an unkeyed prototype and clones it: the clone, which
+      // holds the key, is destroyed (and wiped) when this call returns.
+      thread_local const auto extract = Botan::KDF::create_or_throw(detail::algorithm<Hash>::hkdf_extract);
+      thread_local const auto expand = Botan::KDF::create_or_throw(detail::algorithm<Hash>::hkdf_expand);
+      const auto kdf = (name == detail::algorithm<Hash>::hkdf_extract ? extract : expand)->new_object();
       return secret_bytes(kdf->derive_key(length, secret, salt, label));
     });
   }

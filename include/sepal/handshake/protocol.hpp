@@ -58,29 +58,39 @@ result<void> read_header(wire_reader& r, std::uint8_t type) noexcept {
 
 /// Handshake traffic protection: key and IV from a handshake traffic secret
 /// (RFC 8446 §7.3); each direction seals exactly one message, with nonce = IV.
-template <class Suite>
+template <class Suite, class Engine>
 struct flight_keys {
-  aead_key<typename Suite::aead> aead;
+  Engine aead;
   std::array<std::uint8_t, Suite::aead::nonce_size> iv{};
 
-  explicit flight_keys(std::span<const std::uint8_t> secret)
-      : aead(hkdf<typename Suite::hash>::expand_label(secret, "key", {}, Suite::aead::key_size).reveal()) {
+  explicit flight_keys(std::span<const std::uint8_t> secret) {
+    aead.set_key(hkdf<typename Suite::hash>::expand_label(secret, "key", {}, Suite::aead::key_size).reveal());
     const auto v = hkdf<typename Suite::hash>::expand_label(secret, "iv", {}, iv.size());
     std::copy_n(v.reveal().begin(), iv.size(), iv.begin());
   }
-  std::vector<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> plain) {
-    std::vector<std::uint8_t> out(plain.size() + Suite::aead::tag_size);
-    (void)aead.seal(iv, ad, plain, out);
-    return out;
-  }
-  result<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> sealed) {
-    std::vector<std::uint8_t> out(sealed.size());
-    auto r = aead.open(iv, ad, sealed, out);
-    if (!r) return r.error();
-    out.resize(r->size());
-    return out;
-  }
 };
+
+/// Seals one handshake flight.
+template <class Suite>
+std::vector<std::uint8_t> seal_flight(std::span<const std::uint8_t> secret, std::span<const std::uint8_t> ad,
+                                      std::span<const std::uint8_t> plain) {
+  flight_keys<Suite, sepal::detail::aead_encryptor<typename Suite::aead>> k(secret);
+  std::vector<std::uint8_t> out(plain.size() + Suite::aead::tag_size);
+  (void)k.aead.seal(k.iv, ad, plain, out);
+  return out;
+}
+
+/// Opens one handshake flight; never throws.
+template <class Suite>
+result<std::vector<std::uint8_t>> open_flight(std::span<const std::uint8_t> secret, std::span<const std::uint8_t> ad,
+                                              std::span<const std::uint8_t> sealed) {
+  flight_keys<Suite, sepal::detail::aead_decryptor<typename Suite::aead>> k(secret);
+  std::vector<std::uint8_t> out(sealed.size());
+  auto r = k.aead.open(k.iv, ad, sealed, out);
+  if (!r) return r.error();
+  out.resize(r->size());
+  return out;
+}
 
 /// The signed content (docs/protocol.md §6, as RFC 8446 §4.4.3).
 template <class Digest>
@@ -246,7 +256,7 @@ class client_handshake {
     const auto c_hs = hs.client_traffic(hello_hash);
     const auto s_hs = hs.server_traffic(hello_hash);
 
-    auto plain = detail::flight_keys<Suite>(s_hs.reveal()).open(cleartext, sealed);
+    auto plain = detail::open_flight<Suite>(s_hs.reveal(), cleartext, sealed);
     if (!plain) return errc::authentication_failed;
     detail::wire_reader p(*plain);
     const auto kind = p.u8();
@@ -305,7 +315,7 @@ class client_handshake {
     detail::wire_writer f(flight);
     detail::write_header<Suite>(f, detail::client_finished_type);
     const std::vector<std::uint8_t> header(flight.begin(), flight.end());
-    f.opaque16(detail::flight_keys<Suite>(c_hs.reveal()).seal(header, auth));
+    f.opaque16(detail::seal_flight<Suite>(c_hs.reveal(), header, auth));
 
     m_ephemeral.reset();  // spent: the ephemeral key is wiped
     return established<Suite>(app.client.reveal(), app.server.reveal(), std::move(app.exporter), std::move(flight),
@@ -423,7 +433,7 @@ class server_handshake {
     t.update(fin);
     auto app = detail::application_secrets<Suite>::derive(std::move(hs), t.current());
 
-    w.opaque16(detail::flight_keys<Suite>(s_hs.reveal()).seal(cleartext, auth));
+    w.opaque16(detail::seal_flight<Suite>(s_hs.reveal(), cleartext, auth));
     if (reply.size() > hello.size()) return errc::internal_error;  // never amplify (docs/protocol.md §3.1)
     return server_handshake(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
                             std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
@@ -435,7 +445,7 @@ class server_handshake {
     const auto header = r.consumed();
     const auto sealed = r.opaque16();
     if (!r.at_end()) return errc::invalid_encoding;
-    auto plain = detail::flight_keys<Suite>(m_client_hs.reveal()).open(header, sealed);
+    auto plain = detail::open_flight<Suite>(m_client_hs.reveal(), header, sealed);
     if (!plain) return errc::authentication_failed;
 
     auto t = m_transcript;
