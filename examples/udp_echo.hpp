@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <sepal/handshake/protocol.hpp>
+#include <sepal/handshake/retry.hpp>
 
 namespace demo {
 
@@ -87,8 +88,11 @@ inline std::uint64_t peer_id(const sockaddr_in& a) {
 /// until its own handshake completes (docs/protocol.md §7).
 class echo_server {
  public:
-  explicit echo_server(const hs::server_config<suite>& config, std::uint16_t port = 0)
-      : m_config(&config), m_socket(port) {}
+  /// With a `validator`, every client must first prove its address with a
+  /// retry cookie (docs/protocol.md §7).
+  explicit echo_server(const hs::server_config<suite>& config, std::uint16_t port = 0,
+                       const hs::address_validator<suite>* validator = nullptr)
+      : m_config(&config), m_validator(validator), m_socket(port) {}
 
   [[nodiscard]] std::uint16_t port() const { return m_socket.port(); }
 
@@ -123,6 +127,14 @@ class echo_server {
         m_socket.send_to(from, pending->second.server_hello());  // a retransmission: same answer
         return;
       }
+      if (m_validator) {
+        const auto address = std::as_bytes(std::span(&from, 1));
+        const std::span<const std::uint8_t> addr(reinterpret_cast<const std::uint8_t*>(address.data()), address.size());
+        if (auto retry = m_validator->check(msg, addr, unix_now())) {
+          if (!retry->empty()) m_socket.send_to(from, *retry);  // no state kept
+          return;
+        }
+      }
       auto h = hs::server_handshake<suite>::accept(*m_config, msg);
       if (!h) return;
       m_socket.send_to(from, h->server_hello());
@@ -138,6 +150,7 @@ class echo_server {
   }
 
   const hs::server_config<suite>* m_config;
+  const hs::address_validator<suite>* m_validator;
   udp_socket m_socket;
   std::map<std::uint64_t, hs::server_handshake<suite>> m_pending;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
@@ -162,7 +175,7 @@ class echo_client {
       const auto n = m_socket.receive(buf, from, 200);
       if (!n) continue;  // lost: resend
       auto done = h.receive(std::span(buf).first(*n), unix_now());
-      if (!done) continue;  // not a valid ServerHello: keep waiting
+      if (!done) continue;  // a HelloRetry (resend the updated hello) or not a valid ServerHello
       m_socket.send_to(m_server, done->client_finished());
       m_done = std::make_unique<hs::established<suite>>(std::move(*done));
       return std::chrono::steady_clock::now() - t0;

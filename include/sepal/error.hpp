@@ -27,6 +27,9 @@ enum class errc {
   replayed,
   /// A session that closed itself (integrity limit reached, or use after close).
   closed,
+  /// Not a failure: the server asked for address validation; send the
+  /// handshake's (updated) ClientHello again.
+  retry_requested,
   /// A key agreement whose result is unusable (all-zero X25519/X448 output).
   invalid_shared_secret,
   /// An argument the caller controls is out of range (sizes, lengths).
@@ -51,6 +54,7 @@ enum class errc {
     case errc::authentication_failed: return "authentication failed";
     case errc::replayed: return "replayed or too old";
     case errc::closed: return "session closed";
+    case errc::retry_requested: return "retry requested";
     case errc::invalid_shared_secret: return "invalid shared secret";
     case errc::invalid_argument: return "invalid argument";
     case errc::limit_reached: return "limit reached";

@@ -1,6 +1,6 @@
 // libFuzzer harness: every handshake message parser, through the public
 // state machines: the server's ClientHello and ClientFinished, the client's
-// ServerHello, and delegated credentials. Invariants: nothing throws; nothing
+// ServerHello and HelloRetry, delegated credentials, and retry cookies. Invariants: nothing throws; nothing
 // an attacker sends completes a handshake without the keys.
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <span>
 
 #include <sepal/handshake/protocol.hpp>
+#include <sepal/handshake/retry.hpp>
 
 namespace {
 
@@ -30,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static fixture f;
   if (size == 0) return 0;
   const std::span<const std::uint8_t> in(data + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {  // ClientHello at the server
       (void)hs::server_handshake<suite>::accept(f.server, in);
       break;
@@ -45,6 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto s = hs::server_handshake<suite>::accept(f.server, c.client_hello());
       require(s.has_value());
       require(!s->receive(in).has_value());  // needs the client's handshake key
+      break;
+    }
+    case 4: {  // the stateless validator on an arbitrary ClientHello: never accepts without a cookie it made
+      static const hs::address_validator<suite> validator;
+      const std::uint8_t address[] = {127, 0, 0, 1, 0x11, 0x51};
+      auto retry = validator.check(in, address, 1'800'000'000);
+      require(retry.has_value());  // the fuzzer cannot forge a valid cookie
       break;
     }
     default: {  // delegated credential

@@ -117,7 +117,7 @@ def signature_input(context: str, transcript_hash: bytes) -> bytes:
 def client_handshake(sock, server, root_public):
     eph = ec.generate_private_key(ec.SECP256R1())
     share = eph.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    hello = header(1) + os.urandom(32) + opaque16(share)
+    hello = header(1) + os.urandom(32) + opaque16(share) + opaque16(b"")  # no cookie
     hello += opaque16(bytes(max(0, 1200 - len(hello) - 2)))
     transcript = hashlib.sha256(hello)
 

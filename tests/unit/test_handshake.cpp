@@ -2,6 +2,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <sepal/handshake/protocol.hpp>
+#include <sepal/handshake/retry.hpp>
 
 #include "test_support.hpp"
 
@@ -240,4 +241,36 @@ TEST_CASE("retransmissions are recognised; a new ClientHello leaves a session al
   auto pending = hs::server_handshake<hs::default_suite>::accept(p.server, intruder.client_hello());
   CHECK(pending.has_value());
   exchange(*c, *s);
+}
+
+TEST_CASE("stateless retry: only a client at the address completes", "[handshake][retry]") {
+  parties<hs::default_suite> p;
+  const hs::address_validator<hs::default_suite> validator;
+  const auto here = as_bytes("127.0.0.1:4433");
+  const auto elsewhere = as_bytes("10.9.9.9:4433");
+
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto retry = validator.check(client.client_hello(), here, now);
+  REQUIRE(retry.has_value());
+  CHECK(retry->size() < client.client_hello().size() / 10);  // tiny: no amplification
+  CHECK(client.receive(*retry, now).error() == errc::retry_requested);
+  CHECK_FALSE(validator.check(client.client_hello(), here, now + 5).has_value());  // cookie accepted
+  CHECK(validator.check(client.client_hello(), elsewhere, now + 5).has_value());    // another address
+  CHECK(validator.check(client.client_hello(), here, now + 31).has_value());        // expired
+  CHECK(validator.check(client.client_hello(), here, now - 1).has_value());         // from the future
+  auto forged = copy(client.client_hello());
+  forged[4 + 32 + 2 + 65 + 2 + 10] ^= 1;  // a byte of the cookie's MAC
+  CHECK(validator.check(forged, here, now).has_value());
+
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  REQUIRE(server.has_value());
+  auto done = client.receive(server->server_hello(), now);
+  REQUIRE(done.has_value());
+  REQUIRE(server->receive(done->client_finished()).has_value());
+
+  // A second HelloRetry in one handshake is refused (no retry loops).
+  auto again = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto r1 = validator.check(again.client_hello(), here, now);
+  CHECK(again.receive(*r1, now).error() == errc::retry_requested);
+  CHECK(again.receive(*r1, now).error() == errc::invalid_encoding);
 }

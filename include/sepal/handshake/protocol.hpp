@@ -37,7 +37,10 @@ namespace detail {
 using sepal::detail::wire_reader;
 using sepal::detail::wire_writer;
 
-enum : std::uint8_t { client_hello_type = 1, server_hello_type = 2, client_finished_type = 3 };
+enum : std::uint8_t { client_hello_type = 1, server_hello_type = 2, client_finished_type = 3, hello_retry_type = 4 };
+
+/// The longest cookie a client echoes back (docs/protocol.md §7).
+inline constexpr std::size_t max_cookie_size = 64;
 
 template <class Suite>
 void write_header(wire_writer& w, std::uint8_t type) {
@@ -205,13 +208,8 @@ class client_handshake {
   [[nodiscard]] static client_handshake start(const client_config<Suite>& config,
                                               Botan::RandomNumberGenerator& rng = system_rng()) {
     client_handshake c(config, private_key<kex>::generate(rng));
-    const auto random = random_bytes<32>(rng);
-    detail::wire_writer w(c.m_hello);
-    detail::write_header<Suite>(w, detail::client_hello_type);
-    w.bytes(random).opaque16(c.m_ephemeral->public_key().to_raw());
-    const std::size_t pad = min_client_hello_size - std::min(min_client_hello_size, w.size() + 2);
-    w.opaque16(std::vector<std::uint8_t>(pad, 0));
-    c.m_transcript.update(c.m_hello);
+    c.m_random = random_bytes<32>(rng);
+    c.build_hello({});
     return c;
   }
 
@@ -223,11 +221,16 @@ class client_handshake {
   /// object is spent: further calls return `closed`); send
   /// `client_finished()` of the result. `now` is Unix seconds, for delegated
   /// credentials.
+  ///
+  /// Errors: `retry_requested` is not a failure: the server asked for address
+  /// validation (docs/protocol.md §7), and `client_hello()` now carries its
+  /// cookie: send it again. Only one retry per handshake is followed.
   [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> server_hello,
                                                    std::uint64_t now) noexcept {
     if (!m_ephemeral) return errc::closed;
     if (server_hello.size() > max_message_size) return errc::invalid_encoding;
     try {
+      if (!server_hello.empty() && server_hello[0] == detail::hello_retry_type) return retry(server_hello);
       return process(server_hello, now);
     } catch (...) {
       return errc::internal_error;
@@ -237,6 +240,30 @@ class client_handshake {
  private:
   client_handshake(const client_config<Suite>& config, private_key<kex> ephemeral)
       : m_root(config.root), m_identity(config.identity), m_ephemeral(std::move(ephemeral)) {}
+
+  /// ClientHello (docs/protocol.md §3.1); the transcript starts from it.
+  void build_hello(std::span<const std::uint8_t> cookie) {
+    m_hello.clear();
+    detail::wire_writer w(m_hello);
+    detail::write_header<Suite>(w, detail::client_hello_type);
+    w.bytes(m_random).opaque16(m_ephemeral->public_key().to_raw()).opaque16(cookie);
+    const std::size_t pad = min_client_hello_size - std::min(min_client_hello_size, w.size() + 2);
+    w.opaque16(std::vector<std::uint8_t>(pad, 0));
+    m_transcript = transcript<hash>();
+    m_transcript.update(m_hello);
+  }
+
+  /// HelloRetry: header, opaque cookie<2> (docs/protocol.md §7).
+  result<established<Suite>> retry(std::span<const std::uint8_t> message) {
+    detail::wire_reader r(message);
+    if (auto h = detail::read_header<Suite>(r, detail::hello_retry_type); !h) return h.error();
+    const auto cookie = r.opaque16();
+    if (!r.at_end() || cookie.empty() || cookie.size() > detail::max_cookie_size) return errc::invalid_encoding;
+    if (m_retried) return errc::invalid_encoding;  // one retry only: no loops
+    m_retried = true;
+    build_hello(cookie);
+    return errc::retry_requested;
+  }
 
   result<established<Suite>> process(std::span<const std::uint8_t> message, std::uint64_t now) {
     detail::wire_reader r(message);
@@ -325,8 +352,10 @@ class client_handshake {
   public_key<sig> m_root;
   const private_key<sig>* m_identity;
   std::optional<private_key<kex>> m_ephemeral;
+  std::array<std::uint8_t, 32> m_random{};
   transcript<hash> m_transcript;
   std::vector<std::uint8_t> m_hello;
+  bool m_retried = false;
 };
 
 /// The server side: `accept` answers a ClientHello with a ServerHello;
@@ -392,7 +421,9 @@ class server_handshake {
     if (auto h = detail::read_header<Suite>(r, detail::client_hello_type); !h) return h.error();
     (void)r.bytes(32);  // client random: bound through the transcript
     const auto share = r.opaque16();
+    const auto cookie = r.opaque16();  // checked by an address_validator, if the server uses one
     const auto padding = r.opaque16();
+    if (cookie.size() > detail::max_cookie_size) return errc::invalid_encoding;
     if (!r.at_end()) return errc::invalid_encoding;
     if (!std::all_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b == 0; }))
       return errc::invalid_encoding;
