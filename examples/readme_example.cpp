@@ -38,5 +38,25 @@ int main() {
   auto got = server.open(connection_id, wire, buffer);       // result: payload or errc
   if (!got || got->size() != payload.size()) return 1;
   if (server.open(connection_id, wire, buffer).error() != sepal::errc::replayed) return 1;
-  return 0;
+
+  // A handshake: the pinned root public key authenticates the server.
+  namespace hs = sepal::handshake;
+  const auto& root_key = key;
+  const auto root_public_key = key.public_key();
+  const std::uint64_t unix_time = 1'800'000'000;
+  hs::server_config<hs::default_suite> server_cfg{hs::server_identity<hs::default_suite>::root(root_key), {}};
+  hs::client_config<hs::default_suite> client_cfg{root_public_key, nullptr};  // pinned root
+
+  auto hs_client = hs::client_handshake<hs::default_suite>::start(client_cfg);  // send client.client_hello()
+  const auto client_hello_bytes = hs_client.client_hello();
+  auto hs_server = hs::server_handshake<hs::default_suite>::accept(server_cfg, client_hello_bytes);
+  if (!hs_server) return 1;
+  const auto server_hello_bytes = hs_server->server_hello();
+  auto c = hs_client.receive(server_hello_bytes, unix_time);  // verifies signature + Finished
+  if (!c) return 1;
+  const auto client_finished_bytes = c->client_finished();
+  auto s = hs_server->receive(client_finished_bytes);  // both sides now hold c->session(), s->session()
+  if (!s) return 1;
+  auto p2 = c->session().seal({}, payload, packet);
+  return s->session().open({}, p2, buffer) ? 0 : 1;
 }
