@@ -99,22 +99,34 @@ class echo_server {
   /// Serves until `stop()` (checked every 50 ms).
   void run() {
     bytes buf(65536), out(65536);
+    auto last_tick = std::chrono::steady_clock::now();
     while (!m_stop) {
       sockaddr_in from{};
       const auto n = m_socket.receive(buf, from, 50);
-      if (!n || *n == 0) continue;
-      handle(from, std::span(buf).first(*n), out);
+      if (n && *n > 0) handle(from, std::span(buf).first(*n), out);
+      if (std::chrono::steady_clock::now() - last_tick > std::chrono::milliseconds(200)) {
+        retransmit();
+        last_tick = std::chrono::steady_clock::now();
+      }
     }
   }
   void stop() { m_stop = true; }
   [[nodiscard]] std::size_t established_peers() const { return m_sessions.size(); }
+  /// Handshakes completed so far (a peer may have completed more than one).
+  [[nodiscard]] std::size_t completed_handshakes() const { return m_completed; }
 
  private:
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
     const auto id = peer_id(from);
     if (msg[0] & 0x40) {  // a session packet: echo it
       auto it = m_sessions.find(id);
-      if (it == m_sessions.end()) return;
+      if (it == m_sessions.end()) {
+        // The client finished but its ClientFinished was lost: our
+        // ServerHello again makes it resend (docs/protocol.md §7).
+        if (auto pending = m_pending.find(id); pending != m_pending.end())
+          m_socket.send_to(from, pending->second.handshake.server_hello());
+        return;
+      }
       auto payload = it->second->session().open({}, msg, out);
       if (!payload) return;  // forged, replayed or garbage: dropped silently
       bytes reply(payload->size() + sepal::session<>::overhead);
@@ -123,8 +135,8 @@ class echo_server {
     }
     if (msg[0] == 1) {  // ClientHello
       auto pending = m_pending.find(id);
-      if (pending != m_pending.end() && pending->second.is_client_hello_again(msg)) {
-        m_socket.send_to(from, pending->second.server_hello());  // a retransmission: same answer
+      if (pending != m_pending.end() && pending->second.handshake.is_client_hello_again(msg)) {
+        m_socket.send_to(from, pending->second.handshake.server_hello());  // a retransmission: same answer
         return;
       }
       if (m_validator) {
@@ -138,22 +150,43 @@ class echo_server {
       auto h = hs::server_handshake<suite>::accept(*m_config, msg);
       if (!h) return;
       m_socket.send_to(from, h->server_hello());
-      m_pending.insert_or_assign(id, std::move(*h));
+      m_pending.insert_or_assign(id, pending_handshake{std::move(*h), from, 0});
     } else if (msg[0] == 3) {  // ClientFinished
       auto pending = m_pending.find(id);
       if (pending == m_pending.end()) return;
-      auto done = pending->second.receive(msg);
+      auto done = pending->second.handshake.receive(msg);
       if (!done) return;
       m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
+      ++m_completed;
       m_pending.erase(pending);
     }
   }
 
+  /// Resends each pending ServerHello on the timer (the ClientFinished may
+  /// have been lost); gives up on a handshake after 10 tries.
+  void retransmit() {
+    for (auto it = m_pending.begin(); it != m_pending.end();) {
+      if (++it->second.tries > 10) {
+        it = m_pending.erase(it);
+        continue;
+      }
+      m_socket.send_to(it->second.peer, it->second.handshake.server_hello());
+      ++it;
+    }
+  }
+
+  struct pending_handshake {
+    hs::server_handshake<suite> handshake;
+    sockaddr_in peer;
+    int tries;
+  };
+
   const hs::server_config<suite>* m_config;
   const hs::address_validator<suite>* m_validator;
   udp_socket m_socket;
-  std::map<std::uint64_t, hs::server_handshake<suite>> m_pending;
+  std::map<std::uint64_t, pending_handshake> m_pending;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
+  std::size_t m_completed = 0;
   volatile bool m_stop = false;
 };
 
@@ -161,11 +194,14 @@ class echo_server {
 /// round trips. Returns the handshake time.
 class echo_client {
  public:
-  echo_client(const hs::client_config<suite>& config, std::uint16_t server_port)
-      : m_config(&config), m_server(loopback(server_port)) {}
+  /// A client of the server at `server_port`, from `local_port` (0: any).
+  echo_client(const hs::client_config<suite>& config, std::uint16_t server_port, std::uint16_t local_port = 0)
+      : m_config(&config), m_server(loopback(server_port)), m_socket(local_port) {}
 
   /// Runs the handshake; throws after `attempts` timeouts.
-  std::chrono::nanoseconds connect(int attempts = 10) {
+  /// `lose_client_finished_for_testing` does not send ClientFinished, as if the
+  /// network dropped it: the server's retransmitted ServerHello recovers.
+  std::chrono::nanoseconds connect(int attempts = 10, bool lose_client_finished_for_testing = false) {
     const auto t0 = std::chrono::steady_clock::now();
     auto h = hs::client_handshake<suite>::start(*m_config);
     bytes buf(65536);
@@ -176,7 +212,7 @@ class echo_client {
       if (!n) continue;  // lost: resend
       auto done = h.receive(std::span(buf).first(*n), unix_now());
       if (!done) continue;  // a HelloRetry (resend the updated hello) or not a valid ServerHello
-      m_socket.send_to(m_server, done->client_finished());
+      if (!lose_client_finished_for_testing) m_socket.send_to(m_server, done->client_finished());
       m_done = std::make_unique<hs::established<suite>>(std::move(*done));
       return std::chrono::steady_clock::now() - t0;
     }

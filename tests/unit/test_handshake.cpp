@@ -55,7 +55,10 @@ using suites = std::tuple<hs::default_suite, hs::suite<sepal::x25519, sepal::ed2
                           hs::suite<sepal::p384, sepal::p384, sepal::aes256_gcm, sepal::sha384>,
                           hs::suite<sepal::x25519, sepal::p256, sepal::aes128_gcm, sepal::sha256>,
                           hs::suite<sepal::p521, sepal::ed448, sepal::aes256_gcm, sepal::sha512>,
-                          hs::suite<sepal::x448, sepal::ed25519, sepal::chacha20_poly1305, sepal::sha512>>;
+                          hs::suite<sepal::x448, sepal::ed25519, sepal::chacha20_poly1305, sepal::sha512>,
+                          hs::suite<sepal::p256, sepal::p521, sepal::aes128_gcm, sepal::sha384>>;
+// Together these use every key agreement curve, signature scheme, AEAD and
+// hash the concepts allow at least once.
 
 }  // namespace
 

@@ -1,0 +1,65 @@
+// The UDP echo server and client of examples/ over real loopback sockets:
+// recovery from a lost ClientFinished, re-handshakes from the same address,
+// and forged datagrams that must not disturb an established session.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <thread>
+
+#include "udp_echo.hpp"
+
+namespace {
+
+struct running_server {
+  sepal::private_key<sepal::p256> root = sepal::private_key<sepal::p256>::generate();
+  demo::hs::server_config<demo::suite> config{demo::hs::server_identity<demo::suite>::root(root), {}};
+  demo::hs::client_config<demo::suite> client_config{root.public_key(), nullptr};
+  demo::echo_server server{config};
+  std::thread thread{[this] { server.run(); }};
+  ~running_server() {
+    server.stop();
+    thread.join();
+  }
+};
+
+const std::uint8_t payload[] = {'p', 'i', 'n', 'g'};
+
+}  // namespace
+
+TEST_CASE("a lost ClientFinished is recovered by the server's retransmission", "[udp]") {
+  running_server s;
+  demo::echo_client client(s.client_config, s.server.port());
+  client.connect(10, /*lose_client_finished_for_testing=*/true);
+  CHECK(client.echo(payload));  // the server resends ServerHello; the client resends ClientFinished
+  CHECK(s.server.completed_handshakes() == 1);
+}
+
+TEST_CASE("a peer that handshakes again from the same address gets a new session", "[udp]") {
+  running_server s;
+  std::uint16_t port = 0;
+  {
+    demo::udp_socket probe;
+    port = probe.port();
+  }
+  for (int round = 0; round < 3; ++round) {
+    demo::echo_client client(s.client_config, s.server.port(), port);
+    client.connect();
+    CHECK(client.echo(payload));
+  }
+  CHECK(s.server.completed_handshakes() == 3);
+  CHECK(s.server.established_peers() == 1);
+}
+
+TEST_CASE("garbage and forged datagrams do not disturb an established session", "[udp]") {
+  running_server s;
+  demo::echo_client client(s.client_config, s.server.port());
+  client.connect();
+  demo::udp_socket attacker;
+  const auto to = demo::loopback(s.server.port());
+  for (int i = 0; i < 200; ++i) {
+    demo::bytes junk(static_cast<std::size_t>(1 + i * 7 % 1300), static_cast<std::uint8_t>(i));
+    junk[0] = static_cast<std::uint8_t>(i % 5 == 0 ? 0x43 : i % 4);  // session packets and handshake types
+    attacker.send_to(to, junk);
+  }
+  CHECK(client.echo(payload));
+}
