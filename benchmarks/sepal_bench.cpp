@@ -396,9 +396,9 @@ void bench_aead(const char* name, const options& opt, std::vector<row>& rows, st
 #if defined(SEPAL_BENCH_SODIUM)
     if (auto b = sodium_backend<A>(key, size)) others.push_back(*b);
 #endif
-    row seal{name, "seal", size, measure(sp.seal, opt), measure(rb.seal, opt), allocations_per_op(sp.seal), {}};
+    row seal{name, "seal", size, measure(sp.seal, opt), measure(rb.seal, opt), allocations_per_op(sp.seal), 0, {}};
     row open{name, "open", size, measure(sp.open, opt, prepare, max_batch), measure(rb.open, opt, rb_prepare, max_batch),
-             allocations_per_op(sp.open, prepare), {}};
+             allocations_per_op(sp.open, prepare), 0, {}};
     seal.no_hp_ns = measure(plain.seal, opt).ns;
     open.no_hp_ns = measure(plain.open, opt, plain_prepare, max_batch).ns;
     for (const auto& b : others) {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -129,8 +130,7 @@ class echo_server {
       }
       auto payload = it->second->session().open({}, msg, out);
       if (!payload) return;  // forged, replayed or garbage: dropped silently
-      bytes reply(payload->size() + sepal::session<>::overhead);
-      m_socket.send_to(from, it->second->session().seal({}, *payload, reply));
+      m_socket.send_to(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
       return;
     }
     if (msg[0] == 1) {  // ClientHello
@@ -140,8 +140,8 @@ class echo_server {
         return;
       }
       if (m_validator) {
-        const auto address = std::as_bytes(std::span(&from, 1));
-        const std::span<const std::uint8_t> addr(reinterpret_cast<const std::uint8_t*>(address.data()), address.size());
+        std::array<std::uint8_t, 8> addr{};  // the peer's address and port, as peer_id encodes them
+        for (std::size_t i = 0; i < addr.size(); ++i) addr[i] = static_cast<std::uint8_t>(id >> (8 * i));
         if (auto retry = m_validator->check(msg, addr, unix_now())) {
           if (!retry->empty()) m_socket.send_to(from, *retry);  // no state kept
           return;
@@ -187,6 +187,7 @@ class echo_server {
   std::map<std::uint64_t, pending_handshake> m_pending;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
   std::size_t m_completed = 0;
+  bytes m_reply = bytes(65536 + sepal::session<>::overhead);
   volatile bool m_stop = false;
 };
 

@@ -34,14 +34,14 @@ struct hkdf {
   /// HashLen zero bytes.
   [[nodiscard]] static secret_bytes extract(std::span<const std::uint8_t> salt,
                                             std::span<const std::uint8_t> ikm) {
-    return run(detail::algorithm<Hash>::hkdf_extract, hash_size, ikm, salt, {});
+    return run(stage::extract, hash_size, ikm, salt, {});
   }
 
   /// HKDF-Expand(PRK, info, L) -> OKM (RFC 5869 §2.3).
   [[nodiscard]] static secret_bytes expand(std::span<const std::uint8_t> prk, std::span<const std::uint8_t> info,
                                            std::size_t length) {
     if (length > max_output_size) throw error(errc::invalid_argument);
-    return run(detail::algorithm<Hash>::hkdf_expand, length, prk, {}, info);
+    return run(stage::expand, length, prk, {}, info);
   }
 
   /// Extract then expand, in one call.
@@ -76,7 +76,9 @@ struct hkdf {
   }
 
  private:
-  static secret_bytes run(std::string_view name, std::size_t length, std::span<const std::uint8_t> secret,
+  enum class stage { extract, expand };
+
+  static secret_bytes run(stage which, std::size_t length, std::span<const std::uint8_t> secret,
                           std::span<const std::uint8_t> salt, std::span<const std::uint8_t> label) {
     return detail::or_throw(errc::internal_error, [&] {
       // Parsing the algorithm name dominates a short derivation, so each
@@ -84,7 +86,7 @@ struct hkdf {
       // holds the key, is destroyed (and wiped) when this call returns.
       thread_local const auto extract = Botan::KDF::create_or_throw(detail::algorithm<Hash>::hkdf_extract);
       thread_local const auto expand = Botan::KDF::create_or_throw(detail::algorithm<Hash>::hkdf_expand);
-      const auto kdf = (name == detail::algorithm<Hash>::hkdf_extract ? extract : expand)->new_object();
+      const auto kdf = (which == stage::extract ? extract : expand)->new_object();
       return secret_bytes(kdf->derive_key(length, secret, salt, label));
     });
   }
