@@ -13,6 +13,7 @@ namespace sepal {
 
 /// NIST P-256 (secp256r1): ECDSA and ECDH. The default curve.
 struct p256 {
+  static constexpr std::size_t order_bits = 256;  ///< ceil(log2(n)) of the group order n
   static constexpr bool signs = true;   ///< ECDSA
   static constexpr bool agrees = true;  ///< ECDH
   using default_hash = sha256;          ///< ECDSA hash when none is named
@@ -26,6 +27,7 @@ struct p256 {
 
 /// NIST P-384 (secp384r1): ECDSA and ECDH.
 struct p384 {
+  static constexpr std::size_t order_bits = 384;  ///< ceil(log2(n)) of the group order n
   static constexpr bool signs = true;  ///< signs (ECDSA / EdDSA)
   static constexpr bool agrees = true;  ///< agrees (ECDH / X25519 / X448)
   using default_hash = sha384;  ///< ECDSA hash when none is named
@@ -39,6 +41,7 @@ struct p384 {
 
 /// NIST P-521 (secp521r1): ECDSA and ECDH.
 struct p521 {
+  static constexpr std::size_t order_bits = 521;  ///< ceil(log2(n)) of the group order n
   static constexpr bool signs = true;  ///< signs (ECDSA / EdDSA)
   static constexpr bool agrees = true;  ///< agrees (ECDH / X25519 / X448)
   using default_hash = sha512;  ///< ECDSA hash when none is named

@@ -85,6 +85,16 @@ inline constexpr bool botan_ed448 = true;
 #else
 inline constexpr bool botan_ed448 = false;
 #endif
+#if defined(BOTAN_HAS_ARGON2)
+inline constexpr bool botan_argon2 = true;
+#else
+inline constexpr bool botan_argon2 = false;
+#endif
+#if defined(BOTAN_HAS_SCRYPT)
+inline constexpr bool botan_scrypt = true;
+#else
+inline constexpr bool botan_scrypt = false;
+#endif
 #if defined(BOTAN_HAS_PEM_CODEC) && defined(BOTAN_HAS_PKCS5_PBES2)
 inline constexpr bool botan_pem_pbes2 = true;
 #else
@@ -215,6 +225,10 @@ inline constexpr std::size_t pkcs8_pbkdf_iterations = 210000;
 inline constexpr std::string_view pem_public_key = "PUBLIC KEY";
 inline constexpr std::string_view pem_private_key = "PRIVATE KEY";
 inline constexpr std::string_view pem_encrypted_private_key = "ENCRYPTED PRIVATE KEY";
+/// Memory-hard password hashing for SPAKE2+ registration (pake/password_kdf.hpp):
+/// Botan PasswordHashFamily names.
+inline constexpr std::string_view argon2id = "Argon2id";
+inline constexpr std::string_view scrypt = "Scrypt";
 /// The hash of public key fingerprints.
 using fingerprint_hash = sha256;
 

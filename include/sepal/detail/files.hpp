@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <botan/mem_ops.h>
 #include <botan/secmem.h>
 
 #include <cerrno>

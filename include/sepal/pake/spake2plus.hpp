@@ -1,0 +1,325 @@
+#ifndef SEPAL_PAKE_SPAKE2PLUS_HPP
+#define SEPAL_PAKE_SPAKE2PLUS_HPP
+
+#include <botan/ec_apoint.h>
+#include <botan/ec_scalar.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../detail/boundary.hpp"
+#include "../error.hpp"
+#include "../handshake/key_schedule.hpp"
+#include "../handshake/transcript.hpp"
+#include "../kdf.hpp"
+#include "../rng.hpp"
+#include "../secret.hpp"
+#include "../session.hpp"
+#include "../suite.hpp"
+#include "detail/spake2plus_group.hpp"
+#include "registration.hpp"
+#include "suite.hpp"
+
+/// SPAKE2+ (RFC 9383): the online exchange, sans I/O.
+///
+///     prover                                   verifier
+///     prover::start            --- shareP -->  verifier::start
+///     prover::receive  <-- shareV || confirmV ---
+///                              --- confirmP -->  verifier::finish
+///
+/// Both ends end with `exchange_keys`: K_shared, an exporter and a `session`.
+namespace sepal::pake {
+
+/// What the exchange binds into its transcript TT besides the shares
+/// (RFC 9383 §3.3). Both sides must use the same values.
+struct identities {
+  std::string_view context;   ///< names the application and protocol version
+  std::string_view prover;    ///< idProver, such as the user name
+  std::string_view verifier;  ///< idVerifier, such as the server name
+};
+
+template <spake2plus_suite Suite = default_spake2plus_suite>
+class prover;
+template <spake2plus_suite Suite = default_spake2plus_suite>
+class verifier;
+
+/// Which side of the exchange an `exchange_keys` belongs to.
+enum class role : std::uint8_t { prover, verifier };
+
+/// The keys of a finished exchange: K_shared (RFC 9383 §3.4) and what sepal
+/// derives from it as TLS 1.3 does from a master secret (RFC 8446 §7.1, with
+/// an empty transcript: TT is already in K_shared): per-direction traffic
+/// secrets ("c ap traffic" for the prover's packets, "s ap traffic" for the
+/// verifier's) and an exporter (RFC 8446 §7.5).
+///
+/// Security: move-only, wiped memory.
+template <spake2plus_suite Suite>
+class exchange_keys {
+ public:
+  /// K_shared.
+  [[nodiscard]] const secret_bytes& shared_key() const noexcept { return m_shared; }
+
+  /// A session for application packets: this side seals with its own
+  /// direction's traffic secret and opens with the peer's.
+  template <session_suite S = default_suite, session_options O = session_options{}>
+  [[nodiscard]] session<S, O> make_session() const {
+    using H = typename S::hash;
+    const auto master = hkdf<H>::extract({}, m_shared.reveal());
+    const auto empty = handshake::transcript<H>::empty();
+    const auto prover = handshake::derive_secret<H>(master.reveal(), "c ap traffic", empty);
+    const auto verifier = handshake::derive_secret<H>(master.reveal(), "s ap traffic", empty);
+    return m_role == role::prover ? session<S, O>(prover.reveal(), verifier.reveal())
+                                  : session<S, O>(verifier.reveal(), prover.reveal());
+  }
+
+  /// TLS-Exporter(label, context, length) over this exchange (RFC 8446 §7.5).
+  [[nodiscard]] secret_bytes export_key(std::string_view label, std::span<const std::uint8_t> context,
+                                        std::size_t length) const {
+    using H = typename Suite::hash;
+    const auto master = hkdf<H>::extract({}, m_shared.reveal());
+    const auto exporter = handshake::derive_secret<H>(master.reveal(), "exp master", handshake::transcript<H>::empty());
+    return handshake::exporter<H>(exporter.reveal(), label, context, length);
+  }
+
+  /// This side's role.
+  [[nodiscard]] pake::role role() const noexcept { return m_role; }
+
+ private:
+  template <spake2plus_suite>
+  friend class prover;
+  template <spake2plus_suite>
+  friend class verifier;
+  exchange_keys(pake::role r, secret_bytes shared) noexcept : m_role(r), m_shared(std::move(shared)) {}
+
+  pake::role m_role;
+  secret_bytes m_shared;
+};
+
+namespace detail {
+
+/// RFC 9383 §3.4: K_main = Hash(TT); K_confirmP || K_confirmV =
+/// KDF(nil, K_main, "ConfirmationKeys"); K_shared = KDF(nil, K_main,
+/// "SharedKey"); confirmV = MAC(K_confirmV, shareP); confirmP =
+/// MAC(K_confirmP, shareV).
+template <spake2plus_suite Suite>
+struct key_schedule {
+  using hash = typename Suite::hash;
+  using tag = typename hmac<hash>::tag;
+
+  secret_bytes shared;
+  tag confirm_p{};  // what the prover sends
+  tag confirm_v{};  // what the verifier sends
+
+  key_schedule(const transcript& tt, std::span<const std::uint8_t> share_p, std::span<const std::uint8_t> share_v) {
+    const auto k_main = handshake::transcript<hash>().update(tt.bytes()).current();
+    const auto confirm_keys = hkdf<hash>::derive(k_main, {}, as_bytes("ConfirmationKeys"), 2 * hash::digest_size);
+    shared = hkdf<hash>::derive(k_main, {}, as_bytes("SharedKey"), Suite::shared_key_size);
+    confirm_p = hmac<hash>(confirm_keys.reveal().first(hash::digest_size)).mac(share_v);
+    confirm_v = hmac<hash>(confirm_keys.reveal().subspan(hash::digest_size)).mac(share_p);
+  }
+
+  static std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+  }
+};
+
+/// TT up to and including N (RFC 9383 §3.3): Context, idProver, idVerifier, M, N.
+template <spake2plus_suite Suite>
+transcript transcript_prefix(const identities& ids) {
+  const auto& grp = group<Suite>::get();
+  transcript tt;
+  tt.add(ids.context).add(ids.prover).add(ids.verifier).add(grp.m_bytes).add(grp.n_bytes);
+  return tt;
+}
+
+}  // namespace detail
+
+/// The prover (client) side of RFC 9383 §3.3. `start` makes shareP;
+/// `receive` checks the verifier's shareV and confirmV and gives confirmP
+/// and the keys.
+///
+/// Errors (never throws on peer input): `invalid_encoding` for a message of
+/// the wrong size or a share that is not a curve point, or is the identity;
+/// `authentication_failed` when confirmV does not verify (wrong password,
+/// wrong identities, a tampered or replayed message, an unknown user);
+/// `closed` after the exchange has ended.
+/// What a prover has once confirmV verified: confirmP to send, and the keys.
+template <spake2plus_suite Suite>
+struct prover_confirmation {
+  typename hmac<typename Suite::hash>::tag message;  ///< confirmP
+  exchange_keys<Suite> keys;                         ///< K_shared and what derives from it
+};
+
+template <spake2plus_suite Suite>
+class prover {
+ public:
+  /// shareV || confirmV, the verifier's message.
+  static constexpr std::size_t response_size = Suite::point_size + Suite::confirm_size;
+
+  /// Starts an exchange with fresh randomness: x from `rng`, X = x*P + w0*M.
+  ///
+  /// Errors: throws `sepal::error` on an RNG failure.
+  [[nodiscard]] static prover start(const prover_secrets<Suite>& secrets, const identities& ids,
+                                    Botan::RandomNumberGenerator& rng = system_rng()) {
+    return sepal::detail::or_throw(errc::internal_error, [&] {
+      return prover(secrets, ids, Botan::EC_Scalar::random(detail::group<Suite>::get().g, rng));
+    });
+  }
+
+  /// Starts with a chosen x: only for reproducing RFC 9383 Appendix C.
+  ///
+  /// Security: reusing x across exchanges breaks SPAKE2+. Never use this
+  /// outside tests.
+  [[nodiscard]] static prover unsafe_start_with_scalar(const prover_secrets<Suite>& secrets, const identities& ids,
+                                                       std::span<const std::uint8_t> x) {
+    return sepal::detail::or_throw(errc::invalid_argument, [&] {
+      return prover(secrets, ids, detail::group<Suite>::get().scalar(x).value());
+    });
+  }
+
+  /// shareP, to send to the verifier.
+  [[nodiscard]] std::span<const std::uint8_t> share() const noexcept { return m_share; }
+
+  /// Processes shareV || confirmV. On success send `message` of the result
+  /// and use its keys. A response that parses spends this object whether
+  /// it verifies or not (an attacker gets one password guess per exchange);
+  /// a malformed one (`invalid_encoding`) does not, so a spoofed datagram
+  /// cannot end the exchange.
+  [[nodiscard]] result<prover_confirmation<Suite>> receive(std::span<const std::uint8_t> response) noexcept {
+    using out = result<prover_confirmation<Suite>>;
+    if (m_spent) return errc::closed;
+    return sepal::detail::guarded<out>(errc::invalid_encoding, [&]() -> out {
+      if (response.size() != response_size) return errc::invalid_encoding;
+      const auto& grp = detail::group<Suite>::get();
+      const auto share_v = response.first(Suite::point_size);
+      const auto confirm_v = response.subspan(Suite::point_size);
+      const auto y = grp.point(share_v);
+      if (!y) return errc::invalid_encoding;
+      m_spent = true;  // from here on a failure is a wrong guess: one per exchange
+      auto& rng = system_rng();
+      const auto x = *grp.scalar(m_x.reveal());
+      const auto w0 = *grp.scalar(m_w0.reveal());
+      const auto w1 = *grp.scalar(m_w1.reveal());
+      // Z = h*x*(Y - w0*N), V = h*w1*(Y - w0*N), as x*Y + (-x*w0)*N (h = 1).
+      const auto z = Botan::EC_AffinePoint::mul_px_qy(*y, x, grp.n, (x * w0).negate(), rng);
+      const auto v = Botan::EC_AffinePoint::mul_px_qy(*y, w1, grp.n, (w1 * w0).negate(), rng);
+      if (!z || !v) return errc::authentication_failed;  // Y = w0*N: not from a peer who knows w0
+      auto tt = std::move(m_tt);
+      tt.add(m_share).add(share_v).add(grp.encode(*z)).add(grp.encode(*v)).add(m_w0.reveal());
+      detail::key_schedule<Suite> keys(tt, m_share, share_v);
+      if (!constant_time_equal(keys.confirm_v, confirm_v)) return errc::authentication_failed;
+      return prover_confirmation<Suite>{keys.confirm_p, exchange_keys<Suite>(role::prover, std::move(keys.shared))};
+    });
+  }
+
+ private:
+  prover(const prover_secrets<Suite>& secrets, const identities& ids, const Botan::EC_Scalar& x)
+      : m_w0(secret_bytes::copy_of(secrets.w0().reveal())),
+        m_w1(secret_bytes::copy_of(secrets.w1().reveal())),
+        m_x(secret_bytes(x.serialize<Botan::secure_vector<std::uint8_t>>())),
+        m_tt(detail::transcript_prefix<Suite>(ids)) {
+    const auto& grp = detail::group<Suite>::get();
+    const auto w0 = *grp.scalar(m_w0.reveal());
+    const auto share = Botan::EC_AffinePoint::mul_px_qy(grp.p, x, grp.m, w0, system_rng());
+    if (!share) throw error(errc::internal_error);  // x*P = -w0*M: probability ~2^-256
+    m_share = grp.encode(*share);
+  }
+
+  secret_bytes m_w0, m_w1, m_x;
+  detail::transcript m_tt;
+  std::array<std::uint8_t, Suite::point_size> m_share{};
+  bool m_spent = false;
+};
+
+/// The verifier (server) side of RFC 9383 §3.3. `start` takes shareP and
+/// gives shareV || confirmV; `finish` checks confirmP and gives the keys.
+///
+/// Errors (never throws on peer input): `invalid_encoding` for a shareP of
+/// the wrong size, not a point, or the identity; `authentication_failed`
+/// when confirmP does not verify; `closed` after the exchange has ended.
+/// Security: every other failure (wrong password, unknown user with a fake
+/// record, replayed shareP) surfaces only at `finish`, after the same work.
+template <spake2plus_suite Suite>
+class verifier {
+ public:
+  /// The prover's final message size.
+  static constexpr std::size_t confirm_size = Suite::confirm_size;
+
+  /// Answers `share_p`: y from `rng`, Y = y*P + w0*N, Z = h*y*(X - w0*M),
+  /// V = h*y*L, and the key schedule.
+  [[nodiscard]] static result<verifier> start(const verifier_record<Suite>& record, const identities& ids,
+                                              std::span<const std::uint8_t> share_p,
+                                              Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
+    return sepal::detail::guarded<result<verifier>>(errc::invalid_encoding, [&]() -> result<verifier> {
+      return respond(record, ids, share_p, Botan::EC_Scalar::random(detail::group<Suite>::get().g, rng));
+    });
+  }
+
+  /// `start` with a chosen y: only for reproducing RFC 9383 Appendix C.
+  ///
+  /// Security: never use this outside tests.
+  [[nodiscard]] static result<verifier> unsafe_start_with_scalar(const verifier_record<Suite>& record,
+                                                                 const identities& ids,
+                                                                 std::span<const std::uint8_t> share_p,
+                                                                 std::span<const std::uint8_t> y) noexcept {
+    return sepal::detail::guarded<result<verifier>>(errc::invalid_argument, [&]() -> result<verifier> {
+      return respond(record, ids, share_p, detail::group<Suite>::get().scalar(y).value());
+    });
+  }
+
+  /// shareV || confirmV, to send to the prover.
+  [[nodiscard]] std::span<const std::uint8_t> response() const noexcept { return m_response; }
+
+  /// Checks confirmP in constant time. Spent either way.
+  [[nodiscard]] result<exchange_keys<Suite>> finish(std::span<const std::uint8_t> confirm_p) noexcept {
+    if (m_spent) return errc::closed;
+    m_spent = true;
+    if (!constant_time_equal(m_expected.reveal(), confirm_p)) return errc::authentication_failed;
+    return exchange_keys<Suite>(role::verifier, std::move(m_shared));
+  }
+
+ private:
+  verifier() = default;
+
+  static result<verifier> respond(const verifier_record<Suite>& record, const identities& ids,
+                                  std::span<const std::uint8_t> share_p, const Botan::EC_Scalar& y) {
+    const auto& grp = detail::group<Suite>::get();
+    const auto x = grp.point(share_p);
+    if (!x) return errc::invalid_encoding;
+    auto& rng = system_rng();
+    const auto w0 = *grp.scalar(record.w0().reveal());
+    const auto l = *grp.point(record.verifier_point());
+    const auto share_v = Botan::EC_AffinePoint::mul_px_qy(grp.p, y, grp.n, w0, rng);
+    // Z = h*y*(X - w0*M) as y*X + (-y*w0)*M; V = h*y*L (h = 1).
+    const auto z = Botan::EC_AffinePoint::mul_px_qy(*x, y, grp.m, (y * w0).negate(), rng);
+    std::vector<Botan::BigInt> ws;
+    const auto v = l.mul(y, rng, ws);
+    if (!share_v) throw error(errc::internal_error);  // y*P = -w0*N: probability ~2^-256
+    verifier out;
+    const auto share_v_bytes = grp.encode(*share_v);
+    // X = w0*M makes Z the identity: the peer does not know w0. Finish the
+    // work with a placeholder so this fails at `finish`, like a wrong password.
+    const auto z_bytes = z ? grp.encode(*z) : grp.m_bytes;
+    auto tt = detail::transcript_prefix<Suite>(ids);
+    tt.add(share_p).add(share_v_bytes).add(z_bytes).add(grp.encode(v)).add(record.w0().reveal());
+    detail::key_schedule<Suite> keys(tt, share_p, share_v_bytes);
+    out.m_expected = z ? secret_bytes::copy_of(keys.confirm_p) : secret_bytes();
+    out.m_shared = std::move(keys.shared);
+    std::copy(share_v_bytes.begin(), share_v_bytes.end(), out.m_response.begin());
+    std::copy(keys.confirm_v.begin(), keys.confirm_v.end(), out.m_response.begin() + Suite::point_size);
+    return out;
+  }
+
+  std::array<std::uint8_t, Suite::point_size + Suite::confirm_size> m_response{};
+  secret_bytes m_expected;
+  secret_bytes m_shared;
+  bool m_spent = false;
+};
+
+}  // namespace sepal::pake
+
+#endif

@@ -1,0 +1,268 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <fstream>
+
+#include <sepal/pake/file_user_store.hpp>
+#include <sepal/pake/login.hpp>
+
+#include "test_support.hpp"
+
+using namespace sepal_test;
+namespace pake = sepal::pake;
+using sepal::errc;
+
+namespace {
+
+constexpr auto cheap = pake::password_kdf::argon2id(64, 1, 1);
+constexpr std::string_view server_name = "login.example";
+
+struct server_fixture {
+  temp_dir dir;
+  pake::file_user_store<> users{dir.path() / "users"};
+  bytes fake_key = bytes(32, 0x5a);
+  pake::login_server_config<> config{server_name, &users, fake_key, cheap};
+  pake::login_client_config client{server_name, {}};
+
+  void add(std::string_view user, std::string_view password) {
+    users.add(user, pake::register_password(password, user, server_name, cheap));
+  }
+};
+
+/// The messages and errors of one login attempt.
+struct transcript {
+  bytes hello, params, share, reply, confirm;
+  std::optional<errc> client_error, server_error;
+  std::optional<pake::login_result<>> client, server;
+};
+
+transcript login(server_fixture& f, std::string_view user, std::string_view password) {
+  transcript t;
+  auto c = pake::login_client<>::start(f.client, user, password);
+  t.hello = copy(c.hello());
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  REQUIRE(s.has_value());
+  t.params = copy(s->params());
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+  t.share = copy(proof->share());
+  auto reply = s->receive_share(proof->share());
+  REQUIRE(reply.has_value());
+  t.reply = copy(reply->reply());
+  auto done = proof->receive_reply(reply->reply());
+  if (!done) {
+    t.client_error = done.error();
+    // The server then sees no confirmation, or a forged one: it fails too.
+    t.confirm = bytes(1 + pake::default_spake2plus_suite::confirm_size, 5);
+    auto r = reply->receive_confirm(t.confirm);
+    REQUIRE_FALSE(r.has_value());
+    t.server_error = r.error();
+    return t;
+  }
+  t.confirm = done->final_message;
+  auto r = reply->receive_confirm(done->final_message);
+  if (r) t.server.emplace(std::move(*r));
+  else t.server_error = r.error();
+  t.client.emplace(std::move(*done));
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("password login gives both sides the user and a session", "[login]") {
+  server_fixture f;
+  f.add("alice", "correct horse battery staple");
+  auto t = login(f, "alice", "correct horse battery staple");
+  REQUIRE(t.client.has_value());
+  REQUIRE(t.server.has_value());
+  CHECK(t.server->username == "alice");
+  CHECK(t.client->username == "alice");
+  CHECK(t.server->final_message.empty());
+  auto a = t.client->keys.make_session();
+  auto b = t.server->keys.make_session();
+  const auto msg = as_bytes("hello over a password-authenticated channel");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  auto opened = b.open({}, a.seal({}, msg, wire), got);
+  REQUIRE(opened.has_value());
+  CHECK(copy(*opened) == msg);
+  REQUIRE(a.open({}, b.seal({}, msg, wire), got).has_value());
+}
+
+TEST_CASE("wrong password, unknown user and tampering all look the same", "[login]") {
+  server_fixture f;
+  f.add("alice", "right");
+  const auto ok = login(f, "alice", "right");
+  REQUIRE(ok.server.has_value());
+
+  const auto wrong = login(f, "alice", "wrong");
+  const auto unknown = login(f, "mallory", "right");
+  const auto unknown2 = login(f, "mallory", "other");
+  for (const auto* t : {&wrong, &unknown}) {
+    CHECK(t->client_error == errc::authentication_failed);
+    CHECK(t->server_error == errc::authentication_failed);
+    // Every message has the size it has for a real user.
+    CHECK(t->params.size() == ok.params.size());
+    CHECK(t->share.size() == ok.share.size());
+    CHECK(t->reply.size() == ok.reply.size());
+  }
+  // An unknown user's params are stable (a fresh salt per attempt would tell),
+  // and differ from another name's.
+  CHECK(unknown.params == unknown2.params);
+  CHECK(unknown.params != login(f, "trudy", "x").params);
+  CHECK(ok.params == wrong.params);
+  // The fake record advertises the registration KDF.
+  CHECK(std::equal(ok.params.begin(), ok.params.begin() + 15, unknown.params.begin()));
+}
+
+TEST_CASE("login messages: tampering, replays and malformed input", "[login]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  REQUIRE(s.has_value());
+
+  SECTION("a tampered salt or KDF makes the client derive other secrets") {
+    auto params = copy(s->params());
+    params.back() ^= 1;  // last salt byte
+    auto proof = c.receive_params(params);
+    REQUIRE(proof.has_value());
+    auto reply = s->receive_share(proof->share());
+    REQUIRE(reply.has_value());
+    CHECK(proof->receive_reply(reply->reply()).error() == errc::authentication_failed);
+  }
+  SECTION("malformed params do not spend the client; a real answer still works") {
+    auto params = copy(s->params());
+    for (const auto& bad : {bytes{}, bytes{2}, bytes(params.begin(), params.end() - 1), bytes(1, 9)}) {
+      CHECK(c.receive_params(bad).error() == errc::invalid_encoding);
+    }
+    auto over = params;
+    over[3] = 0x7f;  // Argon2id memory field: about 2 TiB
+    CHECK(c.receive_params(over).error() == errc::limit_reached);
+    // limit_reached spends the client (it would have to trust the server).
+    CHECK(c.receive_params(params).error() == errc::closed);
+  }
+  SECTION("a replayed share or reply from another login fails at the end") {
+    auto proof = c.receive_params(s->params());
+    REQUIRE(proof.has_value());
+    auto reply = s->receive_share(proof->share());
+    REQUIRE(reply.has_value());
+    auto done = proof->receive_reply(reply->reply());
+    REQUIRE(done.has_value());
+    REQUIRE(reply->receive_confirm(done->final_message).has_value());
+
+    // An eavesdropper replays the whole client side to a new server login.
+    auto s2 = pake::login_server<>::accept(f.config, c.hello());
+    REQUIRE(s2.has_value());
+    auto reply2 = s2->receive_share(proof->share());
+    REQUIRE(reply2.has_value());
+    CHECK(reply2->receive_confirm(done->final_message).error() == errc::authentication_failed);
+    // The old reply to a new client login.
+    auto c2 = pake::login_client<>::start(f.client, "alice", "pw");
+    auto proof2 = c2.receive_params(s->params());
+    REQUIRE(proof2.has_value());
+    CHECK(proof2->receive_reply(reply->reply()).error() == errc::authentication_failed);
+    // Spent objects say so.
+    CHECK(reply->receive_confirm(done->final_message).error() == errc::closed);
+  }
+  SECTION("bit flips anywhere in share, reply or confirm fail") {
+    for (int which = 0; which < 3; ++which) {
+      for (std::size_t bit = 0; bit < 8 * 33; bit += 11) {
+        auto cc = pake::login_client<>::start(f.client, "alice", "pw");
+        auto ss = pake::login_server<>::accept(f.config, cc.hello());
+        auto proof = cc.receive_params(ss->params());
+        auto share = copy(proof->share());
+        if (which == 0) share[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+        auto reply = ss->receive_share(share);
+        if (!reply) {
+          CHECK(reply.error() == errc::invalid_encoding);
+          continue;
+        }
+        auto r = copy(reply->reply());
+        if (which == 1) r[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+        auto done = proof->receive_reply(r);
+        if (which == 0 || which == 1) {
+          CHECK(done.error() == errc::authentication_failed);
+          continue;
+        }
+        REQUIRE(done.has_value());
+        auto confirm = done->final_message;
+        confirm[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+        CHECK(reply->receive_confirm(confirm).error() == errc::authentication_failed);
+      }
+    }
+  }
+}
+
+TEST_CASE("login hello validation and configuration errors", "[login]") {
+  server_fixture f;
+  CHECK_THROWS_AS(pake::login_client<>::start(f.client, "", "pw"), sepal::error);
+  CHECK_THROWS_AS(pake::login_client<>::start(f.client, std::string(256, 'a'), "pw"), sepal::error);
+  CHECK_THROWS_AS(pake::login_client<>::start(f.client, "tab\there", "pw"), sepal::error);
+  auto hello = copy(pake::login_client<>::start(f.client, "alice", "pw").hello());
+  CHECK(pake::login_server<>::accept(f.config, {}).error() == errc::invalid_encoding);
+  auto bad = hello;
+  bad[1] = 2;
+  CHECK(pake::login_server<>::accept(f.config, bad).error() == errc::wrong_algorithm);
+  bad = hello;
+  bad[2] = pake::p384_sha512::id;
+  CHECK(pake::login_server<>::accept(f.config, bad).error() == errc::wrong_algorithm);
+  bad = hello;
+  bad.push_back(0);
+  CHECK(pake::login_server<>::accept(f.config, bad).error() == errc::invalid_encoding);
+  bad = hello;
+  bad[3] = 0;  // empty name
+  bad.resize(4);
+  CHECK(pake::login_server<>::accept(f.config, bad).error() == errc::invalid_encoding);
+  // Another suite's server refuses a P-256 hello, and vice versa.
+  pake::file_user_store<pake::p384_sha512> users384(f.dir.path() / "users384");
+  pake::login_server_config<pake::p384_sha512> config384{server_name, &users384, f.fake_key, cheap};
+  CHECK(pake::login_server<pake::p384_sha512>::accept(config384, hello).error() == errc::wrong_algorithm);
+  auto no_key = f.config;
+  no_key.fake_record_key = {};
+  CHECK(pake::login_server<>::accept(no_key, hello).error() == errc::invalid_argument);
+}
+
+TEST_CASE("prehashed login: secrets from another KDF", "[login]") {
+  server_fixture f;
+  bytes seed(2 * pake::default_spake2plus_suite::w_seed_size);
+  sepal::system_rng().randomize(seed);
+  const auto secrets = pake::prover_secrets<>::from_seed(seed);
+  f.users.add("bob", pake::verifier_record<>::create(secrets, pake::password_kdf::external(), {}));
+  auto c = pake::login_client<>::start_prehashed(f.client, "bob", pake::prover_secrets<>::from_seed(seed));
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+  auto reply = s->receive_share(proof->share());
+  auto done = proof->receive_reply(reply->reply());
+  REQUIRE(done.has_value());
+  CHECK(reply->receive_confirm(done->final_message).has_value());
+}
+
+TEST_CASE("the file store never turns a user name into a path", "[login][store]") {
+  temp_dir dir;
+  pake::file_user_store<> users(dir.path() / "users");
+  const auto record = pake::register_password("pw", "x", server_name, cheap);
+  for (std::string_view name : {"../../etc/passwd", "/etc/passwd", "a/b", "..", ".", "ünïcødé", "alice"}) {
+    const auto path = users.path_of(name);
+    CHECK(path.parent_path() == dir.path() / "users");
+    CHECK(path.filename().string().size() == 64 + std::string(".record").size());
+    CHECK(path.filename().string().find_first_not_of("0123456789abcdef") == 64);
+    users.add(name, pake::register_password("pw", name, server_name, cheap));
+    CHECK(users.find(name).has_value());
+  }
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 1);
+  CHECK_FALSE(users.find("nobody").has_value());
+  CHECK_FALSE(users.find("").has_value());
+  CHECK_THROWS_AS(users.add("", record), sepal::error);
+  // Records are private, the folder too.
+  const auto perms = std::filesystem::status(users.path_of("alice")).permissions();
+  CHECK((perms & std::filesystem::perms::group_all) == std::filesystem::perms::none);
+  CHECK((perms & std::filesystem::perms::others_all) == std::filesystem::perms::none);
+  // A corrupt record reads as no user (the login then fails like a wrong password).
+  {
+    std::ofstream out(users.path_of("alice"), std::ios::binary | std::ios::trunc);
+    out << "garbage";
+  }
+  CHECK_FALSE(users.find("alice").has_value());
+  CHECK(users.remove("a/b"));
+  CHECK_FALSE(users.remove("a/b"));
+}

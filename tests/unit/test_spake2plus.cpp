@@ -1,0 +1,363 @@
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+
+#include <algorithm>
+
+#include <sepal/pake/registration.hpp>
+#include <sepal/pake/spake2plus.hpp>
+
+#include "test_support.hpp"
+
+using namespace sepal_test;
+namespace pake = sepal::pake;
+using sepal::errc;
+
+namespace {
+
+using spake_suites =
+    std::tuple<pake::p256_sha256, pake::p256_sha512, pake::p384_sha256, pake::p384_sha512, pake::p521_sha512>;
+
+/// Cheap KDF parameters for tests; the defaults take a third of a second.
+constexpr auto cheap_argon = pake::password_kdf::argon2id(64, 1, 1);
+constexpr auto cheap_scrypt = pake::password_kdf::scrypt(16, 1, 1);
+
+const pake::identities ids{"sepal tests", "alice", "server.example"};
+
+template <class Suite>
+pake::prover_secrets<Suite> random_secrets() {
+  bytes seed(2 * Suite::w_seed_size);
+  sepal::system_rng().randomize(seed);
+  return pake::prover_secrets<Suite>::from_seed(seed);
+}
+
+template <class Suite>
+pake::verifier_record<Suite> record_of(const pake::prover_secrets<Suite>& s) {
+  return pake::verifier_record<Suite>::create(s, pake::password_kdf::external(), {});
+}
+
+/// A whole exchange; returns the errors the verifier and prover saw (or success).
+template <class Suite>
+struct outcome {
+  errc prover = errc::internal_error, verifier = errc::internal_error;
+  bool prover_ok = false, verifier_ok = false;
+};
+
+template <class Suite>
+outcome<Suite> run(const pake::prover_secrets<Suite>& client, const pake::verifier_record<Suite>& server,
+                   const pake::identities& client_ids = ids, const pake::identities& server_ids = ids) {
+  outcome<Suite> o;
+  auto p = pake::prover<Suite>::start(client, client_ids);
+  auto v = pake::verifier<Suite>::start(server, server_ids, p.share());
+  REQUIRE(v.has_value());
+  auto c = p.receive(v->response());
+  o.prover_ok = c.has_value();
+  if (!c) o.prover = c.error();
+  // The verifier sees a confirmation either way: the real one or garbage.
+  bytes confirm = c ? copy(c->message) : bytes(Suite::confirm_size, 0);
+  auto k = v->finish(confirm);
+  o.verifier_ok = k.has_value();
+  if (!k) o.verifier = k.error();
+  if (c && k) CHECK(sepal::constant_time_equal(c->keys.shared_key(), k->shared_key()));
+  return o;
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("SPAKE2+ exchanges agree and give sessions that talk", "[spake2plus]", spake_suites) {
+  const auto secrets = random_secrets<TestType>();
+  const auto record = record_of(secrets);
+  auto p = pake::prover<TestType>::start(secrets, ids);
+  CHECK(p.share().size() == TestType::point_size);
+  auto v = pake::verifier<TestType>::start(record, ids, p.share());
+  REQUIRE(v.has_value());
+  CHECK(v->response().size() == pake::prover<TestType>::response_size);
+  auto c = p.receive(v->response());
+  REQUIRE(c.has_value());
+  auto k = v->finish(c->message);
+  REQUIRE(k.has_value());
+  CHECK(sepal::constant_time_equal(c->keys.shared_key(), k->shared_key()));
+  CHECK(c->keys.role() == pake::role::prover);
+  CHECK(sepal::constant_time_equal(c->keys.export_key("x", {}, 32), k->export_key("x", {}, 32)));
+  CHECK_FALSE(sepal::constant_time_equal(c->keys.export_key("x", {}, 32), k->export_key("y", {}, 32)));
+
+  auto a = c->keys.make_session();
+  auto b = k->make_session();
+  const auto msg = as_bytes("over the password channel");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  auto sealed = a.seal({}, msg, wire);
+  auto opened = b.open({}, sealed, got);
+  REQUIRE(opened.has_value());
+  CHECK(copy(*opened) == msg);
+  sealed = b.seal({}, msg, wire);
+  REQUIRE(a.open({}, sealed, got).has_value());
+  // Each direction has its own key: a packet does not open on its sender's side.
+  sealed = a.seal({}, msg, wire);
+  CHECK_FALSE(a.open({}, sealed, got).has_value());
+
+  // Both objects are spent.
+  CHECK(p.receive(v->response()).error() == errc::closed);
+  CHECK(v->finish(c->message).error() == errc::closed);
+}
+
+TEMPLATE_LIST_TEST_CASE("wrong password and swapped identities fail at confirmation", "[spake2plus]", spake_suites) {
+  const auto right = random_secrets<TestType>();
+  const auto record = record_of(right);
+  SECTION("wrong password") {
+    const auto o = run(random_secrets<TestType>(), record);
+    CHECK_FALSE(o.prover_ok);
+    CHECK(o.prover == errc::authentication_failed);
+    CHECK(o.verifier == errc::authentication_failed);
+  }
+  SECTION("w0 right, w1 wrong (a stolen record is not enough to log in)") {
+    auto thief = pake::prover_secrets<TestType>::from_scalars(right.w0().reveal(),
+                                                              random_secrets<TestType>().w1().reveal());
+    REQUIRE(thief.has_value());
+    const auto o = run(*thief, record);
+    CHECK(o.prover == errc::authentication_failed);
+    CHECK(o.verifier == errc::authentication_failed);
+  }
+  SECTION("swapped identities") {
+    const pake::identities swapped{ids.context, ids.verifier, ids.prover};
+    const auto o = run(right, record, swapped, ids);
+    CHECK(o.prover == errc::authentication_failed);
+    CHECK(o.verifier == errc::authentication_failed);
+  }
+  SECTION("another context") {
+    const pake::identities other{"other protocol", ids.prover, ids.verifier};
+    const auto o = run(right, record, ids, other);
+    CHECK(o.prover == errc::authentication_failed);
+    CHECK(o.verifier == errc::authentication_failed);
+  }
+  SECTION("control: the right password") {
+    const auto o = run(right, record);
+    CHECK(o.prover_ok);
+    CHECK(o.verifier_ok);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("tampered, invalid and replayed messages are rejected without throwing", "[spake2plus]",
+                        spake_suites) {
+  const auto secrets = random_secrets<TestType>();
+  const auto record = record_of(secrets);
+  auto p = pake::prover<TestType>::start(secrets, ids);
+  const bytes share(p.share().begin(), p.share().end());
+
+  SECTION("every bit flip of shareP fails, at start or at finish") {
+    for (std::size_t bit = 0; bit < share.size() * 8; bit += 7) {
+      auto bad = share;
+      bad[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+      auto v = pake::verifier<TestType>::start(record, ids, bad);
+      if (!v) {
+        CHECK(v.error() == errc::invalid_encoding);  // off the curve or not uncompressed
+        continue;
+      }
+      // On the curve: the honest prover cannot confirm against it.
+      auto fresh = pake::prover<TestType>::start(secrets, ids);
+      CHECK(fresh.receive(v->response()).error() == errc::authentication_failed);
+      CHECK(v->finish(bytes(TestType::confirm_size, 0)).error() == errc::authentication_failed);
+    }
+  }
+  SECTION("the identity, off-curve points and wrong sizes are invalid_encoding") {
+    const bytes identity{0x00};
+    bytes zeros(TestType::point_size, 0);
+    zeros[0] = 0x04;
+    bytes off = share;
+    off.back() ^= 1;  // same x, wrong y
+    bytes compressed(1 + (TestType::point_size - 1) / 2, 0x02);
+    std::copy(share.begin() + 1, share.begin() + 1 + (TestType::point_size - 1) / 2, compressed.begin() + 1);
+    for (const auto& bad : {identity, zeros, off, compressed, bytes{}, bytes(TestType::point_size + 1, 4)}) {
+      auto v = pake::verifier<TestType>::start(record, ids, bad);
+      REQUIRE_FALSE(v.has_value());
+      CHECK(v.error() == errc::invalid_encoding);
+      // As shareV: invalid_encoding, and the prover is not spent by it.
+      bytes response = bad;
+      response.resize(TestType::point_size + TestType::confirm_size, 0);
+      if (bad.size() == TestType::point_size) CHECK(p.receive(response).error() == errc::invalid_encoding);
+    }
+    auto v = pake::verifier<TestType>::start(record, ids, share);
+    REQUIRE(v.has_value());
+    CHECK(p.receive(v->response()).has_value());
+  }
+  SECTION("X = w0*M, which makes Z the identity, fails at finish like a wrong password") {
+    // Only someone who knows w0 can send it; the verifier must not crash or leak.
+    const auto& grp = pake::detail::group<TestType>::get();
+    std::vector<Botan::BigInt> ws;
+    const auto w0 = *grp.scalar(secrets.w0().reveal());
+    const auto x = grp.encode(grp.m.mul(w0, sepal::system_rng(), ws));
+    auto v = pake::verifier<TestType>::start(record, ids, x);
+    REQUIRE(v.has_value());
+    CHECK(v->finish(bytes(TestType::confirm_size, 0)).error() == errc::authentication_failed);
+  }
+  SECTION("every bit flip of shareV || confirmV fails at the prover") {
+    auto v = pake::verifier<TestType>::start(record, ids, share);
+    REQUIRE(v.has_value());
+    const bytes response(v->response().begin(), v->response().end());
+    for (std::size_t bit = 0; bit < response.size() * 8; bit += 5) {
+      auto bad = response;
+      bad[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+      auto q = pake::prover<TestType>::start(secrets, ids);
+      auto vv = pake::verifier<TestType>::start(record, ids, q.share());
+      REQUIRE(vv.has_value());
+      bytes r2(vv->response().begin(), vv->response().end());
+      r2[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+      const auto e = q.receive(r2).error();
+      CHECK((e == errc::authentication_failed || e == errc::invalid_encoding));
+    }
+  }
+  SECTION("every bit flip of confirmP fails at the verifier") {
+    auto v = pake::verifier<TestType>::start(record, ids, share);
+    REQUIRE(v.has_value());
+    auto c = p.receive(v->response());
+    REQUIRE(c.has_value());
+    for (std::size_t bit = 0; bit < TestType::confirm_size * 8; ++bit) {
+      auto q = pake::prover<TestType>::start(secrets, ids);
+      auto vv = pake::verifier<TestType>::start(record, ids, q.share());
+      auto cc = q.receive(vv->response());
+      REQUIRE(cc.has_value());
+      bytes bad(cc->message.begin(), cc->message.end());
+      bad[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+      CHECK(vv->finish(bad).error() == errc::authentication_failed);
+    }
+  }
+  SECTION("replays: an old shareP or confirmP does not make a new exchange succeed") {
+    auto v1 = pake::verifier<TestType>::start(record, ids, share);
+    auto c1 = p.receive(v1->response());
+    REQUIRE(c1.has_value());
+    REQUIRE(v1->finish(c1->message).has_value());
+    // An eavesdropper replays shareP, then confirmP, to a new verifier.
+    auto v2 = pake::verifier<TestType>::start(record, ids, share);
+    REQUIRE(v2.has_value());
+    CHECK(v2->finish(c1->message).error() == errc::authentication_failed);
+    // Or replays the old response to a new prover.
+    auto q = pake::prover<TestType>::start(secrets, ids);
+    CHECK(q.receive(v1->response()).error() == errc::authentication_failed);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("registration derives the same secrets again; records hold no w1", "[spake2plus][registration]",
+                        spake_suites) {
+  for (const auto kdf : {cheap_argon, cheap_scrypt}) {
+    auto record = pake::register_password<TestType>("correct horse", "alice", "server.example", kdf);
+    CHECK(record.kdf() == kdf);
+    CHECK(record.salt().size() == pake::prover_secrets<TestType>::salt_size);
+    const auto again = pake::prover_secrets<TestType>::derive("correct horse", "alice", "server.example", kdf,
+                                                              record.salt());
+    CHECK(sepal::constant_time_equal(again.w0(), record.w0()));
+    CHECK(copy(again.verifier_point()) == copy(record.verifier_point()));
+    // Nothing in the record is w1.
+    const auto stored = record.serialize();
+    const auto w1 = copy(again.w1().reveal());
+    CHECK(std::search(stored.reveal().begin(), stored.reveal().end(), w1.begin(), w1.end()) ==
+          stored.reveal().end());
+    // Any change of password, identities or salt changes the secrets.
+    CHECK_FALSE(sepal::constant_time_equal(
+        pake::prover_secrets<TestType>::derive("correct horsE", "alice", "server.example", kdf, record.salt()).w0(),
+        record.w0()));
+    CHECK_FALSE(sepal::constant_time_equal(
+        pake::prover_secrets<TestType>::derive("correct horse", "alicf", "server.example", kdf, record.salt()).w0(),
+        record.w0()));
+    // Length prefixes keep ("ab", "c") apart from ("a", "bc").
+    CHECK_FALSE(sepal::constant_time_equal(
+        pake::prover_secrets<TestType>::derive("correct horsea", "lice", "server.example", kdf, record.salt()).w0(),
+        record.w0()));
+    // A second registration of the same password draws another salt.
+    auto other = pake::register_password<TestType>("correct horse", "alice", "server.example", kdf);
+    CHECK(copy(other.salt()) != copy(record.salt()));
+    CHECK(copy(other.verifier_point()) != copy(record.verifier_point()));
+    // And the exchange works.
+    CHECK(run(again, record).verifier_ok);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("records round-trip and malformed records are rejected", "[spake2plus][registration]",
+                        spake_suites) {
+  auto record = pake::register_password<TestType>("pw", "alice", "server.example", cheap_argon);
+  const auto good = copy(record.serialize().reveal());
+  auto parsed = pake::verifier_record<TestType>::parse(good);
+  REQUIRE(parsed.has_value());
+  CHECK(copy(parsed->serialize().reveal()) == good);
+  CHECK(parsed->kdf() == record.kdf());
+
+  const std::size_t salt_at = 2 + 13;  // version, suite, KDF
+  const std::size_t w0_at = salt_at + 1 + record.salt().size();
+  const std::size_t l_at = w0_at + TestType::scalar_size;
+  REQUIRE(l_at + TestType::point_size == good.size());
+  std::vector<bytes> bad;
+  for (std::size_t n = 0; n < good.size(); ++n) bad.emplace_back(good.begin(), good.begin() + static_cast<long>(n));
+  auto with = [&](std::size_t at, std::uint8_t v) {
+    auto b = good;
+    b[at] = v;
+    return b;
+  };
+  bad.push_back(with(0, 2));                                  // another version
+  bad.push_back(with(1, static_cast<std::uint8_t>(TestType::id % 5 + 1)));  // another suite
+  bad.push_back(with(2, 9));                                  // unknown KDF
+  bad.push_back(with(2, 3));                                  // external, but with parameters and a salt
+  bad.push_back(with(3, 0xff));                               // 4 GiB of memory: over the limits
+  bad.push_back(with(salt_at, 15));                           // salt length disagrees with the rest
+  auto long_tail = good;
+  long_tail.push_back(0);
+  bad.push_back(long_tail);                                   // trailing byte
+  auto big_w0 = good;
+  std::fill(big_w0.begin() + static_cast<long>(w0_at), big_w0.begin() + static_cast<long>(l_at), 0xff);
+  bad.push_back(big_w0);                                      // w0 >= order
+  bad.push_back(with(l_at, 0x02));                            // L not uncompressed
+  bad.push_back(with(good.size() - 1, good.back() ^ 1));      // L off the curve
+  for (const auto& b : bad) {
+    auto r = pake::verifier_record<TestType>::parse(b);
+    CHECK_FALSE(r.has_value());
+    if (!r) CHECK(r.error() == errc::invalid_encoding);
+  }
+  // Limits are the parser's too.
+  pake::password_kdf_limits tight;
+  tight.max_memory_kib = 32;
+  CHECK(pake::verifier_record<TestType>::parse(good, tight).error() == errc::invalid_encoding);
+  // A record from prehashed secrets has no salt and an external KDF.
+  auto ext = record_of(random_secrets<TestType>());
+  auto ext_parsed = pake::verifier_record<TestType>::parse(ext.serialize().reveal());
+  REQUIRE(ext_parsed.has_value());
+  CHECK(ext_parsed->kdf() == pake::password_kdf::external());
+}
+
+TEST_CASE("prehashed and scalar entry points check their input", "[spake2plus][registration]") {
+  using S = pake::p256_sha256;
+  CHECK_THROWS_AS(pake::prover_secrets<S>::from_seed(bytes(2 * S::w_seed_size - 2, 1)), sepal::error);
+  CHECK_THROWS_AS(pake::prover_secrets<S>::from_seed(bytes(2 * S::w_seed_size + 1, 1)), sepal::error);
+  CHECK_THROWS_AS(pake::prover_secrets<S>::from_seed(bytes(4 * S::scalar_size + 2, 1)), sepal::error);
+  CHECK_NOTHROW(pake::prover_secrets<S>::from_seed(bytes(4 * S::scalar_size, 1)));
+  // from_seed reduces mod p: w0s = p + 1 gives w0 = 1.
+  const auto order = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+  bytes seed(2 * S::w_seed_size, 0);
+  std::copy(order.begin(), order.end(), seed.begin() + (S::w_seed_size - order.size()));
+  seed[S::w_seed_size - 1] += 1;
+  seed.back() = 7;
+  const auto s = pake::prover_secrets<S>::from_seed(seed);
+  CHECK(to_hex(s.w0().reveal()) == std::string(62, '0') + "01");
+  CHECK(to_hex(s.w1().reveal()) == std::string(62, '0') + "07");
+  // from_scalars wants canonical scalars and a nonzero w1.
+  CHECK(pake::prover_secrets<S>::from_scalars(order, bytes(32, 1)).error() == errc::invalid_encoding);
+  CHECK(pake::prover_secrets<S>::from_scalars(bytes(32, 1), bytes(32, 0)).error() == errc::invalid_encoding);
+  CHECK(pake::prover_secrets<S>::from_scalars(bytes(31, 1), bytes(32, 1)).error() == errc::invalid_encoding);
+  CHECK(pake::prover_secrets<S>::from_scalars(bytes(32, 1), bytes(32, 1)).has_value());
+  // derive refuses the external marker; records want a salt exactly when the KDF has one.
+  CHECK_THROWS_AS(pake::prover_secrets<S>::derive("pw", "a", "b", pake::password_kdf::external(), {}), sepal::error);
+  const auto secrets = pake::prover_secrets<S>::from_seed(bytes(2 * S::w_seed_size, 3));
+  CHECK_THROWS_AS(pake::verifier_record<S>::create(secrets, cheap_argon, {}), sepal::error);
+  CHECK_THROWS_AS(pake::verifier_record<S>::create(secrets, pake::password_kdf::external(), bytes(16, 0)),
+                  sepal::error);
+}
+
+TEST_CASE("KDF limits bound what a client will run", "[spake2plus][registration]") {
+  const pake::password_kdf_limits limits;
+  CHECK(limits.allow(pake::password_kdf::argon2id()));
+  CHECK(limits.allow(pake::password_kdf::scrypt()));
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(2u << 20, 3, 4)));  // 2 GiB
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 0, 4)));     // t = 0
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 100, 4)));   // too slow
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(16, 1, 4)));        // m < 8p
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 3, 0)));
+  CHECK_FALSE(limits.allow(pake::password_kdf::scrypt(1000, 8, 1)));        // not a power of two
+  CHECK_FALSE(limits.allow(pake::password_kdf::scrypt(1u << 24, 8, 1)));    // 16 GiB
+  CHECK_FALSE(limits.allow(pake::password_kdf::external()));
+  CHECK(pake::password_kdf::scrypt().memory_kib() == 65536);
+}
