@@ -48,56 +48,20 @@
 #include <sepal/handshake/protocol.hpp>
 #include <sepal/sepal.hpp>
 
+#include "bench_common.hpp"
 #include "counting_new.hpp"  // allocations per packet
+
+namespace bench {
+section bench_pake(const options& opt);
+}  // namespace bench
 
 namespace {
 
-struct options {
-  bool json = false;
-  std::string filter;
-  double min_time = 0.1;
-  int runs = 5;
-};
-
-std::uint64_t ticks() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __rdtsc();
-#else
-  return 0;
-#endif
-}
-
-struct timing {
-  double ns = 0;     ///< per operation
-  double ticks = 0;  ///< TSC ticks per operation
-};
-
-/// Median over `runs` runs of the mean cost of `op`. `op(k)` performs `k`
-/// operations; `prepare(k)`, untimed, readies state for them (fresh openers).
-timing measure(const std::function<void(std::size_t)>& op, const options& opt,
-               const std::function<void(std::size_t)>& prepare = {}, std::size_t max_batch = 1024) {
-  using clock = std::chrono::steady_clock;
-  if (prepare) prepare(std::min<std::size_t>(8, max_batch));
-  op(std::min<std::size_t>(8, max_batch));  // warm up
-  std::vector<timing> samples;
-  for (int r = 0; r < opt.runs; ++r) {
-    double ns = 0, tk = 0;
-    std::size_t done = 0, batch = std::min<std::size_t>(16, max_batch);
-    while (ns < opt.min_time * 1e9) {
-      if (prepare) prepare(batch);
-      const auto t0 = clock::now();
-      const auto c0 = ticks();
-      op(batch);
-      tk += static_cast<double>(ticks() - c0);
-      ns += std::chrono::duration<double, std::nano>(clock::now() - t0).count();
-      done += batch;
-      batch = std::min<std::size_t>(batch * 2, max_batch);
-    }
-    samples.push_back({ns / static_cast<double>(done), tk / static_cast<double>(done)});
-  }
-  std::sort(samples.begin(), samples.end(), [](const timing& a, const timing& b) { return a.ns < b.ns; });
-  return samples[samples.size() / 2];
-}
+using bench::measure;
+using bench::options;
+using bench::rate;
+using bench::ticks;
+using bench::timing;
 
 double allocations_per_op(const std::function<void(std::size_t)>& op, const std::function<void(std::size_t)>& prepare = {}) {
   if (prepare) prepare(64);
@@ -418,11 +382,6 @@ struct handshake_report {
   double sepal_per_s = 0, floor_per_s = 0, openssl_per_s = 0, mutual_per_s = 0;
 };
 
-/// Operations per second of `op`, median of the runs.
-double rate(const std::function<void(std::size_t)>& op, const options& opt) {
-  return 1e9 / measure(op, opt, {}, 64).ns;
-}
-
 /// One thread plays both sides of full sepal handshakes (default suite).
 double sepal_handshakes(const options& opt, bool mutual) {
   namespace hs = sepal::handshake;
@@ -586,7 +545,7 @@ memory_report measure_memory(std::size_t count) {
 // ------------------------------------------------------------------ output
 
 void print_table(const std::vector<row>& rows, const std::vector<forged_row>& forged, const memory_report& mem,
-                 const handshake_report& hsr) {
+                 const handshake_report& hsr, const std::vector<bench::section>& sections) {
   std::vector<std::string> other_names;
   for (const auto& r : rows)
     for (const auto& [k, v] : r.others_ns)
@@ -631,10 +590,11 @@ void print_table(const std::vector<row>& rows, const std::vector<forged_row>& fo
   std::printf("\nmemory: a session (sealer + opener, AES-256-GCM) is %zu bytes of object and %zu bytes of heap; "
               "%zu sessions took %.2f KiB RSS each\n",
               mem.object_bytes, mem.heap_bytes_per_session, mem.sessions, mem.rss_kib_per_session);
+  for (const auto& s : sections) std::printf("%s", s.text.c_str());
 }
 
 void print_json(const std::vector<row>& rows, const std::vector<forged_row>& forged, const memory_report& mem,
-                const handshake_report& hsr) {
+                const handshake_report& hsr, const std::vector<bench::section>& sections) {
   std::printf("{\n  \"aead\": [\n");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
@@ -659,8 +619,10 @@ void print_json(const std::vector<row>& rows, const std::vector<forged_row>& for
               "\"openssl_tls13\": %.1f},\n",
               hsr.sepal_per_s, hsr.mutual_per_s, hsr.floor_per_s, hsr.openssl_per_s);
   std::printf("  \"memory\": {\"object_bytes\": %zu, \"heap_bytes_per_session\": %zu, \"sessions\": %zu, "
-              "\"rss_kib_per_session\": %.3f}\n}\n",
+              "\"rss_kib_per_session\": %.3f}",
               mem.object_bytes, mem.heap_bytes_per_session, mem.sessions, mem.rss_kib_per_session);
+  for (const auto& s : sections) std::printf(",\n  \"%s\": %s", s.json_key.c_str(), s.json_value.c_str());
+  std::printf("\n}\n");
 }
 
 }  // namespace
@@ -698,10 +660,13 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "  memory for %zu sessions\n", sessions);
   const auto mem = measure_memory(sessions);
   const auto hsr = bench_handshakes(opt);
+  std::vector<bench::section> sections;
+  const auto wanted = [&](std::string_view area) { return opt.filter.empty() || area.find(opt.filter) != std::string_view::npos; };
+  if (wanted("spake2plus password login")) sections.push_back(bench::bench_pake(opt));
   if (opt.json) {
-    print_json(rows, forged, mem, hsr);
+    print_json(rows, forged, mem, hsr, sections);
   } else {
-    print_table(rows, forged, mem, hsr);
+    print_table(rows, forged, mem, hsr, sections);
   }
   return 0;
 }

@@ -142,7 +142,7 @@ verifier_record<Suite> fake_record(std::span<const std::uint8_t> key, std::strin
 
 }  // namespace detail
 
-template <spake2plus_suite Suite>
+template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_client_proof;
 
 /// The client's first step: `hello()` names the user; `receive_params`
@@ -260,7 +260,7 @@ class login_client_proof {
   std::vector<std::uint8_t> m_share;
 };
 
-template <spake2plus_suite Suite>
+template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_server_reply;
 
 /// The server's first step: `accept` reads the hello and looks the user up;
