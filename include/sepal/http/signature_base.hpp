@@ -1,0 +1,350 @@
+#ifndef SEPAL_HTTP_SIGNATURE_BASE_HPP
+#define SEPAL_HTTP_SIGNATURE_BASE_HPP
+
+#include <botan/base64.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "message.hpp"
+#include "structured_fields.hpp"
+
+namespace sepal::http {
+
+/// Why a signature base could not be built. The verifier reports these as
+/// `verify_failure::component` (for logs); callers building a base to sign
+/// get them directly.
+enum class base_error {
+  missing_component,      ///< a covered field is absent, or a derived component does not apply
+  invalid_component,      ///< an identifier that is not a lower-case name, an unknown derived
+                          ///< component, @signature-params, or an unsupported parameter
+  duplicate_component,    ///< the same identifier twice (RFC 9421 §2.5)
+  invalid_value,          ///< a value with control or non-ASCII characters, or not the structured
+                          ///< type `sf`/`key` asked for
+};
+
+/// The structured type of a field, for the `sf` and `key` parameters
+/// (RFC 9421 §2.1.1, §2.1.2): the verifier must know it.
+enum class field_type { list, dictionary, item };
+
+/// Fields whose structured types sepal knows: the signature and digest
+/// fields (RFC 9421 §4, RFC 9530 §2-4). Pass others to `signature_base`.
+inline constexpr std::pair<std::string_view, field_type> known_field_types[] = {
+    {"signature", field_type::dictionary},       {"signature-input", field_type::dictionary},
+    {"accept-signature", field_type::dictionary}, {"content-digest", field_type::dictionary},
+    {"repr-digest", field_type::dictionary},     {"want-content-digest", field_type::dictionary},
+    {"want-repr-digest", field_type::dictionary},
+};
+
+/// The covered components and signature parameters of one signature: the
+/// value of its Signature-Input member (RFC 9421 §2.3), an Inner List of
+/// component identifiers (Strings with parameters) with parameters
+/// `created`, `expires`, `nonce`, `alg`, `keyid`, `tag`.
+class signature_params {
+ public:
+  signature_params() = default;
+
+  /// Adds a covered component: a lower-case field name or a derived
+  /// component (`@method`, `@target-uri`, `@authority`, `@scheme`,
+  /// `@request-target`, `@path`, `@query`, `@status`), with optional
+  /// parameters (`sf`, `key`, `name`, `bs`).
+  signature_params& cover(std::string name, sf::parameters params = {}) {
+    m_list.items.push_back({std::move(name), std::move(params)});
+    return *this;
+  }
+  /// `@query-param` with its `name` (RFC 9421 §2.2.8).
+  signature_params& cover_query_param(std::string name) {
+    return cover("@query-param", {{"name", std::move(name)}});
+  }
+  signature_params& created(std::int64_t t) { return set("created", t); }  ///< Unix seconds
+  signature_params& expires(std::int64_t t) { return set("expires", t); }  ///< Unix seconds
+  signature_params& keyid(std::string v) { return set("keyid", std::move(v)); }
+  signature_params& alg(std::string v) { return set("alg", std::move(v)); }
+  signature_params& nonce(std::string v) { return set("nonce", std::move(v)); }
+  signature_params& tag(std::string v) { return set("tag", std::move(v)); }
+
+  [[nodiscard]] std::optional<std::int64_t> created() const { return integer("created"); }
+  [[nodiscard]] std::optional<std::int64_t> expires() const { return integer("expires"); }
+  [[nodiscard]] std::optional<std::string> keyid() const { return text("keyid"); }
+  [[nodiscard]] std::optional<std::string> alg() const { return text("alg"); }
+  [[nodiscard]] std::optional<std::string> nonce() const { return text("nonce"); }
+  [[nodiscard]] std::optional<std::string> tag() const { return text("tag"); }
+
+  /// The covered component identifiers, in order.
+  [[nodiscard]] const std::vector<sf::item>& components() const noexcept { return m_list.items; }
+  /// True when a component named `name` (with any parameters) is covered.
+  [[nodiscard]] bool covers(std::string_view name) const noexcept {
+    for (const auto& c : m_list.items)
+      if (const auto* s = std::get_if<std::string>(&c.value); s && *s == name) return true;
+    return false;
+  }
+  /// The Inner List, as it appears in Signature-Input and in the base.
+  [[nodiscard]] const sf::inner_list& inner_list() const noexcept { return m_list; }
+
+  /// From a parsed Signature-Input member; nullopt unless it is an Inner
+  /// List of Strings and the known parameters have their types
+  /// (`created`/`expires` Integers, the others Strings).
+  [[nodiscard]] static std::optional<signature_params> from_member(const sf::member& m) {
+    const auto* l = std::get_if<sf::inner_list>(&m);
+    if (l == nullptr) return std::nullopt;
+    for (const auto& i : l->items)
+      if (!std::holds_alternative<std::string>(i.value)) return std::nullopt;
+    for (const auto& [k, v] : l->params) {
+      const bool want_int = k == "created" || k == "expires";
+      const bool want_string = k == "keyid" || k == "alg" || k == "nonce" || k == "tag";
+      if ((want_int && !std::holds_alternative<std::int64_t>(v)) ||
+          (want_string && !std::holds_alternative<std::string>(v)))
+        return std::nullopt;
+    }
+    signature_params p;
+    p.m_list = *l;
+    return p;
+  }
+
+ private:
+  signature_params& set(std::string key, sf::bare_item v) {
+    for (auto& [k, old] : m_list.params) {
+      if (k == key) {
+        old = std::move(v);
+        return *this;
+      }
+    }
+    m_list.params.emplace_back(std::move(key), std::move(v));
+    return *this;
+  }
+  [[nodiscard]] std::optional<std::int64_t> integer(std::string_view key) const {
+    const auto* v = sf::find(m_list.params, key);
+    const auto* i = v ? std::get_if<std::int64_t>(v) : nullptr;
+    return i ? std::optional(*i) : std::nullopt;
+  }
+  [[nodiscard]] std::optional<std::string> text(std::string_view key) const {
+    const auto* v = sf::find(m_list.params, key);
+    const auto* s = v ? std::get_if<std::string>(v) : nullptr;
+    return s ? std::optional(*s) : std::nullopt;
+  }
+
+  sf::inner_list m_list;
+};
+
+namespace detail {
+
+/// application/x-www-form-urlencoded parsing of one name or value (WHATWG
+/// URL §5.1: '+' is a space, %XX a byte), then the RFC 9421 §2.2.8
+/// re-encoding: every byte outside ALPHA / DIGIT / "*-._" as %XX.
+inline std::string query_reencode(std::string_view in) {
+  std::string decoded;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    if (in[i] == '+') {
+      decoded.push_back(' ');
+    } else if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+      decoded.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+      i += 2;
+    } else {
+      decoded.push_back(in[i]);
+    }
+  }
+  std::string out;
+  constexpr char digits[] = "0123456789ABCDEF";
+  for (char c : decoded) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '*' || b == '-' ||
+        b == '.' || b == '_') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(digits[b >> 4]);
+      out.push_back(digits[b & 15]);
+    }
+  }
+  return out;
+}
+
+/// A field line's value as RFC 9421 §2.1 canonicalizes it: obs-fold
+/// replaced by one space, leading and trailing whitespace removed.
+inline std::string canonical_line(std::string_view v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\r' || v[i] == '\n') {
+      while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' || v[i + 1] == '\t')) ++i;
+      out.push_back(' ');
+    } else {
+      out.push_back(v[i]);
+    }
+  }
+  const auto first = out.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  const auto last = out.find_last_not_of(" \t");
+  return out.substr(first, last - first + 1);
+}
+
+/// Signature base lines hold visible ASCII, space and tab only.
+inline bool printable(std::string_view v) noexcept {
+  for (char c : v) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b < 0x20 && b != '\t') || b >= 0x7f) return false;
+  }
+  return true;
+}
+
+struct value_or_error {
+  std::string value;
+  std::optional<base_error> error;
+};
+
+inline value_or_error fail(base_error e) { return {{}, e}; }
+
+inline std::optional<field_type> type_of(std::string_view name,
+                                         std::span<const std::pair<std::string_view, field_type>> extra) {
+  for (const auto& [n, t] : known_field_types)
+    if (n == name) return t;
+  for (const auto& [n, t] : extra)
+    if (n == name) return t;
+  return std::nullopt;
+}
+
+inline value_or_error field_value(const message& m, const sf::item& id, std::string_view name,
+                                  std::span<const std::pair<std::string_view, field_type>> types) {
+  if (name.empty()) return fail(base_error::invalid_component);
+  for (char c : name)
+    if (!(sf::detail::is_lcalpha(c) || sf::detail::is_digit(c) || sf::detail::is_tchar(c)) || (c >= 'A' && c <= 'Z'))
+      return fail(base_error::invalid_component);
+  const bool want_sf = sf::find(id.params, "sf") != nullptr;
+  const bool want_bs = sf::find(id.params, "bs") != nullptr;
+  const auto* key = sf::find(id.params, "key");
+  for (const auto& [k, v] : id.params)
+    if (k != "sf" && k != "bs" && k != "key") return fail(base_error::invalid_component);  // req, tr: not offered
+  if ((want_bs && (want_sf || key)) || (key && !std::holds_alternative<std::string>(*key)))
+    return fail(base_error::invalid_component);
+  const auto lines = m.values(name);
+  if (lines.empty()) return fail(base_error::missing_component);
+  std::string joined;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i) joined += ", ";
+    if (want_bs) {  // §2.1.3: each line, trimmed, as a Byte Sequence
+      const auto line = canonical_line(lines[i]);
+      joined += ':' + Botan::base64_encode(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()) + ':';
+    } else {
+      joined += canonical_line(lines[i]);
+    }
+  }
+  if (!printable(joined)) return fail(base_error::invalid_value);
+  if (!want_sf && !key) return {joined, std::nullopt};
+  const auto type = key ? std::optional(field_type::dictionary) : type_of(name, types);
+  if (!type) return fail(base_error::invalid_component);  // §2.1.1: the type must be known
+  switch (*type) {
+    case field_type::dictionary: {
+      const auto dict = sf::parse_dictionary(joined);
+      if (!dict) return fail(base_error::invalid_value);
+      if (!key) return {sf::serialize(*dict), std::nullopt};
+      const auto* member = sf::find(*dict, std::get<std::string>(*key));  // §2.1.2
+      if (member == nullptr) return fail(base_error::missing_component);
+      return {sf::serialize(*member), std::nullopt};
+    }
+    case field_type::list: {
+      const auto list = sf::parse_list(joined);
+      if (!list) return fail(base_error::invalid_value);
+      return {sf::serialize(*list), std::nullopt};
+    }
+    case field_type::item: {
+      const auto item = sf::parse_item(joined);
+      if (!item) return fail(base_error::invalid_value);
+      return {sf::serialize(sf::member(*item)), std::nullopt};
+    }
+  }
+  return fail(base_error::invalid_value);
+}
+
+inline value_or_error derived_value(const message& m, const sf::item& id, std::string_view name) {
+  const bool is_query_param = name == "@query-param";
+  for (const auto& [k, v] : id.params)
+    if (!(is_query_param && k == "name")) return fail(base_error::invalid_component);
+  if (name == "@status") {
+    if (m.status < 100 || m.status > 999) return fail(base_error::missing_component);
+    return {std::to_string(m.status), std::nullopt};
+  }
+  if (m.status != 0) return fail(base_error::missing_component);  // request components on a response
+  if (name == "@method") {
+    if (m.method.empty() || !printable(m.method)) return fail(base_error::missing_component);
+    return {m.method, std::nullopt};
+  }
+  if (name == "@target-uri") {
+    if (!uri_parts::parse(m.target_uri)) return fail(base_error::missing_component);
+    return {m.target_uri, std::nullopt};
+  }
+  const auto uri = uri_parts::parse(m.target_uri);
+  if (!uri) return fail(base_error::missing_component);
+  if (name == "@authority") return {uri->authority, std::nullopt};
+  if (name == "@scheme") return {uri->scheme, std::nullopt};
+  if (name == "@path") return {uri->path, std::nullopt};
+  if (name == "@query") return {"?" + uri->query.value_or(""), std::nullopt};
+  if (name == "@request-target") return {uri->path + (uri->query ? "?" + *uri->query : ""), std::nullopt};
+  if (is_query_param) {
+    const auto* want = sf::find(id.params, "name");
+    const auto* wanted = want ? std::get_if<std::string>(want) : nullptr;
+    if (wanted == nullptr) return fail(base_error::invalid_component);
+    std::optional<std::string> found;
+    const std::string query = uri->query.value_or("");
+    std::string_view q = query;
+    while (!q.empty()) {
+      const auto amp = q.find('&');
+      const auto pair = q.substr(0, amp);
+      q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+      if (pair.empty()) continue;
+      const auto eq = pair.find('=');
+      if (query_reencode(pair.substr(0, eq)) != *wanted) continue;
+      if (found) return fail(base_error::missing_component);  // §2.2.8: a repeated name is not signable
+      found = eq == std::string_view::npos ? std::string{} : query_reencode(pair.substr(eq + 1));
+    }
+    if (!found) return fail(base_error::missing_component);
+    return {*found, std::nullopt};
+  }
+  return fail(base_error::invalid_component);  // unknown, or @signature-params
+}
+
+}  // namespace detail
+
+/// The signature base (RFC 9421 §2.5) of `msg` for `params`: one line per
+/// covered component, `"<identifier>": <value>`, then
+/// `"@signature-params": <inner list>`, joined by LF with none at the end.
+/// `extra_types` adds structured field types for the `sf` parameter.
+///
+/// Errors (never throws but for bad_alloc): the first component that cannot
+/// be derived, as `base_error`.
+[[nodiscard]] inline std::variant<std::string, base_error> signature_base(
+    const message& msg, const signature_params& params,
+    std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  std::string base;
+  const auto& items = params.components();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& id = items[i];
+    for (std::size_t j = 0; j < i; ++j)
+      if (items[j] == id) return base_error::duplicate_component;
+    const auto& name = std::get<std::string>(id.value);
+    const auto v = !name.empty() && name[0] == '@' ? detail::derived_value(msg, id, name)
+                                                   : detail::field_value(msg, id, name, extra_types);
+    if (v.error) return *v.error;
+    base += sf::serialize(sf::member(id));
+    base += ": ";
+    base += v.value;
+    base += '\n';
+  }
+  base += "\"@signature-params\": ";
+  base += sf::serialize(sf::member(params.inner_list()));
+  return base;
+}
+
+}  // namespace sepal::http
+
+#endif

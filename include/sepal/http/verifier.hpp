@@ -1,0 +1,315 @@
+#ifndef SEPAL_HTTP_VERIFIER_HPP
+#define SEPAL_HTTP_VERIFIER_HPP
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "content_digest.hpp"
+#include "keys.hpp"
+#include "message.hpp"
+#include "nonce_cache.hpp"
+#include "signature_base.hpp"
+#include "structured_fields.hpp"
+
+namespace sepal::http {
+
+/// Where a verifier finds the keys of a key id. Several keys may be active
+/// for one id at once: that is how secrets rotate without downtime.
+class key_store {
+ public:
+  virtual ~key_store() = default;
+  /// The keys of `keyid` active at `now` (Unix seconds); empty when none.
+  /// Must not throw.
+  [[nodiscard]] virtual std::vector<std::shared_ptr<const verification_key>> find(std::string_view keyid,
+                                                                                   std::int64_t now) noexcept = 0;
+};
+
+/// A `key_store` in memory. Each key has a version name (to retire it by)
+/// and an optional validity window. Thread-safe.
+class memory_key_store final : public key_store {
+ public:
+  /// Adds `key` as `version` of `keyid`, active from `not_before` until
+  /// `not_after` (Unix seconds, inclusive).
+  void add(std::string keyid, std::string version, verification_key key, std::int64_t not_before = 0,
+           std::int64_t not_after = std::numeric_limits<std::int64_t>::max()) {
+    const std::lock_guard lock(m_mutex);
+    m_keys[std::move(keyid)].push_back(
+        {std::move(version), std::make_shared<const verification_key>(std::move(key)), not_before, not_after});
+  }
+  /// Removes `version` of `keyid`; false when there was none.
+  bool retire(std::string_view keyid, std::string_view version) {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_keys.find(std::string(keyid));
+    if (it == m_keys.end()) return false;
+    return std::erase_if(it->second, [&](const entry& e) { return e.version == version; }) > 0;
+  }
+  [[nodiscard]] std::vector<std::shared_ptr<const verification_key>> find(std::string_view keyid,
+                                                                           std::int64_t now) noexcept override {
+    try {
+      const std::lock_guard lock(m_mutex);
+      std::vector<std::shared_ptr<const verification_key>> out;
+      const auto it = m_keys.find(std::string(keyid));
+      if (it == m_keys.end()) return out;
+      for (const auto& e : it->second)
+        if (now >= e.not_before && now <= e.not_after) out.push_back(e.key);
+      return out;
+    } catch (...) {
+      return {};
+    }
+  }
+
+ private:
+  struct entry {
+    std::string version;
+    std::shared_ptr<const verification_key> key;
+    std::int64_t not_before, not_after;
+  };
+  std::map<std::string, std::vector<entry>, std::less<>> m_keys;
+  std::mutex m_mutex;
+};
+
+/// What a verifier demands of a signature beyond its validity (RFC 9421 §1.4
+/// leaves these to the application; §3.2.1 lists them). The defaults match
+/// `signing_profile`'s.
+struct verify_policy {
+  /// Components every accepted signature must cover.
+  std::vector<std::string> required_components = {"@method", "@target-uri"};
+  /// A message with content (or a Content-Digest field) must cover
+  /// content-digest, and its digest must match the content (RFC 9530).
+  bool require_content_digest = true;
+  /// `created` is required; it may be at most this far in the future...
+  std::int64_t max_clock_skew = 30;
+  /// ...and at most this old.
+  std::int64_t max_age = 300;
+  /// Require an `expires` parameter (always enforced when present).
+  bool require_expires = false;
+  /// Require a `nonce`; with one, a replay within `max_age` is refused.
+  bool require_nonce = true;
+  /// When set, only a signature with this `tag` is considered (RFC 9421
+  /// §2.3: the tag names the application profile).
+  std::optional<std::string> tag = std::string("sepal-request/1");
+  /// When set, only the signature under this label is considered.
+  std::optional<std::string> label;
+  /// Algorithms accepted at all (each key still accepts only its own).
+  std::vector<algorithm> allowed_algorithms = {algorithm::hmac_sha256, algorithm::ecdsa_p256_sha256,
+                                               algorithm::ecdsa_p384_sha384, algorithm::ed25519};
+  /// Structured types of further fields, for `sf` (RFC 9421 §2.1.1).
+  std::vector<std::pair<std::string_view, field_type>> field_types;
+};
+
+/// Why a request was refused: for logs. Clients get `public_reason()` only.
+enum class verify_failure {
+  no_signature,            ///< no Signature / Signature-Input, or none with the label or tag wanted
+  malformed,               ///< the fields do not parse, or the parameters have the wrong types
+  missing_component,       ///< a component the policy requires is not covered
+  component,               ///< a covered component cannot be derived from the message
+  missing_created,         ///< no `created`
+  created_in_future,       ///< `created` beyond the allowed clock skew
+  too_old,                 ///< `created` older than `max_age`
+  expired,                 ///< `expires` has passed, or is missing when required
+  missing_nonce,           ///< no `nonce` when required
+  unknown_key,             ///< no active key with that `keyid`
+  algorithm_not_allowed,   ///< `alg` names another algorithm than the key's, or one the policy refuses
+  bad_signature,           ///< no active key verifies the signature
+  content_digest,          ///< Content-Digest missing, not covered, or not matching the content
+  replayed,                ///< the nonce was seen within its lifetime
+  nonce_cache_full,        ///< the replay cache is full of live nonces: refused, fail closed
+};
+
+/// A short name for logs.
+[[nodiscard]] constexpr std::string_view describe(verify_failure f) noexcept {
+  switch (f) {
+    case verify_failure::no_signature: return "no matching signature";
+    case verify_failure::malformed: return "malformed Signature or Signature-Input";
+    case verify_failure::missing_component: return "a required component is not covered";
+    case verify_failure::component: return "a covered component is missing from the message";
+    case verify_failure::missing_created: return "no created parameter";
+    case verify_failure::created_in_future: return "created is in the future";
+    case verify_failure::too_old: return "signature too old";
+    case verify_failure::expired: return "signature expired";
+    case verify_failure::missing_nonce: return "no nonce";
+    case verify_failure::unknown_key: return "unknown key id";
+    case verify_failure::algorithm_not_allowed: return "algorithm not allowed for this key";
+    case verify_failure::bad_signature: return "signature does not verify";
+    case verify_failure::content_digest: return "content digest missing or wrong";
+    case verify_failure::replayed: return "replayed nonce";
+    case verify_failure::nonce_cache_full: return "replay cache full";
+  }
+  return "unknown";
+}
+
+/// What verification established.
+struct verified_signature {
+  std::string label;         ///< the Dictionary key
+  std::string keyid;         ///< the key id the signer named
+  http::algorithm alg{};     ///< the key's algorithm
+  signature_params params;   ///< covered components and parameters
+};
+
+/// A verification outcome: the verified signature, or the failure.
+class verification {
+ public:
+  verification(verified_signature v) : m_ok(std::move(v)) {}  // NOLINT: implicit by design
+  verification(verify_failure f) noexcept : m_failure(f) {}   // NOLINT: implicit by design
+
+  [[nodiscard]] bool has_value() const noexcept { return m_ok.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  [[nodiscard]] const verified_signature& value() const { return m_ok.value(); }
+  [[nodiscard]] const verified_signature* operator->() const noexcept { return &*m_ok; }
+  /// Why it failed (for logs); meaningless on success.
+  [[nodiscard]] verify_failure failure() const noexcept { return m_failure; }
+  /// The HTTP status to answer a failure with.
+  [[nodiscard]] static constexpr int http_status() noexcept { return 401; }
+  /// What to tell the client: the same for every failure, so the response
+  /// is no oracle for which check failed.
+  [[nodiscard]] static constexpr std::string_view public_reason() noexcept { return "invalid request signature"; }
+
+ private:
+  std::optional<verified_signature> m_ok;
+  verify_failure m_failure = verify_failure::no_signature;
+};
+
+/// Verifies RFC 9421 signatures on incoming messages against a key store and
+/// a policy, with replay protection. Thread-safe.
+class request_verifier {
+ public:
+  /// A verifier over `keys` (which must outlive it), with a replay cache of
+  /// `nonce_capacity` slots (24 bytes each).
+  explicit request_verifier(key_store& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16)
+      : m_keys(&keys), m_policy(std::move(policy)), m_nonces(nonce_capacity) {}
+
+  /// Verifies `msg` at `now` (Unix seconds), RFC 9421 §3.2. Never throws.
+  [[nodiscard]] verification verify(const message& msg, std::int64_t now) noexcept {
+    try {
+      return run(msg, now);
+    } catch (...) {
+      return verify_failure::malformed;
+    }
+  }
+
+  /// The policy in force.
+  [[nodiscard]] const verify_policy& policy() const noexcept { return m_policy; }
+  /// The replay cache.
+  [[nodiscard]] const nonce_cache& nonces() const noexcept { return m_nonces; }
+
+ private:
+  static std::string joined(const message& msg, std::string_view name) {
+    std::string out;
+    for (const auto v : msg.values(name)) {
+      if (!out.empty()) out += ", ";
+      out += detail::canonical_line(v);
+    }
+    return out;
+  }
+
+  verification run(const message& msg, std::int64_t now) {
+    const auto inputs_text = joined(msg, "signature-input");
+    const auto sigs_text = joined(msg, "signature");
+    if (inputs_text.empty() || sigs_text.empty()) return verify_failure::no_signature;
+    const auto inputs = sf::parse_dictionary(inputs_text);
+    const auto sigs = sf::parse_dictionary(sigs_text);
+    if (!inputs || !sigs) return verify_failure::malformed;
+
+    // §3.2 step 1: pick the one signature this policy is about.
+    const std::pair<std::string, sf::member>* chosen = nullptr;
+    for (const auto& entry : *inputs) {
+      if (m_policy.label && entry.first != *m_policy.label) continue;
+      if (m_policy.tag) {
+        const auto p = signature_params::from_member(entry.second);
+        if (!p || p->tag() != *m_policy.tag) continue;
+      }
+      chosen = &entry;
+      break;
+    }
+    if (chosen == nullptr) return verify_failure::no_signature;
+    const auto params = signature_params::from_member(chosen->second);
+    const auto* sig_member = sf::find(*sigs, chosen->first);
+    const auto* sig_item = sig_member ? std::get_if<sf::item>(sig_member) : nullptr;
+    const auto* sig = sig_item ? std::get_if<sf::bytes>(&sig_item->value) : nullptr;
+    if (!params) return verify_failure::malformed;
+    if (sig == nullptr) return sig_member ? verify_failure::malformed : verify_failure::no_signature;
+
+    if (const auto f = check_policy(msg, *params, now)) return *f;
+
+    const auto keyid = params->keyid();
+    if (!keyid) return verify_failure::unknown_key;
+    const auto keys = m_keys->find(*keyid, now);
+    if (keys.empty()) return verify_failure::unknown_key;
+
+    const auto base = signature_base(msg, *params, m_policy.field_types);
+    if (std::holds_alternative<base_error>(base)) return verify_failure::component;
+    const auto& text = std::get<std::string>(base);
+    const std::span<const std::uint8_t> base_bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+
+    const auto named = params->alg();
+    const auto named_alg = named ? algorithm_from_name(*named) : std::nullopt;
+    if (named && !named_alg) return verify_failure::algorithm_not_allowed;
+    const verification_key* good = nullptr;
+    bool any_allowed = false;
+    for (const auto& k : keys) {
+      if (named_alg && *named_alg != k->alg()) continue;  // §3.2 step 6: alg must match the key
+      if (std::find(m_policy.allowed_algorithms.begin(), m_policy.allowed_algorithms.end(), k->alg()) ==
+          m_policy.allowed_algorithms.end())
+        continue;
+      any_allowed = true;
+      if (k->verify(base_bytes, sig->value)) {
+        good = k.get();
+        break;
+      }
+    }
+    if (good == nullptr) return any_allowed ? verify_failure::bad_signature : verify_failure::algorithm_not_allowed;
+
+    if (m_policy.require_content_digest && !digest_ok(msg, *params)) return verify_failure::content_digest;
+
+    // Only authenticated nonces enter the cache, so forgeries cannot fill it.
+    if (const auto nonce = params->nonce()) {
+      auto until = *params->created() + m_policy.max_age;
+      if (const auto e = params->expires()) until = std::min(until, *e);
+      switch (m_nonces.insert(*keyid, *nonce, now, until + 1)) {
+        case nonce_cache::outcome::fresh: break;
+        case nonce_cache::outcome::replayed: return verify_failure::replayed;
+        case nonce_cache::outcome::full: return verify_failure::nonce_cache_full;
+      }
+    }
+    return verified_signature{chosen->first, *keyid, good->alg(), *params};
+  }
+
+  std::optional<verify_failure> check_policy(const message& msg, const signature_params& params,
+                                             std::int64_t now) const {
+    for (const auto& c : m_policy.required_components)
+      if (!params.covers(c)) return verify_failure::missing_component;
+    const bool has_content = !msg.content.empty() || !msg.values("content-digest").empty();
+    if (m_policy.require_content_digest && has_content && !params.covers("content-digest"))
+      return verify_failure::missing_component;
+    const auto created = params.created();
+    if (!created) return verify_failure::missing_created;
+    if (*created > now + m_policy.max_clock_skew) return verify_failure::created_in_future;
+    if (now - *created > m_policy.max_age) return verify_failure::too_old;
+    const auto expires = params.expires();
+    if ((m_policy.require_expires && !expires) || (expires && now > *expires)) return verify_failure::expired;
+    if (m_policy.require_nonce && !params.nonce()) return verify_failure::missing_nonce;
+    return std::nullopt;
+  }
+
+  static bool digest_ok(const message& msg, const signature_params& params) {
+    const bool has_content = !msg.content.empty() || !msg.values("content-digest").empty();
+    if (!has_content && !params.covers("content-digest")) return true;
+    return verify_content_digest(joined(msg, "content-digest"), msg.content);
+  }
+
+  key_store* m_keys;
+  verify_policy m_policy;
+  nonce_cache m_nonces;
+};
+
+}  // namespace sepal::http
+
+#endif

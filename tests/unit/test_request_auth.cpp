@@ -1,0 +1,303 @@
+// Request authentication: sepal's signing profile against request_verifier's
+// policy: replays, clock skew, expiry, required components, tampering, key
+// rotation, algorithm confusion, the bounded nonce cache, API keys.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <sepal/http/api_key.hpp>
+#include <sepal/http/signer.hpp>
+#include <sepal/http/verifier.hpp>
+
+#include "test_support.hpp"
+
+using namespace sepal_test;
+namespace http = sepal::http;
+using http::verify_failure;
+
+namespace {
+
+constexpr std::int64_t now = 1'800'000'000;
+
+http::message request() {
+  auto m = http::message::request("POST", "https://api.example.com/v1/orders?dry_run=1");
+  m.add("Host", "api.example.com").add("Content-Type", "application/json");
+  m.content = R"({"item": 42})";
+  return m;
+}
+
+struct fixture {
+  http::api_key key = http::api_key::generate();
+  http::memory_key_store keys;
+  fixture() { keys.add(key.id(), "v1", key.verifier()); }
+};
+
+http::message signed_request(const fixture& f, std::int64_t at = now) {
+  auto m = request();
+  REQUIRE(http::sign_request(m, f.key.id(), f.key.signer(), at).has_value());
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a signed request verifies once; its replay is refused", "[http][verify]") {
+  fixture f;
+  http::request_verifier v(f.keys);
+  const auto m = signed_request(f);
+  CHECK(m.values("content-digest").size() == 1);
+  const auto ok = v.verify(m, now + 1);
+  REQUIRE(ok.has_value());
+  CHECK(ok->keyid == f.key.id());
+  CHECK(ok->label == "sig");
+  CHECK(ok->params.nonce().has_value());
+  CHECK(ok->params.tag() == "sepal-request/1");
+  const auto again = v.verify(m, now + 2);
+  CHECK(again.failure() == verify_failure::replayed);
+  CHECK(again.public_reason() == "invalid request signature");
+  CHECK(again.http_status() == 401);
+  // A fresh signature of the same request is fine.
+  CHECK(v.verify(signed_request(f), now + 3).has_value());
+}
+
+TEST_CASE("clock skew, age and expiry are enforced", "[http][verify]") {
+  fixture f;
+  http::request_verifier v(f.keys);
+  CHECK(v.verify(signed_request(f, now + 31), now).failure() == verify_failure::created_in_future);
+  CHECK(v.verify(signed_request(f, now + 30), now).has_value());
+  CHECK(v.verify(signed_request(f, now - 301), now).failure() == verify_failure::too_old);
+  CHECK(v.verify(signed_request(f, now - 300), now).has_value());
+  // expires shorter than max_age.
+  auto m = request();
+  http::signing_profile short_lived;
+  short_lived.lifetime = 10;
+  REQUIRE(http::sign_request(m, f.key.id(), f.key.signer(), now, short_lived).has_value());
+  CHECK(v.verify(m, now + 11).failure() == verify_failure::expired);
+  // No created, or no nonce, when required.
+  http::verify_policy strict;
+  strict.require_expires = true;
+  http::request_verifier sv(f.keys, strict);
+  http::signing_profile no_expiry;
+  no_expiry.lifetime = 0;
+  auto n = request();
+  REQUIRE(http::sign_request(n, f.key.id(), f.key.signer(), now, no_expiry).has_value());
+  CHECK(sv.verify(n, now).failure() == verify_failure::expired);
+  auto hand = request();
+  http::signature_params p;
+  p.cover("@method").cover("@target-uri").cover("content-digest").keyid(f.key.id()).tag("sepal-request/1");
+  hand.add("Content-Digest", http::content_digest(hand.content));
+  http::attach(hand, http::sign(hand, "sig", p, f.key.signer()).value());
+  CHECK(v.verify(hand, now).failure() == verify_failure::missing_created);
+  auto no_nonce = request();
+  p.created(now);
+  no_nonce.add("Content-Digest", http::content_digest(no_nonce.content));
+  http::attach(no_nonce, http::sign(no_nonce, "sig", p, f.key.signer()).value());
+  CHECK(v.verify(no_nonce, now).failure() == verify_failure::missing_nonce);
+}
+
+TEST_CASE("tampering with method, path, query, header or body is caught", "[http][verify]") {
+  fixture f;
+  http::request_verifier v(f.keys);
+  const auto tamper = [&](auto&& change) {
+    auto m = signed_request(f);
+    change(m);
+    return v.verify(m, now).failure();
+  };
+  CHECK(tamper([](http::message& m) { m.method = "PUT"; }) == verify_failure::bad_signature);
+  CHECK(tamper([](http::message& m) { m.target_uri = "https://api.example.com/v1/refunds?dry_run=1"; }) ==
+        verify_failure::bad_signature);
+  CHECK(tamper([](http::message& m) { m.target_uri = "https://api.example.com/v1/orders?dry_run=0"; }) ==
+        verify_failure::bad_signature);
+  CHECK(tamper([](http::message& m) { m.target_uri = "https://evil.example.com/v1/orders?dry_run=1"; }) ==
+        verify_failure::bad_signature);
+  CHECK(tamper([](http::message& m) { m.content = R"({"item": 43})"; }) == verify_failure::content_digest);
+  CHECK(tamper([](http::message& m) {
+          m.content = R"({"item": 43})";
+          m.remove("content-digest");
+          m.add("Content-Digest", http::content_digest(m.content));  // a new digest does not match the signature
+        }) == verify_failure::bad_signature);
+  CHECK(tamper([](http::message& m) { m.remove("content-digest"); }) == verify_failure::component);
+  // A covered header: sign content-type too, then change it.
+  http::signing_profile with_type;
+  with_type.components.push_back("content-type");
+  auto m = request();
+  REQUIRE(http::sign_request(m, f.key.id(), f.key.signer(), now, with_type).has_value());
+  m.fields[1].value = "text/plain";
+  CHECK(v.verify(m, now).failure() == verify_failure::bad_signature);
+  // Every byte of the signature matters.
+  auto s = signed_request(f);
+  for (auto& fl : s.fields)
+    if (fl.name == "Signature") fl.value[6] = fl.value[6] == 'A' ? 'B' : 'A';
+  CHECK(v.verify(s, now).failure() == verify_failure::bad_signature);
+  // Whitespace and field-name case are safe transformations (RFC 9421 §1.3).
+  auto safe = signed_request(f);
+  for (auto& fl : safe.fields) {
+    for (auto& ch : fl.name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    fl.value = "  " + fl.value + " ";
+  }
+  CHECK(v.verify(safe, now).has_value());
+}
+
+TEST_CASE("required components and policy errors", "[http][verify]") {
+  fixture f;
+  http::request_verifier v(f.keys);
+  http::signing_profile minimal;
+  minimal.components = {"@method"};
+  auto m = request();
+  REQUIRE(http::sign_request(m, f.key.id(), f.key.signer(), now, minimal).has_value());
+  CHECK(v.verify(m, now).failure() == verify_failure::missing_component);
+  // A body without a covered digest.
+  minimal.components = {"@method", "@target-uri"};
+  auto b = request();
+  REQUIRE(http::sign_request(b, f.key.id(), f.key.signer(), now, minimal).has_value());
+  CHECK(v.verify(b, now).failure() == verify_failure::missing_component);
+  // No signature, another tag, another label, malformed fields, unknown key.
+  CHECK(v.verify(request(), now).failure() == verify_failure::no_signature);
+  http::signing_profile other_tag;
+  other_tag.tag = "someone-else/1";
+  auto t = request();
+  REQUIRE(http::sign_request(t, f.key.id(), f.key.signer(), now, other_tag).has_value());
+  CHECK(v.verify(t, now).failure() == verify_failure::no_signature);
+  auto mal = signed_request(f);
+  for (auto& fl : mal.fields)
+    if (fl.name == "Signature-Input") fl.value += ",";
+  CHECK(v.verify(mal, now).failure() == verify_failure::malformed);
+  auto wrong_type = signed_request(f);
+  for (auto& fl : wrong_type.fields)
+    if (fl.name == "Signature") fl.value = "sig=\"not bytes\"";
+  CHECK(v.verify(wrong_type, now).failure() == verify_failure::malformed);
+  auto stranger = http::api_key::generate();
+  auto u = request();
+  REQUIRE(http::sign_request(u, stranger.id(), stranger.signer(), now).has_value());
+  CHECK(v.verify(u, now).failure() == verify_failure::unknown_key);
+  // A signature by another secret under a known id.
+  auto forged = request();
+  REQUIRE(http::sign_request(forged, f.key.id(), stranger.signer(), now).has_value());
+  CHECK(v.verify(forged, now).failure() == verify_failure::bad_signature);
+}
+
+TEST_CASE("rotation: old and new secrets both verify until the old one is retired", "[http][verify]") {
+  fixture f;
+  // The new secret goes live under the same key id; clients move to it at their own pace.
+  const auto next = http::api_key::generate();
+  const auto rotated_signer = next.signer();
+  f.keys.add(f.key.id(), "v2", next.verifier());
+  http::request_verifier v(f.keys);
+  auto old_signed = signed_request(f);
+  auto new_signed = request();
+  REQUIRE(http::sign_request(new_signed, f.key.id(), rotated_signer, now).has_value());
+  CHECK(v.verify(old_signed, now).has_value());
+  CHECK(v.verify(new_signed, now).has_value());
+  CHECK(f.keys.retire(f.key.id(), "v1"));
+  CHECK_FALSE(f.keys.retire(f.key.id(), "v1"));
+  CHECK(v.verify(signed_request(f), now).failure() == verify_failure::bad_signature);
+  auto newer = request();
+  REQUIRE(http::sign_request(newer, f.key.id(), rotated_signer, now).has_value());
+  CHECK(v.verify(newer, now).has_value());
+  // Validity windows: a key scheduled to end stops verifying after its end.
+  http::memory_key_store timed;
+  timed.add(f.key.id(), "v1", f.key.verifier(), now - 100, now + 100);
+  http::request_verifier tv(timed);
+  CHECK(tv.verify(signed_request(f, now + 100), now + 100).has_value());
+  CHECK(tv.verify(signed_request(f, now + 101), now + 101).failure() == verify_failure::unknown_key);
+}
+
+TEST_CASE("public-key clients: ECDSA P-256/P-384 and Ed25519; no algorithm confusion", "[http][verify]") {
+  auto p256 = sepal::private_key<sepal::p256>::generate();
+  auto p384 = sepal::private_key<sepal::p384>::generate();
+  auto ed = sepal::private_key<sepal::ed25519>::generate();
+  http::memory_key_store keys;
+  keys.add("client-p256", "1", http::verification_key::ecdsa_p256_sha256(p256.public_key()));
+  keys.add("client-p384", "1", http::verification_key::ecdsa_p384_sha384(p384.public_key()));
+  keys.add("client-ed", "1", http::verification_key::ed25519(ed.public_key()));
+  http::request_verifier v(keys);
+  struct client {
+    const char* id;
+    http::signing_key key;
+    http::algorithm alg;
+  };
+  client clients[] = {{"client-p256", http::signing_key::ecdsa_p256_sha256(std::move(p256)), http::algorithm::ecdsa_p256_sha256},
+                      {"client-p384", http::signing_key::ecdsa_p384_sha384(std::move(p384)), http::algorithm::ecdsa_p384_sha384},
+                      {"client-ed", http::signing_key::ed25519(std::move(ed)), http::algorithm::ed25519}};
+  for (auto& c : clients) {
+    auto m = request();
+    REQUIRE(http::sign_request(m, c.id, c.key, now).has_value());
+    const auto r = v.verify(m, now);
+    REQUIRE(r.has_value());
+    CHECK(r->alg == c.alg);
+    CHECK(r->params.alg() == std::string(http::algorithm_name(c.alg)));
+  }
+  // A signature made by one client's key but claiming another's id fails.
+  auto m = request();
+  REQUIRE(http::sign_request(m, "client-p256", clients[2].key, now).has_value());
+  CHECK(v.verify(m, now).failure() == verify_failure::algorithm_not_allowed);  // alg=ed25519 vs a P-256 key
+  // An HMAC "signed" with a public key's bytes as the secret is refused by alg.
+  http::signing_profile no_alg;
+  no_alg.include_alg = false;
+  auto confused = request();
+  REQUIRE(http::sign_request(confused, "client-p256", http::signing_key::hmac_sha256(sepal::secret_bytes::copy_of(bytes(65, 4))),
+                             now, no_alg)
+              .has_value());
+  CHECK(v.verify(confused, now).failure() == verify_failure::bad_signature);
+  // Policy can refuse algorithms outright.
+  http::verify_policy only_ed;
+  only_ed.allowed_algorithms = {http::algorithm::ed25519};
+  http::request_verifier ev(keys, only_ed);
+  auto p = request();
+  REQUIRE(http::sign_request(p, "client-p384", clients[1].key, now).has_value());
+  CHECK(ev.verify(p, now).failure() == verify_failure::algorithm_not_allowed);
+  CHECK_FALSE(http::algorithm_from_name("rsa-v1_5-sha256").has_value());
+}
+
+TEST_CASE("the nonce cache keeps its memory under a flood and fails closed", "[http][verify]") {
+  http::nonce_cache cache(1024);
+  const auto bytes_before = cache.memory_bytes();
+  CHECK(bytes_before == 1024 * 24);
+  std::size_t fresh = 0, full = 0;
+  for (int i = 0; i < 20000; ++i) {
+    switch (cache.insert("k", "nonce-" + std::to_string(i), now, now + 300)) {
+      case http::nonce_cache::outcome::fresh: ++fresh; break;
+      case http::nonce_cache::outcome::full: ++full; break;
+      case http::nonce_cache::outcome::replayed: FAIL("a fresh nonce reported as replayed"); break;
+    }
+  }
+  CHECK(cache.memory_bytes() == bytes_before);
+  CHECK(fresh <= 1024);
+  CHECK(fresh > 900);  // the table fills almost completely before windows run out
+  CHECK(full == 20000 - fresh);
+  // Every accepted nonce is still refused as a replay while live.
+  CHECK(cache.insert("k", "nonce-0", now, now + 300) == http::nonce_cache::outcome::replayed);
+  // Once expired, slots are reused.
+  CHECK(cache.insert("k", "later", now + 301, now + 600) == http::nonce_cache::outcome::fresh);
+  CHECK(cache.insert("k", "nonce-0", now + 301, now + 600) == http::nonce_cache::outcome::fresh);
+  // Key ids separate nonces.
+  CHECK(cache.insert("other", "later", now + 301, now + 600) == http::nonce_cache::outcome::fresh);
+
+  // Through the verifier: forged requests never enter the cache.
+  fixture f;
+  http::request_verifier v(f.keys, {}, 64);
+  const auto stranger = http::api_key::generate();
+  for (int i = 0; i < 1000; ++i) {
+    auto m = request();
+    REQUIRE(http::sign_request(m, f.key.id(), stranger.signer(), now).has_value());
+    CHECK(v.verify(m, now).failure() == verify_failure::bad_signature);
+  }
+  CHECK(v.verify(signed_request(f), now).has_value());
+}
+
+TEST_CASE("API keys: generation, printable credential, parsing", "[http][apikey]") {
+  const auto k = http::api_key::generate();
+  CHECK(http::api_key::valid_id(k.id()));
+  CHECK(k.id().starts_with("sk_"));
+  const auto cred = k.credential();
+  CHECK(cred.size() == k.id().size() + 1 + 44);
+  auto parsed = http::api_key::parse(cred.reveal_text());
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->id() == k.id());
+  CHECK(sepal::constant_time_equal(parsed->credential(), cred));
+  CHECK(http::api_key::generate().id() != k.id());
+  for (std::string bad : {std::string(), std::string("sk_.x"), std::string(cred.reveal_text()) + "A",
+                          "SK" + std::string(cred.reveal_text()).substr(2), std::string(cred.reveal_text()).substr(1),
+                          k.id() + "." + std::string(44, '!')}) {
+    CHECK(http::api_key::parse(bad).error() == sepal::errc::invalid_encoding);
+  }
+  CHECK_THROWS_AS(http::signing_key::hmac_sha256(sepal::secret_bytes::copy_of(bytes(31, 1))), sepal::error);
+}
