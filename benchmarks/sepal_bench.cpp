@@ -53,6 +53,7 @@
 
 namespace bench {
 section bench_pake(const options& opt);
+section bench_http(const options& opt);
 }  // namespace bench
 
 namespace {
@@ -663,6 +664,7 @@ int main(int argc, char** argv) {
   std::vector<bench::section> sections;
   const auto wanted = [&](std::string_view area) { return opt.filter.empty() || area.find(opt.filter) != std::string_view::npos; };
   if (wanted("spake2plus password login")) sections.push_back(bench::bench_pake(opt));
+  if (wanted("rfc9421 request signing hmac ecdsa ed25519")) sections.push_back(bench::bench_http(opt));
   if (opt.json) {
     print_json(rows, forged, mem, hsr, sections);
   } else {

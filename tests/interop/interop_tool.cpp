@@ -5,13 +5,24 @@
 //   pub CURVE KEY.pem             -> hex of the raw public key
 //   derive KEY.pem PEER.pem       -> hex lines: ECDH secret, HKDF-SHA256 key,
 //                                    AES-256-GCM(key, nonce 0^96, "sepal interop") ct||tag
-// CURVE is p256 or ed25519.
+//   http-sign ALG KEYID KEYFILE NOW    stdin: a request (below) -> the request with
+//                                       Content-Digest, Signature-Input, Signature
+//   http-verify ALG KEYID KEYFILE NOW  stdin: a signed request -> "ok" or the failure; exit 0/1
+// CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
+// ecdsa-p256-sha256 or ed25519 (KEYFILE: PEM private key to sign, public to verify).
+// Request format: METHOD line, target URI line, "name: value" lines, an empty
+// line, then the body.
+#include <sepal/http/signer.hpp>
+#include <sepal/http/verifier.hpp>
 #include <sepal/sepal.hpp>
+
+#include <botan/base64.h>
 
 #include <botan/hex.h>
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -78,12 +89,72 @@ int derive(char** a) {
   return 0;
 }
 
+namespace http = sepal::http;
+
+http::message read_request() {
+  const std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  std::size_t at = 0;
+  const auto line = [&] {
+    const auto eol = in.find('\n', at);
+    auto l = in.substr(at, eol - at);
+    at = eol == std::string::npos ? in.size() : eol + 1;
+    return l;
+  };
+  auto method = line();  // two statements: argument evaluation order is unspecified
+  auto uri = line();
+  auto m = http::message::request(std::move(method), std::move(uri));
+  for (auto l = line(); !l.empty(); l = line()) {
+    const auto colon = l.find(':');
+    m.add(l.substr(0, colon), l.substr(colon + 1));
+  }
+  m.content = in.substr(at);
+  return m;
+}
+
+void write_request(const http::message& m) {
+  std::printf("%s\n%s\n", m.method.c_str(), m.target_uri.c_str());
+  for (const auto& f : m.fields) std::printf("%s: %s\n", f.name.c_str(), f.value.c_str());
+  std::printf("\n%s", m.content.c_str());
+}
+
+sepal::secret_bytes load_secret(const std::string& path) {
+  return sepal::secret_bytes(Botan::base64_decode(text(read(path.c_str()))));
+}
+
+int http_command(const std::string& cmd, char** a) {
+  const std::string alg = a[0], keyid = a[1], keyfile = a[2];
+  const std::int64_t now = std::stoll(a[3]);
+  auto m = read_request();
+  if (cmd == "http-sign") {
+    const auto key = [&] {
+      if (alg == "hmac-sha256") return http::signing_key::hmac_sha256(load_secret(keyfile));
+      if (alg == "ed25519") return http::signing_key::ed25519(sepal::private_key<sepal::ed25519>::load_pem(keyfile).value());
+      return http::signing_key::ecdsa_p256_sha256(sepal::private_key<sepal::p256>::load_pem(keyfile).value());
+    }();
+    if (!http::sign_request(m, keyid, key, now)) return 1;
+    write_request(m);
+    return 0;
+  }
+  http::memory_key_store keys;
+  if (alg == "hmac-sha256")
+    keys.add(keyid, "1", http::verification_key::hmac_sha256(load_secret(keyfile)));
+  else if (alg == "ed25519")
+    keys.add(keyid, "1", http::verification_key::ed25519(sepal::public_key<sepal::ed25519>::load_pem(keyfile).value()));
+  else
+    keys.add(keyid, "1", http::verification_key::ecdsa_p256_sha256(sepal::public_key<sepal::p256>::load_pem(keyfile).value()));
+  http::request_verifier v(keys);
+  const auto r = v.verify(m, now);
+  std::printf("%s\n", r ? "ok" : std::string(http::describe(r.failure())).c_str());
+  return r ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) return 3;
   const std::string cmd = argv[1];
   if (cmd == "derive") return derive(argv + 2);
+  if ((cmd == "http-sign" || cmd == "http-verify") && argc == 6) return http_command(cmd, argv + 2);
   const std::string curve = argv[2];
   if (curve == "p256") return run<sepal::p256>(cmd, argv + 3);
   if (curve == "ed25519") return run<sepal::ed25519>(cmd, argv + 3);

@@ -279,12 +279,12 @@ inline value_or_error derived_value(const message& m, const sf::item& id, std::s
     if (m.method.empty() || !printable(m.method)) return fail(base_error::missing_component);
     return {m.method, std::nullopt};
   }
-  if (name == "@target-uri") {
-    if (!uri_parts::parse(m.target_uri)) return fail(base_error::missing_component);
-    return {m.target_uri, std::nullopt};
-  }
   const auto uri = uri_parts::parse(m.target_uri);
   if (!uri) return fail(base_error::missing_component);
+  // The URI as both ends can rebuild it: scheme and host in lower case, no
+  // default port, "/" for an empty path (RFC 9110 §4.2.3 normalization).
+  if (name == "@target-uri")
+    return {uri->scheme + "://" + uri->authority + uri->path + (uri->query ? "?" + *uri->query : ""), std::nullopt};
   if (name == "@authority") return {uri->authority, std::nullopt};
   if (name == "@scheme") return {uri->scheme, std::nullopt};
   if (name == "@path") return {uri->path, std::nullopt};
