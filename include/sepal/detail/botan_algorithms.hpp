@@ -95,6 +95,16 @@ inline constexpr bool botan_scrypt = true;
 #else
 inline constexpr bool botan_scrypt = false;
 #endif
+#if defined(BOTAN_HAS_X509_CERTIFICATES)
+inline constexpr bool botan_x509 = true;
+#else
+inline constexpr bool botan_x509 = false;
+#endif
+#if defined(BOTAN_HAS_TLS_13)
+inline constexpr bool botan_tls13 = true;
+#else
+inline constexpr bool botan_tls13 = false;
+#endif
 #if defined(BOTAN_HAS_PEM_CODEC) && defined(BOTAN_HAS_PKCS5_PBES2)
 inline constexpr bool botan_pem_pbes2 = true;
 #else
@@ -229,6 +239,24 @@ inline constexpr std::string_view pem_encrypted_private_key = "ENCRYPTED PRIVATE
 /// Botan PasswordHashFamily names.
 inline constexpr std::string_view argon2id = "Argon2id";
 inline constexpr std::string_view scrypt = "Scrypt";
+/// X.509 (pki/): the hash each signature scheme signs certificates, CSRs and
+/// CRLs with ("" for EdDSA, which hashes internally), the EKU and DN
+/// attribute names Botan's OID table knows, and the PEM labels.
+template <class Curve>
+inline constexpr std::string_view x509_hash = "";
+template <>
+inline constexpr std::string_view x509_hash<p256> = "SHA-256";
+template <>
+inline constexpr std::string_view x509_hash<p384> = "SHA-384";
+template <>
+inline constexpr std::string_view x509_hash<p521> = "SHA-512";
+inline constexpr std::string_view eku_server_auth = "PKIX.ServerAuth";
+inline constexpr std::string_view eku_client_auth = "PKIX.ClientAuth";
+inline constexpr std::string_view dn_common_name = "X520.CommonName";
+inline constexpr std::string_view dn_organization = "X520.Organization";
+inline constexpr std::string_view dn_organizational_unit = "X520.OrganizationalUnit";
+inline constexpr std::string_view dn_country = "X520.Country";
+inline constexpr std::string_view key_id_hash = "SHA-256";
 /// The hash of public key fingerprints.
 using fingerprint_hash = sha256;
 
