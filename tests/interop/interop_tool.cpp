@@ -8,11 +8,16 @@
 //   http-sign ALG KEYID KEYFILE NOW    stdin: a request (below) -> the request with
 //                                       Content-Digest, Signature-Input, Signature
 //   http-verify ALG KEYID KEYFILE NOW  stdin: a signed request -> "ok" or the failure; exit 0/1
+//   pki-make DIR HOST                  a P-256 root, intermediate, server and client leaves, a CSR,
+//                                       a revoked leaf and the intermediate's CRL, as PEM files in DIR
+//   pki-verify ROOT CHAIN HOST PURPOSE [CRL]  sepal's chain validation -> "ok" or the reason; exit 0/1
 // CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
 // ecdsa-p256-sha256 or ed25519 (KEYFILE: PEM private key to sign, public to verify).
 // Request format: METHOD line, target URI line, "name: value" lines, an empty
 // line, then the body.
 #include <sepal/http/signer.hpp>
+#include <sepal/pki/authority.hpp>
+#include <sepal/pki/validation.hpp>
 #include <sepal/http/verifier.hpp>
 #include <sepal/sepal.hpp>
 
@@ -21,6 +26,7 @@
 #include <botan/hex.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -121,6 +127,53 @@ sepal::secret_bytes load_secret(const std::string& path) {
   return sepal::secret_bytes(Botan::base64_decode(text(read(path.c_str()))));
 }
 
+void write_text(const std::string& path, const std::string& t) { std::ofstream(path) << t; }
+
+int pki_make(const std::string& dir, const std::string& host) {
+  namespace pki = sepal::pki;
+  const std::int64_t now = std::time(nullptr), year = 365 * 86400;
+  static const auto root_key = sepal::private_key<sepal::p256>::generate();
+  static const auto inter_key = sepal::private_key<sepal::p256>::generate();
+  const auto root = pki::certificate_authority<sepal::p256>::create_root(root_key, {"sepal interop root"}, now - 3600, now + 10 * year, 1);
+  const auto inter_cert = root.issue_intermediate(pki::certificate_request::create(inter_key, {"sepal interop intermediate"}), 0, now - 3600, now + 5 * year).value();
+  auto inter = pki::certificate_authority<sepal::p256>::from(inter_cert, inter_key).value();
+  write_text(dir + "/root.pem", root.cert().to_pem());
+  write_text(dir + "/inter.pem", inter_cert.to_pem());
+  const auto leaf = [&](const std::string& name, pki::usage u, const pki::alt_names& alt) {
+    const auto key = sepal::private_key<sepal::p256>::generate();
+    const auto csr = pki::certificate_request::create(key, {name}, alt);
+    write_text(dir + "/" + name + ".csr", csr.to_pem());
+    key.save_pem(dir + "/" + name + ".key");
+    const auto cert = inter.issue(csr, u, now - 3600, now + year).value();
+    write_text(dir + "/" + name + ".pem", cert.to_pem());
+    write_text(dir + "/" + name + "-chain.pem", cert.to_pem() + inter_cert.to_pem());
+    return cert;
+  };
+  leaf("server", pki::usage::server, {{host}, {"127.0.0.1"}, {}});
+  leaf("client", pki::usage::client, {{}, {}, {"spiffe://example.org/client"}});
+  inter.revoke(leaf("revoked", pki::usage::server, {{host}, {}, {}}), pki::revocation_reason::KeyCompromise);
+  write_text(dir + "/crl.pem", inter.crl(now - 60, now + 86400).to_pem());
+  return 0;
+}
+
+int pki_verify(char** a, int n) {
+  namespace pki = sepal::pki;
+  const auto root = pki::certificate::chain_from_pem(text(read(a[0])));
+  const auto chain = pki::certificate::chain_from_pem(text(read(a[1])));
+  if (!root || !chain) {
+    std::printf("unreadable PEM\n");
+    return 1;
+  }
+  pki::trust_store anchors;
+  for (const auto& r : *root) anchors.add(r);
+  if (n > 4) anchors.add(pki::revocation_list::from_pem(text(read(a[4]))).value());
+  const std::string purpose = a[3];
+  const auto p = purpose == "server" ? pki::purpose::server : purpose == "client" ? pki::purpose::client : pki::purpose::any;
+  const auto r = pki::verify_chain(*chain, anchors, {0, a[2], p, false});
+  std::printf("%s\n", r ? "ok" : std::string(pki::describe(r.error())).c_str());
+  return r ? 0 : 1;
+}
+
 int http_command(const std::string& cmd, char** a) {
   const std::string alg = a[0], keyid = a[1], keyfile = a[2];
   const std::int64_t now = std::stoll(a[3]);
@@ -155,6 +208,8 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "derive") return derive(argv + 2);
   if ((cmd == "http-sign" || cmd == "http-verify") && argc == 6) return http_command(cmd, argv + 2);
+  if (cmd == "pki-make" && argc == 4) return pki_make(argv[2], argv[3]);
+  if (cmd == "pki-verify" && argc >= 6) return pki_verify(argv + 2, argc - 2);
   const std::string curve = argv[2];
   if (curve == "p256") return run<sepal::p256>(cmd, argv + 3);
   if (curve == "ed25519") return run<sepal::ed25519>(cmd, argv + 3);
