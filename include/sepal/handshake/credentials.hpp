@@ -89,8 +89,22 @@ class delegated_credential {
   std::vector<std::uint8_t> m_signature;
 };
 
-/// What the server proves its identity with: the root key itself, or a
-/// delegated key with its credential.
+/// Checks a peer's X.509 certificate chain (DER, leaf first) at `now` (Unix
+/// seconds) and gives the leaf's key, which must then sign the transcript.
+/// handshake/certificates.hpp makes these from a `pki::trust_store`.
+/// Errors: any; the handshake reports them as `invalid_signature`.
+template <class Sig>
+using chain_verifier =
+    std::function<result<public_key<Sig>>(std::span<const std::span<const std::uint8_t>> chain, std::uint64_t now)>;
+
+/// An X.509 chain as the handshake carries it: DER certificates, leaf first.
+using der_chain = std::vector<std::vector<std::uint8_t>>;
+
+/// The most certificates a handshake chain may hold.
+inline constexpr std::size_t max_chain_certificates = 4;
+
+/// What the server proves its identity with: the root key itself, a
+/// delegated key with its credential, or a key with its X.509 chain.
 ///
 /// Security: the identity refers to the private key; the key must outlive
 /// every handshake that uses it.
@@ -109,16 +123,32 @@ class server_identity {
     return server_identity(key, std::move(credential));
   }
 
+  /// Sign with the key of an X.509 certificate: `chain` holds the DER
+  /// certificates, leaf (whose key is `key`'s) first, without the root.
+  ///
+  /// Errors: throws `sepal::error(invalid_argument)` for an empty chain or
+  /// one longer than `max_chain_certificates`. (handshake/certificates.hpp
+  /// checks that the leaf holds `key`.)
+  [[nodiscard]] static server_identity certified(const private_key<sig>& key, der_chain chain) {
+    if (chain.empty() || chain.size() > max_chain_certificates) throw error(errc::invalid_argument);
+    server_identity id(key, std::nullopt);
+    id.m_chain = std::move(chain);
+    return id;
+  }
+
   /// The signing key.
   [[nodiscard]] const private_key<sig>& key() const noexcept { return *m_key; }
   /// The delegated credential, when there is one.
   [[nodiscard]] const std::optional<delegated_credential<Suite>>& credential() const noexcept { return m_credential; }
+  /// The certificate chain, when there is one (empty otherwise).
+  [[nodiscard]] const der_chain& chain() const noexcept { return m_chain; }
 
  private:
   server_identity(const private_key<sig>& key, std::optional<delegated_credential<Suite>> dc)
       : m_key(&key), m_credential(std::move(dc)) {}
   const private_key<sig>* m_key;
   std::optional<delegated_credential<Suite>> m_credential;
+  der_chain m_chain;
 };
 
 /// Decides whether a client's public key may connect (mutual

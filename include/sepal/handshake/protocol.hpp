@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <span>
@@ -26,9 +27,12 @@
 
 namespace sepal::handshake {
 
-/// A ClientHello is padded to at least this size (docs/protocol.md §3.1), so
-/// a server's reply is never larger than the request that caused it.
+/// A ClientHello is padded to at least this size (docs/protocol.md §3.1).
 inline constexpr std::size_t min_client_hello_size = 1200;
+/// A server's reply is at most this many times the ClientHello that caused
+/// it (RFC 9000 §8.1's anti-amplification limit): root-key replies are
+/// smaller than the ClientHello, certificate chains need the headroom.
+inline constexpr std::size_t amplification_limit = 3;
 /// No handshake message is larger.
 inline constexpr std::size_t max_message_size = 4096;
 
@@ -58,6 +62,40 @@ result<void> read_header(wire_reader& r, std::uint8_t type) noexcept {
   if (version != protocol_version || suite_id != Suite::id) return errc::wrong_algorithm;
   return {};
 }
+
+/// opaque chain<2>: a list of opaque certificate<2> (docs/protocol.md §3.2).
+inline void write_chain(wire_writer& w, const der_chain& chain) {
+  std::vector<std::uint8_t> inner;
+  wire_writer iw(inner);
+  for (const auto& c : chain) iw.opaque16(c);
+  w.opaque16(inner);
+}
+
+/// Reads what `write_chain` wrote: 1 to `max_chain_certificates` non-empty
+/// certificates; nullopt otherwise.
+inline std::optional<std::vector<std::span<const std::uint8_t>>> read_chain(wire_reader& r) {
+  const auto all = r.opaque16();
+  if (!r.ok()) return std::nullopt;
+  wire_reader cr(all);
+  std::vector<std::span<const std::uint8_t>> out;
+  while (!cr.at_end()) {
+    const auto c = cr.opaque16();
+    if (!cr.ok() || c.empty() || out.size() == max_chain_certificates) return std::nullopt;
+    out.push_back(c);
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+inline der_chain copy_chain(std::span<const std::span<const std::uint8_t>> chain) {
+  der_chain out;
+  for (const auto c : chain) out.emplace_back(c.begin(), c.end());
+  return out;
+}
+
+/// ServerAuth.credential_kind and ClientAuth.has_identity / client_auth values.
+enum : std::uint8_t { root_key_kind = 0, delegated_kind = 1, certificate_kind = 2 };
+enum : std::uint8_t { no_client_auth = 0, raw_key_auth = 1, certificate_auth = 2 };
 
 /// Handshake traffic protection: key and IV from a handshake traffic secret
 /// (RFC 8446 §7.3); each direction seals exactly one message, with nonce = IV.
@@ -122,22 +160,28 @@ struct application_secrets {
 
 }  // namespace detail
 
-/// Client settings: the pinned root public key and, for mutual
-/// authentication, the client's own signing key (which must outlive the
-/// handshake).
+/// Client settings: how to authenticate the server (a pinned root public
+/// key, an X.509 chain verifier, or both: the server's ServerAuth says which
+/// it uses) and, for mutual authentication, the client's own signing key
+/// (which must outlive the handshake) and, when the server asks for a
+/// certificate, the key's chain.
 template <handshake_suite Suite>
 struct client_config {
-  public_key<typename Suite::sig> root;                         ///< pinned; never taken from the wire
+  std::optional<public_key<typename Suite::sig>> root{};       ///< pinned; never taken from the wire
   const private_key<typename Suite::sig>* identity = nullptr;  ///< client key, for mutual authentication
+  chain_verifier<typename Suite::sig> verify_server_chain{};   ///< X.509 server authentication
+  der_chain certificate_chain{};                               ///< the client's chain (leaf first)
 };
 
-/// Server settings: its identity and, for mutual authentication, a verifier
-/// that decides which client keys may connect (empty: no client
-/// authentication).
+/// Server settings: its identity and, for mutual authentication, either a
+/// verifier that decides which raw client keys may connect or an X.509
+/// chain verifier for client certificates (neither: no client
+/// authentication; the chain verifier wins when both are set).
 template <handshake_suite Suite>
 struct server_config {
-  server_identity<Suite> identity;                                          ///< root or delegated key
-  std::function<bool(const public_key<typename Suite::sig>&)> allow_client;  ///< client verifier
+  server_identity<Suite> identity;                                            ///< root, delegated or certified key
+  std::function<bool(const public_key<typename Suite::sig>&)> allow_client{};  ///< raw-key client verifier
+  chain_verifier<typename Suite::sig> verify_client_chain{};                  ///< certificate client verifier
 };
 
 /// A finished handshake's result on either side: the session and the
@@ -160,6 +204,10 @@ class established {
   [[nodiscard]] const std::optional<public_key<typename Suite::sig>>& client_identity() const noexcept {
     return m_client;
   }
+
+  /// The peer's certificate chain (DER, leaf first) when it authenticated
+  /// with one: the server's on the client side, the client's on the server side.
+  [[nodiscard]] const der_chain& peer_certificates() const noexcept { return m_peer_chain; }
 
   /// Client side: the ClientFinished to send, and to send again when
   /// `is_server_hello_again` says the server repeated its ServerHello.
@@ -188,6 +236,7 @@ class established {
   std::vector<std::uint8_t> m_last_flight;
   std::vector<std::uint8_t> m_peer_flight;
   std::optional<public_key<typename Suite::sig>> m_client;
+  der_chain m_peer_chain;
 };
 
 /// The client side: `start` makes the ClientHello; `receive` takes the
@@ -239,7 +288,11 @@ class client_handshake {
 
  private:
   client_handshake(const client_config<Suite>& config, private_key<kex> ephemeral)
-      : m_root(config.root), m_identity(config.identity), m_ephemeral(std::move(ephemeral)) {}
+      : m_root(config.root),
+        m_identity(config.identity),
+        m_verify_chain(config.verify_server_chain),
+        m_chain(config.certificate_chain),
+        m_ephemeral(std::move(ephemeral)) {}
 
   /// ClientHello (docs/protocol.md §3.1); the transcript starts from it.
   void build_hello(std::span<const std::uint8_t> cookie) {
@@ -288,11 +341,15 @@ class client_handshake {
     detail::wire_reader p(*plain);
     const auto kind = p.u8();
     std::optional<delegated_credential<Suite>> dc;
-    if (kind == 1) {
+    std::optional<std::vector<std::span<const std::uint8_t>>> chain;
+    if (kind == detail::delegated_kind) {
       auto d = delegated_credential<Suite>::decode(p);
       if (!d) return d.error();
       dc = std::move(*d);
-    } else if (kind != 0) {
+    } else if (kind == detail::certificate_kind) {
+      chain = detail::read_chain(p);
+      if (!chain) return errc::invalid_encoding;
+    } else if (kind != detail::root_key_kind) {
       return errc::invalid_encoding;
     }
     const auto client_auth = p.u8();
@@ -300,18 +357,28 @@ class client_handshake {
     const auto signature = p.opaque16();
     const auto through_signature = p.consumed().size();
     const auto finished = p.bytes(hash::digest_size);
-    if (!p.at_end() || client_auth > 1) return errc::invalid_encoding;
+    if (!p.at_end() || client_auth > detail::certificate_auth) return errc::invalid_encoding;
 
-    // The server's signature over the transcript, by the pinned root or by a
-    // key the pinned root delegated to (docs/protocol.md §4, §6).
-    if (dc) {
-      if (auto v = dc->verify(m_root, now); !v) return v.error();
+    // The server's key: the pinned root, a key the pinned root delegated to
+    // (docs/protocol.md §4), or the leaf of a chain the configured X.509
+    // verifier accepts (§3.2). A kind this client is not set up for fails.
+    std::optional<public_key<sig>> signer_key;
+    if (chain) {
+      if (!m_verify_chain) return errc::invalid_signature;
+      auto leaf = m_verify_chain(*chain, now);
+      if (!leaf) return errc::invalid_signature;
+      signer_key = std::move(*leaf);
+    } else {
+      if (!m_root) return errc::invalid_signature;
+      if (dc) {
+        if (auto v = dc->verify(*m_root, now); !v) return v.error();
+      }
+      signer_key = dc ? dc->key() : *m_root;
     }
-    const auto& signer_key = dc ? dc->key() : m_root;
     const std::span<const std::uint8_t> pt(*plain);
     t.update(pt.first(through_auth));
     const auto h1 = t.current();
-    if (!verify(signer_key, detail::signature_input(detail::server_signature_context, h1), signature,
+    if (!verify(*signer_key, detail::signature_input(detail::server_signature_context, h1), signature,
                 signature_format::p1363))
       return errc::invalid_signature;
     t.update(pt.subspan(through_auth, through_signature - through_auth));
@@ -319,13 +386,16 @@ class client_handshake {
     t.update(finished);
     auto app = detail::application_secrets<Suite>::derive(std::move(hs), t.current());
 
-    // ClientAuth (docs/protocol.md §3.3).
-    if (client_auth == 1 && m_identity == nullptr) return errc::closed;  // we have no identity to prove
+    // ClientAuth (docs/protocol.md §3.3): nothing, a raw key or a chain,
+    // then a signature by that key.
+    if (client_auth != detail::no_client_auth && m_identity == nullptr) return errc::closed;  // nothing to prove with
+    if (client_auth == detail::certificate_auth && m_chain.empty()) return errc::closed;
     std::vector<std::uint8_t> auth;
     detail::wire_writer w(auth);
     w.u8(client_auth);
-    if (client_auth == 1) {
-      w.opaque16(m_identity->public_key().to_raw());
+    if (client_auth != detail::no_client_auth) {
+      if (client_auth == detail::raw_key_auth) w.opaque16(m_identity->public_key().to_raw());
+      else detail::write_chain(w, m_chain);
       t.update(auth);
       const auto sig_bytes = sign(*m_identity, detail::signature_input(detail::client_signature_context, t.current()),
                                   signature_format::p1363);
@@ -345,12 +415,16 @@ class client_handshake {
     f.opaque16(detail::seal_flight<Suite>(c_hs.reveal(), header, auth));
 
     m_ephemeral.reset();  // spent: the ephemeral key is wiped
-    return established<Suite>(app.client.reveal(), app.server.reveal(), std::move(app.exporter), std::move(flight),
-                              std::vector<std::uint8_t>(message.begin(), message.end()));
+    established<Suite> done(app.client.reveal(), app.server.reveal(), std::move(app.exporter), std::move(flight),
+                            std::vector<std::uint8_t>(message.begin(), message.end()));
+    if (chain) done.m_peer_chain = detail::copy_chain(*chain);
+    return done;
   }
 
-  public_key<sig> m_root;
+  std::optional<public_key<sig>> m_root;
   const private_key<sig>* m_identity;
+  chain_verifier<sig> m_verify_chain;
+  der_chain m_chain;
   std::optional<private_key<kex>> m_ephemeral;
   std::array<std::uint8_t, 32> m_random{};
   transcript<hash> m_transcript;
@@ -390,11 +464,14 @@ class server_handshake {
   }
 
   /// Processes a ClientFinished. On success the handshake is established
-  /// (this object is spent: further calls return `closed`).
-  [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> client_finished) noexcept {
+  /// (this object is spent: further calls return `closed`). `now` is Unix
+  /// seconds, for client certificates.
+  [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> client_finished,
+                                                   std::uint64_t now) noexcept {
     if (m_spent) return errc::closed;
     if (client_finished.size() > max_message_size) return errc::invalid_encoding;
     try {
+      m_now = now;
       auto r = process(client_finished);
       if (r) m_spent = true;
       return r;
@@ -402,12 +479,17 @@ class server_handshake {
       return errc::internal_error;
     }
   }
+  /// `receive` at the current time.
+  [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> client_finished) noexcept {
+    return receive(client_finished, static_cast<std::uint64_t>(std::time(nullptr)));
+  }
 
  private:
   server_handshake(const server_config<Suite>& config, transcript<hash> t, secret_bytes c_hs,
-                   detail::application_secrets<Suite> app, bool client_auth, std::vector<std::uint8_t> hello,
+                   detail::application_secrets<Suite> app, std::uint8_t client_auth, std::vector<std::uint8_t> hello,
                    std::vector<std::uint8_t> reply)
       : m_allow(config.allow_client),
+        m_verify_chain(config.verify_client_chain),
         m_transcript(std::move(t)),
         m_client_hs(std::move(c_hs)),
         m_app(std::move(app)),
@@ -446,12 +528,21 @@ class server_handshake {
     const auto s_hs = hs.server_traffic(hello_hash);
 
     // ServerAuth (docs/protocol.md §3.2, §6).
-    const bool client_auth = static_cast<bool>(config.allow_client);
+    const std::uint8_t client_auth = config.verify_client_chain ? detail::certificate_auth
+                                     : config.allow_client      ? detail::raw_key_auth
+                                                                : detail::no_client_auth;
     std::vector<std::uint8_t> auth;
     detail::wire_writer a(auth);
-    a.u8(config.identity.credential() ? 1 : 0);
-    if (config.identity.credential()) config.identity.credential()->encode(a);
-    a.u8(client_auth ? 1 : 0);
+    if (!config.identity.chain().empty()) {
+      a.u8(detail::certificate_kind);
+      detail::write_chain(a, config.identity.chain());
+    } else if (config.identity.credential()) {
+      a.u8(detail::delegated_kind);
+      config.identity.credential()->encode(a);
+    } else {
+      a.u8(detail::root_key_kind);
+    }
+    a.u8(client_auth);
     t.update(auth);
     const auto signature = sign(config.identity.key(),
                                 detail::signature_input(detail::server_signature_context, t.current()),
@@ -465,7 +556,8 @@ class server_handshake {
     auto app = detail::application_secrets<Suite>::derive(std::move(hs), t.current());
 
     w.opaque16(detail::seal_flight<Suite>(s_hs.reveal(), cleartext, auth));
-    if (reply.size() > hello.size()) return errc::internal_error;  // never amplify (docs/protocol.md §3.1)
+    if (reply.size() > amplification_limit * hello.size() || reply.size() > max_message_size)
+      return errc::internal_error;  // anti-amplification (docs/protocol.md §3.1): configure a shorter chain
     return server_handshake(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
                             std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
   }
@@ -483,20 +575,33 @@ class server_handshake {
     const std::span<const std::uint8_t> pt(*plain);
     detail::wire_reader p(pt);
     const auto has_identity = p.u8();
-    if (!p.ok() || has_identity != (m_client_auth ? 1 : 0)) return errc::invalid_encoding;
+    if (!p.ok() || has_identity != m_client_auth) return errc::invalid_encoding;
     std::optional<public_key<sig>> client;
-    if (has_identity == 1) {
-      const auto raw = p.opaque16();
+    std::optional<std::vector<std::span<const std::uint8_t>>> chain;
+    if (has_identity != detail::no_client_auth) {
+      std::optional<public_key<sig>> key;
+      if (has_identity == detail::raw_key_auth) {
+        auto k = public_key<sig>::from_raw(p.opaque16());
+        if (!p.ok()) return errc::invalid_encoding;
+        if (!k) return errc::invalid_key;
+        key = std::move(*k);
+      } else {
+        chain = detail::read_chain(p);
+        if (!chain) return errc::invalid_encoding;
+      }
       const auto through_key = p.consumed().size();
       const auto signature = p.opaque16();
       if (!p.ok()) return errc::invalid_encoding;
-      auto key = public_key<sig>::from_raw(raw);
-      if (!key) return errc::invalid_key;
+      if (chain) {  // the signing key is the leaf's, once the chain verifies
+        auto leaf = m_verify_chain(*chain, m_now);
+        if (!leaf) return errc::closed;  // not an allowed client
+        key = std::move(*leaf);
+      }
       t.update(pt.first(through_key));
       if (!verify(*key, detail::signature_input(detail::client_signature_context, t.current()), signature,
                   signature_format::p1363))
         return errc::invalid_signature;
-      if (!m_allow(*key)) return errc::closed;  // not an allowed client
+      if (!chain && !m_allow(*key)) return errc::closed;  // not an allowed client
       t.update(pt.subspan(through_key, p.consumed().size() - through_key));
       client = std::move(*key);
     } else {
@@ -508,14 +613,17 @@ class server_handshake {
 
     established<Suite> done(m_app.server.reveal(), m_app.client.reveal(), std::move(m_app.exporter), {}, {});
     done.m_client = std::move(client);
+    if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;
   }
 
   std::function<bool(const public_key<sig>&)> m_allow;
+  chain_verifier<sig> m_verify_chain;
+  std::uint64_t m_now = 0;
   transcript<hash> m_transcript;
   secret_bytes m_client_hs;
   detail::application_secrets<Suite> m_app;
-  bool m_client_auth;
+  std::uint8_t m_client_auth;
   bool m_spent = false;
   std::vector<std::uint8_t> m_hello;
   std::vector<std::uint8_t> m_reply;

@@ -207,12 +207,14 @@ class login_client {
       : m_username(username),
         m_server(config.server_id),
         m_limits(config.limits),
-        m_password(secret_bytes::copy_of({reinterpret_cast<const std::uint8_t*>(password.data()), password.size()})),
+        m_password(password.empty() ? secret_bytes()
+                                    : secret_bytes::copy_of({reinterpret_cast<const std::uint8_t*>(password.data()),
+                                                             password.size()})),
         m_prehashed(std::move(prehashed)) {
     sepal::detail::wire_writer w(m_hello);
     w.u8(static_cast<std::uint8_t>(detail::login_type::hello)).u8(login_version).u8(Suite::id);
-    w.u8(static_cast<std::uint8_t>(username.size()))
-        .bytes({reinterpret_cast<const std::uint8_t*>(username.data()), username.size()});
+    const std::vector<std::uint8_t> name(m_username.begin(), m_username.end());
+    w.u8(static_cast<std::uint8_t>(name.size())).bytes(name);
   }
 
   std::string m_username;

@@ -1,0 +1,196 @@
+// Certificate-authenticated sepal handshakes (docs/protocol.md §3.2, §3.3):
+// every mix of root-key, raw-key and X.509 authentication, and the attack
+// cases of the handshake tests repeated for certificates.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <sepal/handshake/certificates.hpp>
+#include <sepal/handshake/protocol.hpp>
+#include <sepal/pki/authority.hpp>
+
+#include "test_support.hpp"
+
+using namespace sepal_test;
+namespace hs = sepal::handshake;
+namespace pki = sepal::pki;
+using sepal::errc;
+using suite = hs::default_suite;
+using key = sepal::private_key<sepal::p256>;
+
+namespace {
+
+constexpr std::uint64_t now = 1'800'000'000;
+constexpr std::int64_t year = 365 * 86400;
+
+/// A root, an intermediate, a server leaf and a client leaf.
+struct pki_fixture {
+  key root_key = key::generate(), inter_key = key::generate(), server_key = key::generate(), client_key = key::generate();
+  pki::certificate_authority<sepal::p256> root = pki::certificate_authority<sepal::p256>::create_root(
+      root_key, {"hs root"}, now - 86400, now + 10 * year);
+  pki::certificate inter_cert =
+      root.issue_intermediate(pki::certificate_request::create(inter_key, {"hs intermediate"}), 0, now - 86400, now + 5 * year)
+          .value();
+  pki::certificate_authority<sepal::p256> inter = pki::certificate_authority<sepal::p256>::from(inter_cert, inter_key).value();
+  pki::certificate server_cert =
+      inter.issue(pki::certificate_request::create(server_key, {"game.example.com"}, {{"game.example.com"}, {}, {}}),
+                  pki::usage::server, now - 86400, now + year)
+          .value();
+  pki::certificate client_cert =
+      inter.issue(pki::certificate_request::create(client_key, {"player-7"}), pki::usage::client, now - 86400, now + year)
+          .value();
+  std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
+  pki_fixture() { anchors->add(root.cert()); }
+
+  std::vector<pki::certificate> server_chain() const { return {server_cert, inter_cert}; }
+  hs::der_chain client_chain() const { return hs::to_der_chain(std::vector<pki::certificate>{client_cert, inter_cert}); }
+  hs::chain_verifier<sepal::p256> server_verifier(std::string host = "game.example.com") const {
+    return hs::x509_verifier<sepal::p256>(anchors, pki::purpose::server, std::move(host));
+  }
+  hs::chain_verifier<sepal::p256> client_verifier() const {
+    return hs::x509_verifier<sepal::p256>(anchors, pki::purpose::client);
+  }
+};
+
+struct outcome {
+  std::optional<hs::established<suite>> client, server;
+  std::optional<errc> client_error, server_error;
+  std::size_t hello_size = 0, reply_size = 0;
+};
+
+outcome run(const hs::client_config<suite>& cc, const hs::server_config<suite>& sc, std::uint64_t at = now) {
+  outcome o;
+  auto c = hs::client_handshake<suite>::start(cc);
+  auto s = hs::server_handshake<suite>::accept(sc, c.client_hello());
+  REQUIRE(s.has_value());
+  o.hello_size = c.client_hello().size();
+  o.reply_size = s->server_hello().size();
+  auto cd = c.receive(s->server_hello(), at);
+  if (!cd) {
+    o.client_error = cd.error();
+    return o;
+  }
+  auto sd = s->receive(cd->client_finished(), at);
+  if (sd) o.server.emplace(std::move(*sd));
+  else o.server_error = sd.error();
+  o.client.emplace(std::move(*cd));
+  return o;
+}
+
+void talk(hs::established<suite>& a, hs::established<suite>& b) {
+  const auto msg = as_bytes("certified packet");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  auto opened = b.session().open({}, a.session().seal({}, msg, wire), got);
+  REQUIRE(opened.has_value());
+  CHECK(copy(*opened) == msg);
+}
+
+}  // namespace
+
+TEST_CASE("certificate server, client verifies the chain and host name", "[handshake][x509]") {
+  pki_fixture f;
+  hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain())};
+  hs::client_config<suite> cc{std::nullopt, nullptr, f.server_verifier()};
+  auto o = run(cc, sc);
+  REQUIRE(o.client.has_value());
+  REQUIRE(o.server.has_value());
+  talk(*o.client, *o.server);
+  CHECK(o.client->peer_certificates().size() == 2);
+  CHECK(o.client->peer_certificates()[0] == f.server_cert.to_der());
+  // Anti-amplification (RFC 9000 §8.1): within 3x the ClientHello (a P-256
+  // leaf and intermediate still fit under 1x).
+  CHECK(o.reply_size <= hs::amplification_limit * o.hello_size);
+}
+
+TEST_CASE("mutual X.509 and every mixed mode", "[handshake][x509]") {
+  pki_fixture f;
+  const auto root_identity = key::generate();
+  const auto raw_client = key::generate();
+  hs::fingerprint_allowlist<sepal::p256> allowed;
+  allowed.allow(raw_client.public_key());
+
+  SECTION("certificate server, certificate client") {
+    hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain()), {}, f.client_verifier()};
+    hs::client_config<suite> cc{std::nullopt, &f.client_key, f.server_verifier(), f.client_chain()};
+    auto o = run(cc, sc);
+    REQUIRE(o.server.has_value());
+    CHECK(o.server->client_identity().value() == f.client_key.public_key());
+    CHECK(o.server->peer_certificates() == f.client_chain());
+    talk(*o.server, *o.client);
+  }
+  SECTION("root-key server, certificate client") {
+    hs::server_config<suite> sc{hs::server_identity<suite>::root(root_identity), {}, f.client_verifier()};
+    hs::client_config<suite> cc{root_identity.public_key(), &f.client_key, {}, f.client_chain()};
+    auto o = run(cc, sc);
+    REQUIRE(o.server.has_value());
+    CHECK(o.server->client_identity().value() == f.client_key.public_key());
+    CHECK(o.reply_size <= o.hello_size);  // root-key replies stay under the ClientHello
+  }
+  SECTION("certificate server, raw-key client") {
+    hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain()), allowed};
+    hs::client_config<suite> cc{std::nullopt, &raw_client, f.server_verifier()};
+    auto o = run(cc, sc);
+    REQUIRE(o.server.has_value());
+    CHECK(o.server->client_identity().value() == raw_client.public_key());
+    CHECK(o.server->peer_certificates().empty());
+  }
+  SECTION("a client set up for both accepts either server") {
+    hs::client_config<suite> both{root_identity.public_key(), nullptr, f.server_verifier()};
+    CHECK(run(both, {hs::server_identity<suite>::root(root_identity)}).server.has_value());
+    CHECK(run(both, {hs::certified_identity<suite>(f.server_key, f.server_chain())}).server.has_value());
+  }
+}
+
+TEST_CASE("certificate attacks fail", "[handshake][x509]") {
+  pki_fixture f;
+  hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain())};
+  const auto client_error = [&](const hs::client_config<suite>& cc, const hs::server_config<suite>& s,
+                                std::uint64_t at = now) { return run(cc, s, at).client_error; };
+
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier("other.example.com")}, sc) == errc::invalid_signature);
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier()}, sc, now + 2 * year) == errc::invalid_signature);
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier()}, sc, now - 2 * 86400) == errc::invalid_signature);
+  // Another CA's client trusts nothing here.
+  pki_fixture other;
+  CHECK(client_error({std::nullopt, nullptr, other.server_verifier()}, sc) == errc::invalid_signature);
+  // A client with only a pinned root refuses a chain, and a certificate-only client a root key.
+  const auto root_identity = key::generate();
+  CHECK(client_error({root_identity.public_key()}, sc) == errc::invalid_signature);
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier()}, {hs::server_identity<suite>::root(root_identity)}) ==
+        errc::invalid_signature);
+  // A server presenting someone else's chain cannot sign for its leaf.
+  const auto mallory = key::generate();
+  hs::server_config<suite> stolen{hs::server_identity<suite>::certified(mallory, hs::to_der_chain(f.server_chain()))};
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier()}, stolen) == errc::invalid_signature);
+  CHECK_THROWS_AS(hs::certified_identity<suite>(mallory, f.server_chain()), sepal::error);
+  // The client certificate as a server certificate: wrong EKU.
+  hs::server_config<suite> as_server{hs::certified_identity<suite>(f.client_key, std::vector<pki::certificate>{f.client_cert, f.inter_cert})};
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier("")}, as_server) == errc::invalid_signature);
+
+  SECTION("client certificates: wrong EKU, untrusted CA, missing chain, expired") {
+    hs::server_config<suite> strict{hs::certified_identity<suite>(f.server_key, f.server_chain()), {}, f.client_verifier()};
+    // The server's own certificate as a client certificate.
+    auto o = run({std::nullopt, &f.server_key, f.server_verifier(), hs::to_der_chain(f.server_chain())}, strict);
+    CHECK(o.server_error == errc::closed);
+    // A client certificate from another CA.
+    o = run({std::nullopt, &other.client_key, f.server_verifier(), other.client_chain()}, strict);
+    CHECK(o.server_error == errc::closed);
+    // A client with a key but no chain cannot answer a certificate request.
+    o = run({std::nullopt, &f.client_key, f.server_verifier()}, strict);
+    CHECK(o.client_error == errc::closed);
+    // A chain whose leaf is not the signing key.
+    o = run({std::nullopt, &mallory, f.server_verifier(), f.client_chain()}, strict);
+    CHECK(o.server_error == errc::invalid_signature);
+  }
+  SECTION("every byte of a certificate ServerHello matters") {
+    auto c = hs::client_handshake<suite>::start({std::nullopt, nullptr, f.server_verifier()});
+    auto s = hs::server_handshake<suite>::accept(sc, c.client_hello());
+    REQUIRE(s.has_value());
+    const auto reply = copy(s->server_hello());
+    for (std::size_t i = 0; i < reply.size(); i += 3) {
+      auto bad = reply;
+      bad[i] ^= 0x01;
+      CHECK_FALSE(c.receive(bad, now).has_value());
+    }
+    CHECK(c.receive(reply, now).has_value());  // failures left the handshake waiting
+  }
+}
