@@ -1,0 +1,281 @@
+#ifndef SEPAL_TLS_CHANNEL_HPP
+#define SEPAL_TLS_CHANNEL_HPP
+
+#include <botan/credentials_manager.h>
+#include <botan/tls_alert.h>
+#include <botan/tls_callbacks.h>
+#include <botan/tls_client.h>
+#include <botan/tls_exceptn.h>
+#include <botan/tls_policy.h>
+#include <botan/tls_server.h>
+#include <botan/tls_session_manager_noop.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../concepts.hpp"
+#include "../detail/botan_algorithms.hpp"
+#include "../error.hpp"
+#include "../keys.hpp"
+#include "../rng.hpp"
+#include "../secret.hpp"
+#include "../pki/certificate.hpp"
+#include "../pki/validation.hpp"
+
+/// Mutual TLS 1.3 (RFC 8446) over Botan::TLS, sans I/O: the caller moves
+/// bytes between the channel and its transport.
+namespace sepal::tls {
+
+static_assert(sepal::detail::botan_tls13, "sepal::tls needs Botan's tls13 module");
+
+/// This side's certificate chain (leaf first, intermediates after, no root)
+/// and the leaf's private key.
+///
+/// Security: refers to the private key, which must outlive every channel
+/// made with it.
+class identity {
+ public:
+  /// Errors: throws `sepal::error(invalid_argument)` when the chain is
+  /// empty or its leaf does not hold `key`.
+  template <signature_scheme Curve>
+  [[nodiscard]] static identity from(const private_key<Curve>& key, std::vector<pki::certificate> chain) {
+    if (chain.empty()) throw error(errc::invalid_argument);
+    const auto leaf_key = chain.front().template public_key<Curve>();
+    if (!leaf_key || !(*leaf_key == key.public_key())) throw error(errc::invalid_argument);
+    identity id;
+    // Botan wants a shared_ptr; the key is the caller's, so share nothing.
+    const Botan::Private_Key& botan_key = key.botan();
+    id.m_key = std::shared_ptr<Botan::Private_Key>(std::shared_ptr<void>(), const_cast<Botan::Private_Key*>(&botan_key));
+    id.m_chain = std::move(chain);
+    return id;
+  }
+  [[nodiscard]] const std::vector<pki::certificate>& chain() const noexcept { return m_chain; }
+  [[nodiscard]] const std::shared_ptr<Botan::Private_Key>& botan_key() const noexcept { return m_key; }
+
+ private:
+  identity() = default;
+  std::shared_ptr<Botan::Private_Key> m_key;
+  std::vector<pki::certificate> m_chain;
+};
+
+/// Settings for either side. Both sides present `me` and require and verify
+/// the peer's chain against `anchors` (mutual TLS); the client also checks
+/// `server_name` against the server's certificate.
+struct config {
+  identity me;
+  std::shared_ptr<const pki::trust_store> anchors;
+  std::string server_name{};  ///< client: the host name to verify (and send as SNI)
+  bool allow_tls12 = false;   ///< TLS 1.2 is off unless asked for
+};
+
+namespace detail {
+
+/// sepal's TLS policy: Botan's defaults (TLS 1.3, AEAD suites, ECDHE,
+/// ECDSA/Ed25519/RSA-PSS), TLS 1.2 off by default, client certificates
+/// required, no session tickets (every connection authenticates fully).
+class policy final : public Botan::TLS::Policy {
+ public:
+  explicit policy(bool tls12) : m_tls12(tls12) {}
+  bool allow_tls12() const override { return m_tls12; }
+  bool allow_tls13() const override { return true; }
+  bool require_client_certificate_authentication() const override { return true; }
+  bool request_client_certificate_authentication() const override { return true; }
+  size_t new_session_tickets_upon_handshake_success() const override { return 0; }
+  std::chrono::seconds session_ticket_lifetime() const override { return std::chrono::seconds(0); }
+
+ private:
+  bool m_tls12;
+};
+
+class credentials final : public Botan::Credentials_Manager {
+ public:
+  explicit credentials(const config& c) : m_config(c) {}
+  std::vector<Botan::Certificate_Store*> trusted_certificate_authorities(const std::string&,
+                                                                         const std::string&) override {
+    // Botan lists these CAs in the CertificateRequest; verification itself is sepal's (callbacks).
+    return {const_cast<Botan::Certificate_Store*>(&m_config.anchors->botan())};
+  }
+  std::vector<Botan::X509_Certificate> find_cert_chain(const std::vector<std::string>& key_types,
+                                                       const std::vector<Botan::AlgorithmIdentifier>&,
+                                                       const std::vector<Botan::X509_DN>&, const std::string&,
+                                                       const std::string&) override {
+    const auto& leaf = m_config.me.chain().front().botan();
+    const auto algo = leaf.subject_public_key()->algo_name();
+    if (!key_types.empty() && std::find(key_types.begin(), key_types.end(), algo) == key_types.end()) return {};
+    std::vector<Botan::X509_Certificate> out;
+    for (const auto& c : m_config.me.chain()) out.push_back(c.botan());
+    return out;
+  }
+  std::shared_ptr<Botan::Private_Key> private_key_for(const Botan::X509_Certificate& cert, const std::string&,
+                                                      const std::string&) override {
+    if (cert == m_config.me.chain().front().botan()) return m_config.me.botan_key();
+    return nullptr;
+  }
+
+ private:
+  const config& m_config;
+};
+
+/// Botan's callbacks, collecting output and application data, and verifying
+/// the peer's chain with sepal's PKI (recording why it failed).
+class callbacks final : public Botan::TLS::Callbacks {
+ public:
+  explicit callbacks(const config& c, pki::purpose peer_purpose) : m_config(c), m_purpose(peer_purpose) {}
+
+  void tls_emit_data(std::span<const std::uint8_t> data) override { output.insert(output.end(), data.begin(), data.end()); }
+  void tls_record_received(std::uint64_t, std::span<const std::uint8_t> data) override {
+    received.insert(received.end(), data.begin(), data.end());
+  }
+  void tls_alert(Botan::TLS::Alert alert) override {
+    if (alert.type() == Botan::TLS::Alert::CloseNotify) peer_closed = true;
+    else if (alert.is_fatal()) fatal_alert = true;
+  }
+  void tls_session_activated() override { established = true; }
+  bool tls_peer_closed_connection() override { return true; }  // answer close_notify
+
+  void tls_verify_cert_chain(const std::vector<Botan::X509_Certificate>& chain,
+                             const std::vector<std::optional<Botan::OCSP::Response>>&,
+                             const std::vector<Botan::Certificate_Store*>&, Botan::Usage_Type, std::string_view hostname,
+                             const Botan::TLS::Policy&) override {
+    std::vector<pki::certificate> certs;
+    for (const auto& c : chain) certs.emplace_back(c);
+    const auto host = m_purpose == pki::purpose::server ? std::string(hostname) : std::string();
+    auto verified = pki::verify_chain(certs, *m_config.anchors, {0, host, m_purpose, false});
+    if (!verified) {
+      verify_error = verified.error();
+      throw Botan::TLS::TLS_Exception(Botan::TLS::Alert::BadCertificate, std::string(pki::describe(verified.error())));
+    }
+    peer_chain = verified.path();
+  }
+
+  std::vector<std::uint8_t> output, received;
+  std::vector<pki::certificate> peer_chain;
+  std::optional<pki::chain_error> verify_error;
+  bool established = false, peer_closed = false, fatal_alert = false;
+
+ private:
+  const config& m_config;
+  pki::purpose m_purpose;
+};
+
+}  // namespace detail
+
+/// One TLS 1.3 connection with mutual certificate authentication, sans I/O:
+/// `receive` feeds bytes from the peer, `take_output` gives bytes to send,
+/// `send` encrypts application data, `take_received` gives decrypted data.
+///
+/// Errors: nothing throws on peer input. A failure (a bad record, a fatal
+/// alert, a peer chain that does not verify, a missing client certificate)
+/// closes the channel: `receive` returns `authentication_failed` when the
+/// peer's chain was rejected (see `verify_error` for why), `closed`
+/// otherwise. Send the final output (the alert) before dropping the
+/// transport.
+///
+/// Security: verifies the peer's chain with `pki::verify_chain` (purpose
+/// server or client, and the host name on the client); TLS 1.2 is refused
+/// unless enabled; no resumption. The config must outlive the channel.
+class channel {
+ public:
+  /// A client: its ClientHello is ready in `take_output()`.
+  [[nodiscard]] static channel client(const config& c, Botan::RandomNumberGenerator& rng = system_rng()) {
+    return channel(c, true, rng);
+  }
+  /// A server waiting for a ClientHello.
+  [[nodiscard]] static channel server(const config& c, Botan::RandomNumberGenerator& rng = system_rng()) {
+    return channel(c, false, rng);
+  }
+
+  /// Processes `bytes` from the peer. Never throws.
+  [[nodiscard]] result<void> receive(std::span<const std::uint8_t> bytes) noexcept {
+    if (m_failed) return errc::closed;
+    try {
+      m_tls->received_data(bytes);
+    } catch (...) {
+      m_failed = true;
+    }
+    if (m_cb->fatal_alert) m_failed = true;
+    if (m_failed) return m_cb->verify_error ? errc::authentication_failed : errc::closed;
+    return {};
+  }
+
+  /// Encrypts `data` for the peer (then `take_output`).
+  ///
+  /// Errors: `closed` before the handshake completes or after it failed.
+  [[nodiscard]] result<void> send(std::span<const std::uint8_t> data) noexcept {
+    if (m_failed || !m_tls->is_active()) return errc::closed;
+    try {
+      m_tls->send(data);
+      return {};
+    } catch (...) {
+      m_failed = true;
+      return errc::closed;
+    }
+  }
+
+  /// Sends close_notify (then `take_output`).
+  void close() noexcept {
+    try {
+      if (!m_tls->is_closed()) m_tls->close();
+    } catch (...) {
+    }
+  }
+
+  /// Bytes for the peer; the channel forgets them.
+  [[nodiscard]] std::vector<std::uint8_t> take_output() { return std::exchange(m_cb->output, {}); }
+  /// Application data from the peer; the channel forgets it.
+  [[nodiscard]] std::vector<std::uint8_t> take_received() { return std::exchange(m_cb->received, {}); }
+
+  /// True once the handshake completed and the peer's chain verified.
+  [[nodiscard]] bool established() const noexcept { return m_cb->established && !m_failed; }
+  /// True after a failure or once either side closed.
+  [[nodiscard]] bool closed() const noexcept { return m_failed || m_cb->peer_closed || m_tls->is_closed(); }
+  /// The peer's verified certification path (leaf first, to the anchor).
+  [[nodiscard]] const std::vector<pki::certificate>& peer_chain() const noexcept { return m_cb->peer_chain; }
+  /// Why the peer's chain was rejected, if it was.
+  [[nodiscard]] std::optional<pki::chain_error> verify_error() const noexcept { return m_cb->verify_error; }
+
+  /// TLS-Exporter (RFC 8446 §7.5; RFC 5705).
+  ///
+  /// Errors: throws `sepal::error(closed)` before the handshake completes.
+  [[nodiscard]] secret_bytes export_key(std::string_view label, std::span<const std::uint8_t> context,
+                                        std::size_t length) const {
+    if (!established()) throw error(errc::closed);
+    return sepal::detail::or_throw(errc::internal_error, [&] {
+      const std::string ctx(context.begin(), context.end());
+      const auto k = m_tls->key_material_export(label, ctx, length);
+      return secret_bytes::copy_of(k.bits_of());
+    });
+  }
+
+ private:
+  channel(const config& c, bool is_client, Botan::RandomNumberGenerator& rng)
+      : m_cb(std::make_shared<detail::callbacks>(c, is_client ? pki::purpose::server : pki::purpose::client)) {
+    sepal::detail::or_throw(errc::internal_error, [&] {
+      auto creds = std::make_shared<detail::credentials>(c);
+      auto sessions = std::make_shared<Botan::TLS::Session_Manager_Noop>();
+      auto pol = std::make_shared<detail::policy>(c.allow_tls12);
+      // Botan keeps the RNG; the caller's outlives the channel (system_rng is static).
+      auto shared_rng = std::shared_ptr<Botan::RandomNumberGenerator>(std::shared_ptr<void>(), &rng);
+      if (is_client) {
+        m_tls = std::make_unique<Botan::TLS::Client>(m_cb, sessions, creds, pol, shared_rng,
+                                                     Botan::TLS::Server_Information(c.server_name, 443),
+                                                     Botan::TLS::Protocol_Version::latest_tls_version());
+      } else {
+        m_tls = std::make_unique<Botan::TLS::Server>(m_cb, sessions, creds, pol, shared_rng);
+      }
+    });
+  }
+
+  std::shared_ptr<detail::callbacks> m_cb;
+  std::unique_ptr<Botan::TLS::Channel> m_tls;
+  bool m_failed = false;
+};
+
+}  // namespace sepal::tls
+
+#endif
