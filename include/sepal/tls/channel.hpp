@@ -86,7 +86,6 @@ class policy final : public Botan::TLS::Policy {
   bool require_client_certificate_authentication() const override { return true; }
   bool request_client_certificate_authentication() const override { return true; }
   size_t new_session_tickets_upon_handshake_success() const override { return 0; }
-  std::chrono::seconds session_ticket_lifetime() const override { return std::chrono::seconds(0); }
 
  private:
   bool m_tls12;
@@ -195,6 +194,9 @@ class channel {
     if (m_failed) return errc::closed;
     try {
       m_tls->received_data(bytes);
+    } catch (const std::exception& e) {
+      m_failed = true;
+      m_details = e.what();
     } catch (...) {
       m_failed = true;
     }
@@ -236,6 +238,8 @@ class channel {
   [[nodiscard]] bool closed() const noexcept { return m_failed || m_cb->peer_closed || m_tls->is_closed(); }
   /// The peer's verified certification path (leaf first, to the anchor).
   [[nodiscard]] const std::vector<pki::certificate>& peer_chain() const noexcept { return m_cb->peer_chain; }
+  /// Botan's description of a failure, for logs.
+  [[nodiscard]] const std::string& failure_details() const noexcept { return m_details; }
   /// Why the peer's chain was rejected, if it was.
   [[nodiscard]] std::optional<pki::chain_error> verify_error() const noexcept { return m_cb->verify_error; }
 
@@ -274,6 +278,7 @@ class channel {
   std::shared_ptr<detail::callbacks> m_cb;
   std::unique_ptr<Botan::TLS::Channel> m_tls;
   bool m_failed = false;
+  std::string m_details;
 };
 
 }  // namespace sepal::tls
