@@ -225,6 +225,21 @@ TEST_CASE("certificates, requests and CRLs parse strictly and round-trip", "[pki
   std::string many;
   for (int i = 0; i < 9; ++i) many += c.to_pem();
   CHECK(pki::certificate::chain_from_pem(many).error() == errc::invalid_encoding);
+  // Only canonical DER: trailing bytes, or the signature BIT STRING with
+  // unused bits set (which Botan's decoder tolerates; found by fuzz_pki),
+  // would give one valid certificate several fingerprints.
+  auto trailing = der;
+  trailing.push_back(0);
+  CHECK(pki::certificate::from_der(trailing).error() == errc::invalid_encoding);
+  auto unused_bits = der;
+  for (std::size_t i = unused_bits.size() - 90; i + 2 < unused_bits.size(); ++i) {
+    if (unused_bits[i] == 0x03 && unused_bits[i + 1] == unused_bits.size() - i - 2 && unused_bits[i + 2] == 0) {
+      unused_bits[i + 2] = 5;
+      break;
+    }
+  }
+  REQUIRE(unused_bits != der);
+  CHECK(pki::certificate::from_der(unused_bits).error() == errc::invalid_encoding);
   // PEM-looking text inside DER does not switch Botan to PEM: a DER input
   // is parsed as DER only.
   std::vector<std::uint8_t> trick(der.begin(), der.end());

@@ -2,6 +2,7 @@
 #define SEPAL_PKI_CERTIFICATE_HPP
 
 #include <arpa/inet.h>
+#include <botan/ber_dec.h>
 #include <botan/data_src.h>
 #include <botan/hex.h>
 #include <botan/pem.h>
@@ -9,6 +10,7 @@
 #include <botan/x509_crl.h>
 #include <botan/x509cert.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -111,11 +113,20 @@ inline std::optional<std::vector<std::uint8_t>> pem_block(std::string_view pem, 
 /// loaders treat any input with "-----BEGIN" in its first 4 KiB as PEM, so a
 /// DER object carrying that text in a name would be misread. The DER is
 /// wrapped in a PEM block of `label` first, which is unambiguous.
+///
+/// Only the canonical encoding is accepted: the object must re-encode to
+/// exactly the input. Botan's decoder is lenient (trailing bytes, a
+/// signature BIT STRING with unused bits set: found by fuzz_pki), which would
+/// let one valid certificate exist under several fingerprints.
 template <class T>
 T parse_der(std::span<const std::uint8_t> der, std::string_view label) {
   const auto pem = Botan::PEM_Code::encode(der.data(), der.size(), label);
   Botan::DataSource_Memory src(pem);
-  return T(src);
+  T out(src);
+  const auto again = out.BER_encode();
+  if (!std::equal(again.begin(), again.end(), der.begin(), der.end()))
+    throw Botan::Decoding_Error("not the canonical DER encoding");
+  return out;
 }
 
 }  // namespace detail
