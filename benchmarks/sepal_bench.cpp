@@ -54,6 +54,7 @@
 namespace bench {
 section bench_pake(const options& opt);
 section bench_http(const options& opt);
+section bench_pki(const options& opt, double openssl_mutual_per_s);
 }  // namespace bench
 
 namespace {
@@ -665,6 +666,13 @@ int main(int argc, char** argv) {
   const auto wanted = [&](std::string_view area) { return opt.filter.empty() || area.find(opt.filter) != std::string_view::npos; };
   if (wanted("spake2plus password login")) sections.push_back(bench::bench_pake(opt));
   if (wanted("rfc9421 request signing hmac ecdsa ed25519")) sections.push_back(bench::bench_http(opt));
+  if (wanted("x509 certificates mtls tls13")) {
+    double openssl_mutual = 0;
+#if defined(SEPAL_BENCH_OPENSSL_TLS)
+    openssl_mutual = openssl_tls13(opt, true);
+#endif
+    sections.push_back(bench::bench_pki(opt, openssl_mutual));
+  }
   if (opt.json) {
     print_json(rows, forged, mem, hsr, sections);
   } else {
