@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+from common import SKIP, check  # noqa: E402
 NOW = 1_800_000_000
 
 try:
@@ -29,10 +29,6 @@ except ImportError:
     sys.exit(SKIP)
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        raise SystemExit(1)
 
 
 def request_text(method, uri, fields, body):

@@ -10,20 +10,11 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+from common import SKIP, check, run  # noqa: E402
 
 
-def run(*cmd, ok=True, **kw):
-    r = subprocess.run(cmd, capture_output=True, **kw)
-    if ok and r.returncode != 0:
-        raise SystemExit(f"FAILED: {' '.join(map(str, cmd))}\n{r.stdout.decode()}{r.stderr.decode()}")
-    return r
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        raise SystemExit(1)
 
 
 def openssl_suite(tool, d):

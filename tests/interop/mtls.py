@@ -14,13 +14,9 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+from common import SKIP, check  # noqa: E402
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        raise SystemExit(1)
 
 
 def wait_for(path):

@@ -12,20 +12,11 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+from common import SKIP, check, run  # noqa: E402
 
 
-def run(*cmd, ok=True, cwd=None):
-    r = subprocess.run(cmd, capture_output=True, cwd=cwd)
-    if ok and r.returncode != 0:
-        raise SystemExit(f"FAILED: {' '.join(map(str, cmd))}\n{r.stdout.decode()}{r.stderr.decode()}")
-    return r
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        raise SystemExit(1)
 
 
 def sepal_to_openssl(tool, d):

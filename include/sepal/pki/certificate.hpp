@@ -129,6 +129,25 @@ T parse_der(std::span<const std::uint8_t> der, std::string_view label) {
   return out;
 }
 
+/// `Out` (a sepal wrapper) from one DER object; `invalid_encoding` for
+/// anything else. Never throws.
+template <class Out, class BotanType>
+result<Out> parse_object(std::span<const std::uint8_t> der, std::string_view label) noexcept {
+  if (der.size() > max_der_size) return errc::invalid_encoding;
+  return sepal::detail::guarded<result<Out>>(errc::invalid_encoding,
+                                             [&]() -> result<Out> { return Out(parse_der<BotanType>(der, label)); });
+}
+
+/// `Out` from one PEM block with `label`. Never throws.
+template <class Out, class BotanType>
+result<Out> parse_pem_object(std::string_view pem, std::string_view label) noexcept {
+  return sepal::detail::guarded<result<Out>>(errc::invalid_encoding, [&]() -> result<Out> {
+    const auto der = pem_block(pem, label);
+    if (!der) return errc::invalid_encoding;
+    return parse_object<Out, BotanType>(*der, label);
+  });
+}
+
 }  // namespace detail
 
 /// An X.509 certificate (RFC 5280), parsed.
@@ -139,18 +158,11 @@ class certificate {
  public:
   /// Parses DER.
   [[nodiscard]] static result<certificate> from_der(std::span<const std::uint8_t> der) noexcept {
-    if (der.size() > max_der_size) return errc::invalid_encoding;
-    return sepal::detail::guarded<result<certificate>>(errc::invalid_encoding, [&]() -> result<certificate> {
-      return certificate(detail::parse_der<Botan::X509_Certificate>(der, "CERTIFICATE"));
-    });
+    return detail::parse_object<certificate, Botan::X509_Certificate>(der, "CERTIFICATE");
   }
   /// Parses one PEM "CERTIFICATE" block.
   [[nodiscard]] static result<certificate> from_pem(std::string_view pem) noexcept {
-    return sepal::detail::guarded<result<certificate>>(errc::invalid_encoding, [&]() -> result<certificate> {
-      const auto der = detail::pem_block(pem, "CERTIFICATE");
-      if (!der) return errc::invalid_encoding;
-      return from_der(*der);
-    });
+    return detail::parse_pem_object<certificate, Botan::X509_Certificate>(pem, "CERTIFICATE");
   }
   /// Parses a PEM bundle: one or more certificates (a chain, leaf first),
   /// at most `max_chain_length`.
@@ -226,18 +238,13 @@ class certificate {
 /// A certificate revocation list (RFC 5280 §5), parsed.
 class revocation_list {
  public:
+  /// Parses DER. Never throws.
   [[nodiscard]] static result<revocation_list> from_der(std::span<const std::uint8_t> der) noexcept {
-    if (der.size() > max_der_size) return errc::invalid_encoding;
-    return sepal::detail::guarded<result<revocation_list>>(errc::invalid_encoding, [&]() -> result<revocation_list> {
-      return revocation_list(detail::parse_der<Botan::X509_CRL>(der, "X509 CRL"));
-    });
+    return detail::parse_object<revocation_list, Botan::X509_CRL>(der, "X509 CRL");
   }
+  /// Parses one PEM "X509 CRL" block. Never throws.
   [[nodiscard]] static result<revocation_list> from_pem(std::string_view pem) noexcept {
-    return sepal::detail::guarded<result<revocation_list>>(errc::invalid_encoding, [&]() -> result<revocation_list> {
-      const auto der = detail::pem_block(pem, "X509 CRL");
-      if (!der) return errc::invalid_encoding;
-      return from_der(*der);
-    });
+    return detail::parse_pem_object<revocation_list, Botan::X509_CRL>(pem, "X509 CRL");
   }
   [[nodiscard]] std::vector<std::uint8_t> to_der() const { return m_crl.BER_encode(); }
   [[nodiscard]] std::string to_pem() const { return m_crl.PEM_encode(); }

@@ -45,20 +45,13 @@ class certificate_request {
     });
   }
 
+  /// Parses DER. Never throws.
   [[nodiscard]] static result<certificate_request> from_der(std::span<const std::uint8_t> der) noexcept {
-    if (der.size() > max_der_size) return errc::invalid_encoding;
-    return sepal::detail::guarded<result<certificate_request>>(
-        errc::invalid_encoding, [&]() -> result<certificate_request> {
-          return certificate_request(detail::parse_der<Botan::PKCS10_Request>(der, "CERTIFICATE REQUEST"));
-        });
+    return detail::parse_object<certificate_request, Botan::PKCS10_Request>(der, "CERTIFICATE REQUEST");
   }
+  /// Parses one PEM "CERTIFICATE REQUEST" block. Never throws.
   [[nodiscard]] static result<certificate_request> from_pem(std::string_view pem) noexcept {
-    return sepal::detail::guarded<result<certificate_request>>(
-        errc::invalid_encoding, [&]() -> result<certificate_request> {
-          const auto der = detail::pem_block(pem, "CERTIFICATE REQUEST");
-          if (!der) return errc::invalid_encoding;
-          return from_der(*der);
-        });
+    return detail::parse_pem_object<certificate_request, Botan::PKCS10_Request>(pem, "CERTIFICATE REQUEST");
   }
 
   [[nodiscard]] std::vector<std::uint8_t> to_der() const { return m_req.BER_encode(); }
@@ -78,9 +71,9 @@ class certificate_request {
   }
 
   [[nodiscard]] const Botan::PKCS10_Request& botan() const noexcept { return m_req; }
+  explicit certificate_request(Botan::PKCS10_Request r) : m_req(std::move(r)) {}
 
  private:
-  explicit certificate_request(Botan::PKCS10_Request r) : m_req(std::move(r)) {}
   Botan::PKCS10_Request m_req;
 };
 
