@@ -95,8 +95,8 @@ inline alt_names from_alt(const Botan::AlternativeName& a) {
 
 inline std::int64_t unix_time(const Botan::X509_Time& t) { return static_cast<std::int64_t>(t.time_since_epoch()); }
 
-inline Botan::X509_Time x509_time(std::int64_t unix) {
-  return Botan::X509_Time(std::chrono::system_clock::time_point(std::chrono::seconds(unix)));
+inline Botan::X509_Time x509_time(std::int64_t seconds) {  // not "unix": a macro under -std=gnu++20
+  return Botan::X509_Time(std::chrono::system_clock::time_point(std::chrono::seconds(seconds)));
 }
 
 /// DER bytes of one PEM block with `label`, never sniffing other input
