@@ -17,6 +17,7 @@
 
 #include "concepts.hpp"
 #include "detail/boundary.hpp"
+#include "detail/bytes.hpp"
 #include "detail/files.hpp"
 #include "detail/key_ops.hpp"
 #include "detail/test_keys.hpp"
@@ -100,7 +101,7 @@ class public_key {
   /// Errors: throws `sepal::error(errc::io_error)`.
   void save_pem(const std::filesystem::path& path) const {
     const std::string pem = to_pem();
-    detail::write_file_atomically(path, {reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size()}, 0644);
+    detail::write_file_atomically(path, sepal::detail::bytes_of(pem), 0644);
   }
 
   /// SHA-256 over the DER SubjectPublicKeyInfo: the same value as
@@ -235,7 +236,7 @@ class private_key {
   [[nodiscard]] secret_bytes to_pem() const {
     return detail::or_throw(errc::internal_error, [&] {
       std::string pem = Botan::PEM_Code::encode(Botan::PKCS8::BER_encode(*m_key), detail::pem_private_key);
-      auto out = secret_bytes::copy_of({reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size()});
+      auto out = secret_bytes::copy_of(sepal::detail::bytes_of(pem));
       Botan::secure_scrub_memory(pem.data(), pem.size());  // Botan's PEM encoder returns a plain string
       return out;
     });
@@ -266,7 +267,7 @@ class private_key {
   void save_pem(const std::filesystem::path& path, std::string_view password,
                 Botan::RandomNumberGenerator& rng = system_rng()) const {
     const auto pem = to_pem(password, rng);
-    detail::write_file_atomically(path, {reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size()}, 0600);
+    detail::write_file_atomically(path, sepal::detail::bytes_of(pem), 0600);
   }
 
   /// The Botan key (ECDSA for the NIST curves), for code that goes beyond

@@ -471,8 +471,7 @@ class server_handshake {
     if (m_spent) return errc::closed;
     if (client_finished.size() > max_message_size) return errc::invalid_encoding;
     try {
-      m_now = now;
-      auto r = process(client_finished);
+      auto r = process(client_finished, now);
       if (r) m_spent = true;
       return r;
     } catch (...) {
@@ -562,7 +561,7 @@ class server_handshake {
                             std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
   }
 
-  result<established<Suite>> process(std::span<const std::uint8_t> message) {
+  result<established<Suite>> process(std::span<const std::uint8_t> message, std::uint64_t now) {
     detail::wire_reader r(message);
     if (auto h = detail::read_header<Suite>(r, detail::client_finished_type); !h) return h.error();
     const auto header = r.consumed();
@@ -593,7 +592,7 @@ class server_handshake {
       const auto signature = p.opaque16();
       if (!p.ok()) return errc::invalid_encoding;
       if (chain) {  // the signing key is the leaf's, once the chain verifies
-        auto leaf = m_verify_chain(*chain, m_now);
+        auto leaf = m_verify_chain(*chain, now);
         if (!leaf) return errc::closed;  // not an allowed client
         key = std::move(*leaf);
       }
@@ -619,7 +618,6 @@ class server_handshake {
 
   std::function<bool(const public_key<sig>&)> m_allow;
   chain_verifier<sig> m_verify_chain;
-  std::uint64_t m_now = 0;
   transcript<hash> m_transcript;
   secret_bytes m_client_hs;
   detail::application_secrets<Suite> m_app;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../detail/bytes.hpp"
 #include "../kdf.hpp"
 #include "../rng.hpp"
 #include "../secret.hpp"
@@ -70,7 +71,7 @@ class address_validator {
     for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(when >> (56 - 8 * i));
     hmac<sha256> mac(m_key.reveal());
     constexpr std::string_view context = "sepal v1 retry";
-    mac.update({reinterpret_cast<const std::uint8_t*>(context.data()), context.size()});
+    mac.update(sepal::detail::bytes_of(context));
     mac.update(std::span(out).first(8)).update(address);
     const auto tag = mac.final();
     std::copy_n(tag.begin(), mac_size, out.begin() + 8);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "../detail/boundary.hpp"
+#include "../detail/bytes.hpp"
 #include "../error.hpp"
 #include "../rng.hpp"
 #include "../secret.hpp"
@@ -78,7 +79,7 @@ class api_key {
   [[nodiscard]] secret_bytes credential() const {
     std::string b64 = Botan::base64_encode(m_secret.reveal().data(), m_secret.size());
     std::string text = m_id + "." + b64;
-    auto out = secret_bytes::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    auto out = secret_bytes::copy_of(sepal::detail::bytes_of(text));
     Botan::secure_scrub_memory(b64.data(), b64.size());
     Botan::secure_scrub_memory(text.data(), text.size());
     return out;

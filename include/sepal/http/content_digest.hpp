@@ -11,6 +11,7 @@
 
 #include "../detail/botan_algorithms.hpp"
 #include "../detail/boundary.hpp"
+#include "../detail/bytes.hpp"
 #include "../error.hpp"
 #include "../hashes.hpp"
 #include "../secret.hpp"
@@ -36,10 +37,6 @@ inline std::vector<std::uint8_t> digest_of(digest_algorithm a, std::span<const s
   });
 }
 
-inline std::span<const std::uint8_t> as_span(std::string_view s) noexcept {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 }  // namespace detail
 
 /// The Content-Digest field value (RFC 9530 §2) of `content`: a Dictionary
@@ -50,7 +47,7 @@ inline std::span<const std::uint8_t> as_span(std::string_view s) noexcept {
   sf::dictionary d;
   for (const auto a : algorithms) {
     d.emplace_back(std::string(detail::digest_key(a)),
-                   sf::item{sf::bytes{detail::digest_of(a, detail::as_span(content))}, {}});
+                   sf::item{sf::bytes{detail::digest_of(a, sepal::detail::bytes_of(content))}, {}});
   }
   return sf::serialize(d);
 }
@@ -74,7 +71,7 @@ inline std::span<const std::uint8_t> as_span(std::string_view s) noexcept {
       if (m == nullptr) continue;
       const auto* i = std::get_if<sf::item>(m);
       const auto* b = i ? std::get_if<sf::bytes>(&i->value) : nullptr;
-      if (b == nullptr || !constant_time_equal(b->value, detail::digest_of(a, detail::as_span(content)))) return false;
+      if (b == nullptr || !constant_time_equal(b->value, detail::digest_of(a, sepal::detail::bytes_of(content)))) return false;
       any = true;
     }
     return any;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../detail/bytes.hpp"
 #include "../error.hpp"
 #include "../hashes.hpp"
 #include "../kdf.hpp"
@@ -80,8 +81,8 @@ class nonce_cache {
     std::array<std::uint8_t, 8> len{};
     for (int i = 0; i < 8; ++i) len[i] = static_cast<std::uint8_t>(n >> (8 * i));
     mac.update(len)
-        .update({reinterpret_cast<const std::uint8_t*>(keyid.data()), keyid.size()})
-        .update({reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()});
+        .update(sepal::detail::bytes_of(keyid))
+        .update(sepal::detail::bytes_of(nonce));
     const auto full = mac.final();
     std::array<std::uint8_t, 16> out{};
     std::copy_n(full.begin(), out.size(), out.begin());

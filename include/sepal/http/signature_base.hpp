@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "../detail/bytes.hpp"
 #include "message.hpp"
 #include "structured_fields.hpp"
 
@@ -234,7 +235,8 @@ inline value_or_error field_value(const message& m, const sf::item& id, std::str
     if (i) joined += ", ";
     if (want_bs) {  // §2.1.3: each line, trimmed, as a Byte Sequence
       const auto line = canonical_line(lines[i]);
-      joined += ':' + Botan::base64_encode(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()) + ':';
+      const auto b = sepal::detail::bytes_of(line);
+      joined += ':' + Botan::base64_encode(b.data(), b.size()) + ':';
     } else {
       joined += canonical_line(lines[i]);
     }

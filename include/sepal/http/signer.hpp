@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "../detail/bytes.hpp"
 #include "../error.hpp"
 #include "../rng.hpp"
 #include "content_digest.hpp"
@@ -42,7 +43,7 @@ struct signature_fields {
   const auto base = signature_base(msg, params, extra_types);
   if (std::holds_alternative<base_error>(base)) return errc::invalid_argument;
   const auto& text = std::get<std::string>(base);
-  auto sig = key.sign({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  auto sig = key.sign(sepal::detail::bytes_of(text));
   signature_fields out;
   out.signature_input = std::string(label) + "=" + sf::serialize(sf::member(params.inner_list()));
   out.signature = std::string(label) + "=" + sf::serialize(sf::member(sf::item{sf::bytes{std::move(sig)}, {}}));

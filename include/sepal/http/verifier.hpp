@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../detail/bytes.hpp"
 #include "content_digest.hpp"
 #include "keys.hpp"
 #include "message.hpp"
@@ -247,7 +248,7 @@ class request_verifier {
     const auto base = signature_base(msg, *params, m_policy.field_types);
     if (std::holds_alternative<base_error>(base)) return verify_failure::component;
     const auto& text = std::get<std::string>(base);
-    const std::span<const std::uint8_t> base_bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    const auto base_bytes = sepal::detail::bytes_of(text);
 
     const auto named = params->alg();
     const auto named_alg = named ? algorithm_from_name(*named) : std::nullopt;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "../detail/bytes.hpp"
 #include "../detail/files.hpp"
 #include "../error.hpp"
 #include "../handshake/transcript.hpp"
@@ -75,8 +76,8 @@ class file_user_store final : public user_store<Suite> {
   [[nodiscard]] std::filesystem::path path_of(std::string_view username) const {
     constexpr std::string_view label = "sepal user v1\n";
     handshake::transcript<sha256> h;
-    h.update({reinterpret_cast<const std::uint8_t*>(label.data()), label.size()})
-        .update({reinterpret_cast<const std::uint8_t*>(username.data()), username.size()});
+    h.update(sepal::detail::bytes_of(label))
+        .update(sepal::detail::bytes_of(username));
     const auto digest = h.current();
     return m_folder / (Botan::hex_encode(digest.data(), digest.size(), false) + ".record");
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../detail/boundary.hpp"
+#include "../detail/bytes.hpp"
 #include "../detail/wire.hpp"
 #include "../error.hpp"
 #include "../kdf.hpp"
@@ -133,8 +134,8 @@ verifier_record<Suite> fake_record(std::span<const std::uint8_t> key, std::strin
   using salt_of = prover_secrets<Suite>;
   constexpr std::string_view label = "sepal login v1 fake record";
   const auto okm = hkdf<typename Suite::hash>::derive(
-      key, {reinterpret_cast<const std::uint8_t*>(label.data()), label.size()},
-      {reinterpret_cast<const std::uint8_t*>(username.data()), username.size()},
+      key, sepal::detail::bytes_of(label),
+      sepal::detail::bytes_of(username),
       salt_of::salt_size + 2 * Suite::w_seed_size);
   const auto secrets = prover_secrets<Suite>::from_seed(okm.reveal().subspan(salt_of::salt_size));
   return verifier_record<Suite>::create(secrets, kdf, okm.reveal().first(salt_of::salt_size));
@@ -208,8 +209,7 @@ class login_client {
         m_server(config.server_id),
         m_limits(config.limits),
         m_password(password.empty() ? secret_bytes()
-                                    : secret_bytes::copy_of({reinterpret_cast<const std::uint8_t*>(password.data()),
-                                                             password.size()})),
+                                    : secret_bytes::copy_of(sepal::detail::bytes_of(password))),
         m_prehashed(std::move(prehashed)) {
     sepal::detail::wire_writer w(m_hello);
     w.u8(static_cast<std::uint8_t>(detail::login_type::hello)).u8(login_version).u8(Suite::id);

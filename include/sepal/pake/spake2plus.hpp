@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../detail/boundary.hpp"
+#include "../detail/bytes.hpp"
 #include "../error.hpp"
 #include "../handshake/key_schedule.hpp"
 #include "../handshake/transcript.hpp"
@@ -116,14 +117,10 @@ struct key_schedule {
 
   key_schedule(const transcript& tt, std::span<const std::uint8_t> share_p, std::span<const std::uint8_t> share_v) {
     const auto k_main = handshake::transcript<hash>().update(tt.bytes()).current();
-    const auto confirm_keys = hkdf<hash>::derive(k_main, {}, as_bytes("ConfirmationKeys"), 2 * hash::digest_size);
-    shared = hkdf<hash>::derive(k_main, {}, as_bytes("SharedKey"), Suite::shared_key_size);
+    const auto confirm_keys = hkdf<hash>::derive(k_main, {}, sepal::detail::bytes_of("ConfirmationKeys"), 2 * hash::digest_size);
+    shared = hkdf<hash>::derive(k_main, {}, sepal::detail::bytes_of("SharedKey"), Suite::shared_key_size);
     confirm_p = hmac<hash>(confirm_keys.reveal().first(hash::digest_size)).mac(share_v);
     confirm_v = hmac<hash>(confirm_keys.reveal().subspan(hash::digest_size)).mac(share_p);
-  }
-
-  static std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
   }
 };
 

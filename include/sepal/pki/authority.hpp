@@ -112,8 +112,7 @@ class certificate_authority {
     return make(request, std::move(ext), not_before, not_after, rng);
   }
 
-  /// Records `cert` as revoked from `when` (Unix seconds); the next `crl()`
-  /// lists it.
+  /// Records `cert` as revoked for `reason`; the next `crl()` lists it.
   void revoke(const certificate& cert, revocation_reason reason = revocation_reason::Unspecified) {
     m_revoked.emplace_back(cert.botan(), reason);
   }

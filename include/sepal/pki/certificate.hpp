@@ -2,8 +2,8 @@
 #define SEPAL_PKI_CERTIFICATE_HPP
 
 #include <arpa/inet.h>
-#include <botan/ber_dec.h>
 #include <botan/data_src.h>
+#include <botan/hash.h>
 #include <botan/hex.h>
 #include <botan/pem.h>
 #include <botan/pkix_types.h>
@@ -200,16 +200,15 @@ class certificate {
   [[nodiscard]] std::int64_t not_after() const { return detail::unix_time(m_cert.not_after()); }
   /// True for a CA certificate (basicConstraints cA).
   [[nodiscard]] bool is_ca() const { return m_cert.is_CA_cert(); }
-  /// SHA-256 of the DER encoding.
+  /// SHA-256 of the DER encoding (as `openssl x509 -fingerprint -sha256`).
   [[nodiscard]] std::array<std::uint8_t, 32> fingerprint() const {
-    const auto hex = m_cert.fingerprint(sepal::detail::key_id_hash);  // "AB:CD:..."
-    std::array<std::uint8_t, 32> out{};
-    std::string digits;
-    for (char c : hex)
-      if (c != ':') digits.push_back(c);
-    const auto raw = Botan::hex_decode(digits);
-    std::copy_n(raw.begin(), out.size(), out.begin());
-    return out;
+    return sepal::detail::or_throw(errc::internal_error, [&] {
+      std::array<std::uint8_t, 32> out{};
+      auto h = Botan::HashFunction::create_or_throw(sepal::detail::algorithm<sepal::detail::fingerprint_hash>::hash);
+      h->update(to_der());
+      h->final(out);
+      return out;
+    });
   }
 
   /// The subject public key, as a key on `Curve`.

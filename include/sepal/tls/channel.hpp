@@ -10,6 +10,7 @@
 #include <botan/tls_server.h>
 #include <botan/tls_session_manager_noop.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>

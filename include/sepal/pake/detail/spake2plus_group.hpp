@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../../detail/botan_algorithms.hpp"
+#include "../../detail/bytes.hpp"
 #include "../suite.hpp"
 
 namespace sepal::pake::detail {
@@ -109,7 +110,7 @@ class transcript {
     return *this;
   }
   transcript& add(std::string_view field) {
-    return add(std::span(reinterpret_cast<const std::uint8_t*>(field.data()), field.size()));
+    return add(sepal::detail::bytes_of(field));
   }
   [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept { return m_bytes; }
 
