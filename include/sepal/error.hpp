@@ -25,7 +25,8 @@ enum class errc {
   authentication_failed,
   /// A packet that was already received, or is older than the replay window.
   replayed,
-  /// A session that closed itself (integrity limit reached, or use after close).
+  /// A session or stream that closed itself (integrity limit reached, a
+  /// failed stream, or use after close).
   closed,
   /// Not a failure: the server asked for address validation; send the
   /// handshake's (updated) ClientHello again.
@@ -42,6 +43,24 @@ enum class errc {
   rng_failure,
   /// An unexpected failure inside Botan (a bug or resource exhaustion).
   internal_error,
+  /// The peer proved who it is, but that identity is not allowed (not on the
+  /// allowlist, or a client chain the server's verifier rejects).
+  unknown_identity,
+  /// A one-shot object (handshake, exchange, secret) was used again after it
+  /// finished.
+  already_finished,
+  /// The peer asked for a credential this side was not given (a client key
+  /// or certificate chain).
+  missing_credential,
+  /// The object was moved from; it holds no keys.
+  moved_from,
+  /// A stream record that is not the next one in sequence (dropped,
+  /// reordered or duplicated): fatal for the stream.
+  out_of_order,
+  /// A stream that ended without the peer's authenticated close.
+  truncated,
+  /// Not a failure: the peer closed the stream cleanly (authenticated).
+  end_of_stream,
 };
 
 /// A short, stable English description of `e`, for logs.
@@ -61,6 +80,13 @@ enum class errc {
     case errc::io_error: return "I/O error";
     case errc::rng_failure: return "random number generator failure";
     case errc::internal_error: return "internal error";
+    case errc::unknown_identity: return "peer identity not allowed";
+    case errc::already_finished: return "already finished";
+    case errc::missing_credential: return "credential not configured";
+    case errc::moved_from: return "object was moved from";
+    case errc::out_of_order: return "record out of order";
+    case errc::truncated: return "stream truncated";
+    case errc::end_of_stream: return "end of stream";
   }
   return "unknown error";
 }
