@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <botan/hex.h>
+
 #include <sepal/pki/authority.hpp>
 #include <sepal/pki/validation.hpp>
 
@@ -24,13 +26,13 @@ int main(int argc, char** argv) {
   const std::int64_t now = std::time(nullptr), day = 86400;
 
   // 1. The root CA (offline in real life) and an intermediate that issues day to day.
-  const auto root_key = key::generate();
-  const auto root = pki::certificate_authority<sepal::p256>::create_root(root_key, {"Example Root CA", "Example"},
+  // Each CA owns its key (moved in).
+  const auto root = pki::certificate_authority<sepal::p256>::create_root(key::generate(), {"Example Root CA", "Example"},
                                                                          now - day, now + 3650 * day, 1);
-  const auto inter_key = key::generate();
+  auto inter_key = key::generate();
   const auto inter_csr = pki::certificate_request::create(inter_key, {"Example Issuing CA", "Example"});
   const auto inter_cert = root.issue_intermediate(inter_csr, 0, now - day, now + 1825 * day).value();
-  auto inter = pki::certificate_authority<sepal::p256>::from(inter_cert, inter_key).value();
+  auto inter = pki::certificate_authority<sepal::p256>::from(inter_cert, std::move(inter_key)).value();
   write("root.pem", root.cert().to_pem());
   write("intermediate.pem", inter_cert.to_pem());
   std::printf("root CA:         %s\n", root.cert().subject().common_name.c_str());
@@ -47,11 +49,18 @@ int main(int argc, char** argv) {
   std::printf("CSR for %s: proof of possession %s\n", received.subject().common_name.c_str(),
               received.verify_signature() ? "ok" : "FAILED");
 
-  // 3. The CA issues under its own profile (server auth, 90 days).
-  const auto cert = inter.issue(received, pki::usage::server, now, now + 90 * day).value();
+  // 3. The CA issues under its own profile (server auth, 90 days) and only
+  //    the names this service may have: a request for anything else (another
+  //    service's name, a wildcard) gets an error, not a certificate.
+  const pki::name_policy service_names{.dns = {"api.example.com"}, .ip = {"127.0.0.1"}};
+  const auto cert = inter.issue(received, pki::usage::server, service_names, now, now + 90 * day).value();
+  const auto greedy = pki::certificate_request::create(service_key, {"api.example.com"}, {{"*.example.com"}, {}, {}});
+  const auto refused = inter.issue(greedy, pki::usage::server, service_names, now, now + 90 * day);
+  std::printf("CSR for *.example.com: %s\n", refused ? "issued?!" : std::string(sepal::describe(refused.error())).c_str());
   write("service.pem", cert.to_pem());
-  std::printf("issued serial %s, valid %lld days\n", cert.serial().c_str(),
-              static_cast<long long>((cert.not_after() - cert.not_before()) / day));
+  std::printf("issued serial %s, valid %lld days, fingerprint %s\n", cert.serial().c_str(),
+              static_cast<long long>((cert.not_after() - cert.not_before()) / day),
+              Botan::hex_encode(cert.fingerprint()).substr(0, 16).c_str());
 
   // 4. A client verifies the chain for the host it connects to.
   pki::trust_store anchors;
@@ -70,5 +79,5 @@ int main(int argc, char** argv) {
   const auto revoked = pki::verify_chain(chain, anchors, {0, "api.example.com", pki::purpose::server, false});
   std::printf("after revocation: %s\n", revoked ? "ok?!" : std::string(pki::describe(revoked.error())).c_str());
   std::printf("PEM files in %s\n", dir.c_str());
-  return ok && !wrong && !revoked && revoked.error() == pki::chain_error::revoked ? 0 : 1;
+  return !refused && ok && !wrong && !revoked && revoked.error() == pki::chain_error::revoked ? 0 : 1;
 }

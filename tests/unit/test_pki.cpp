@@ -1,5 +1,9 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <botan/ber_dec.h>
+#include <botan/der_enc.h>
+#include <botan/ec_group.h>
+#include <botan/pkcs10.h>
 #include <botan/pubkey.h>
 #include <botan/x509_ca.h>
 #include <botan/x509_ext.h>
@@ -19,11 +23,18 @@ constexpr std::int64_t t0 = 1'800'000'000;  // 2027-01-15
 constexpr std::int64_t day = 86400, year = 365 * day;
 
 template <class C>
+std::shared_ptr<const sepal::private_key<C>> shared_key() {
+  return std::make_shared<const sepal::private_key<C>>(sepal::private_key<C>::generate());
+}
+
+/// The names the test hierarchy's leaves ask for.
+const pki::name_policy server_names{.dns = {"api.example.com", "www.example.com"}, .ip = {"127.0.0.1"}};
+const pki::name_policy client_names{.uri = {"spiffe://example.org/billing"}, .common_names = {"billing-service"}};
+
+template <class C>
 struct hierarchy {
-  sepal::private_key<C> root_key = sepal::private_key<C>::generate();
-  sepal::private_key<C> inter_key = sepal::private_key<C>::generate();
-  sepal::private_key<C> server_key = sepal::private_key<C>::generate();
-  sepal::private_key<C> client_key = sepal::private_key<C>::generate();
+  std::shared_ptr<const sepal::private_key<C>> root_key = shared_key<C>(), inter_key = shared_key<C>(),
+                                               server_key = shared_key<C>(), client_key = shared_key<C>();
   pki::certificate_authority<C> root =
       pki::certificate_authority<C>::create_root(root_key, {"sepal test root", "sepal", "", "DE"}, t0 - day, t0 + 10 * year);
   std::optional<pki::certificate_authority<C>> inter;
@@ -31,17 +42,17 @@ struct hierarchy {
   pki::trust_store anchors;
 
   hierarchy() {
-    auto inter_cert = root.issue_intermediate(pki::certificate_request::create(inter_key, {"sepal test intermediate"}),
+    auto inter_cert = root.issue_intermediate(pki::certificate_request::create(*inter_key, {"sepal test intermediate"}),
                                               0, t0 - day, t0 + 5 * year);
     REQUIRE(inter_cert.has_value());
     inter.emplace(pki::certificate_authority<C>::from(*inter_cert, inter_key).value());
-    server = inter->issue(pki::certificate_request::create(server_key, {"api.example.com"},
+    server = inter->issue(pki::certificate_request::create(*server_key, {"api.example.com"},
                                                            {{"api.example.com", "www.example.com"}, {"127.0.0.1"}, {}}),
-                          pki::usage::server, t0 - day, t0 + year)
+                          pki::usage::server, server_names, t0 - day, t0 + year)
                  .value();
-    client = inter->issue(pki::certificate_request::create(client_key, {"billing-service"},
+    client = inter->issue(pki::certificate_request::create(*client_key, {"billing-service"},
                                                            {{}, {}, {"spiffe://example.org/billing"}}),
-                          pki::usage::client, t0 - day, t0 + year)
+                          pki::usage::client, client_names, t0 - day, t0 + year)
                  .value();
     anchors.add(root.cert());
   }
@@ -49,7 +60,7 @@ struct hierarchy {
   std::vector<pki::certificate> client_chain() const { return {*client, inter->cert()}; }
 };
 
-pki::verify_options server_at(std::int64_t t, std::string host = "api.example.com") {
+pki::verify_options server_at(std::int64_t t, pki::expected_host host = "api.example.com") {
   return {t, std::move(host), pki::purpose::server, false};
 }
 
@@ -91,7 +102,7 @@ TEST_CASE("a CA hierarchy issues certificates that verify for their purpose", "[
   // Intermediates in any order; the leaf's key comes out typed.
   const std::vector<pki::certificate> reversed{*h.server, h.inter->cert()};
   CHECK(pki::verify_chain(reversed, h.anchors, server_at(t0)).has_value());
-  CHECK(h.server->public_key<sepal::p256>().value() == h.server_key.public_key());
+  CHECK(h.server->public_key<sepal::p256>().value() == h.server_key->public_key());
   CHECK(h.server->public_key<sepal::p384>().error() == errc::wrong_algorithm);
 }
 
@@ -104,7 +115,8 @@ TEST_CASE("chains are rejected for every reason, with the reason", "[pki]") {
   CHECK(why(chain, server_at(t0 - 2 * day), h.anchors) == pki::chain_error::not_yet_valid);
   CHECK(why(chain, server_at(t0, "evil.example.com"), h.anchors) == pki::chain_error::hostname_mismatch);
   CHECK(why(chain, {t0, "", pki::purpose::client, false}, h.anchors) == pki::chain_error::wrong_usage);
-  CHECK(why(h.client_chain(), server_at(t0, ""), h.anchors) == pki::chain_error::wrong_usage);
+  CHECK(why(h.client_chain(), server_at(t0, pki::any_host_name_i_trust_every_leaf), h.anchors) ==
+        pki::chain_error::wrong_usage);
   CHECK(why(chain, server_at(t0), pki::trust_store()) == pki::chain_error::untrusted);
   const std::vector<pki::certificate> no_intermediate{*h.server};
   CHECK(why(no_intermediate, server_at(t0), h.anchors) == pki::chain_error::untrusted);
@@ -131,14 +143,14 @@ TEST_CASE("chains are rejected for every reason, with the reason", "[pki]") {
   }
   SECTION("path length exceeded") {
     // The intermediate has pathLen 0: a CA below it breaks the path.
-    const auto sub_key = sepal::private_key<sepal::p256>::generate();
-    auto sub_cert = h.inter->issue_intermediate(pki::certificate_request::create(sub_key, {"too deep"}), std::nullopt,
+    const auto sub_key = shared_key<sepal::p256>();
+    auto sub_cert = h.inter->issue_intermediate(pki::certificate_request::create(*sub_key, {"too deep"}), std::nullopt,
                                                 t0 - day, t0 + year);
     REQUIRE(sub_cert.has_value());
     const auto sub = pki::certificate_authority<sepal::p256>::from(*sub_cert, sub_key).value();
     const auto leaf_key = sepal::private_key<sepal::p256>::generate();
     const auto leaf = sub.issue(pki::certificate_request::create(leaf_key, {"deep.example.com"}, {{"deep.example.com"}, {}, {}}),
-                                pki::usage::server, t0 - day, t0 + year)
+                                pki::usage::server, {.dns = {"deep.example.com"}}, t0 - day, t0 + year)
                           .value();
     const std::vector<pki::certificate> deep{leaf, *sub_cert, h.inter->cert()};
     CHECK(why(deep, server_at(t0, "deep.example.com"), h.anchors) == pki::chain_error::path_length);
@@ -148,7 +160,7 @@ TEST_CASE("chains are rejected for every reason, with the reason", "[pki]") {
     Botan::Extensions ext;
     ext.add(std::make_unique<Botan::Cert_Extension::Basic_Constraints>(false), true);
     const auto victim_key = sepal::private_key<sepal::p256>::generate();
-    const auto fake = forge(h.server_key, h.server->botan().subject_dn(), victim_key, "victim.example.com", ext);
+    const auto fake = forge(*h.server_key, h.server->botan().subject_dn(), victim_key, "victim.example.com", ext);
     const std::vector<pki::certificate> c{fake, *h.server, h.inter->cert()};
     CHECK(why(c, {t0, "", pki::purpose::any, false}, h.anchors) == pki::chain_error::not_a_ca);
   }
@@ -189,13 +201,14 @@ TEST_CASE("the CA checks proof of possession and its own validity", "[pki]") {
   CHECK(pki::certificate_request::from_der(swapped).error() == errc::invalid_encoding);
   CHECK(pki::certificate_request::from_pem(csr.to_pem()).value().verify_signature());
   // Validity outside the CA's own, or empty.
-  CHECK(h.inter->issue(csr, pki::usage::server, t0, t0 + 20 * year).error() == errc::invalid_argument);
-  CHECK(h.inter->issue(csr, pki::usage::server, t0, t0).error() == errc::invalid_argument);
+  const pki::name_policy svc{.dns = {"svc.example.com"}, .common_names = {"svc"}};
+  CHECK(h.inter->issue(csr, pki::usage::server, svc, t0, t0 + 20 * year).error() == errc::invalid_argument);
+  CHECK(h.inter->issue(csr, pki::usage::server, svc, t0, t0).error() == errc::invalid_argument);
   // from(): a non-CA certificate, or a key that is not the certificate's.
   CHECK(pki::certificate_authority<sepal::p256>::from(*h.server, h.server_key).error() == errc::invalid_argument);
   CHECK(pki::certificate_authority<sepal::p256>::from(h.root.cert(), h.inter_key).error() == errc::invalid_argument);
   // The CA imposes its profile: a CSR cannot ask to be a CA.
-  const auto issued = h.inter->issue(csr, pki::usage::server, t0, t0 + day).value();
+  const auto issued = h.inter->issue(csr, pki::usage::server, svc, t0, t0 + day).value();
   CHECK_FALSE(issued.is_ca());
   CHECK_THROWS_AS(pki::certificate_request::create(key, {"x"}, {{}, {"not-an-ip"}, {}}), sepal::error);
 }
@@ -216,7 +229,7 @@ TEST_CASE("certificates, requests and CRLs parse strictly and round-trip", "[pki
     CHECK_FALSE(pki::certificate::chain_from_pem(bad).has_value());
   }
   // A CSR's PEM is not a certificate.
-  CHECK(pki::certificate::from_pem(pki::certificate_request::create(h.server_key, {"x"}).to_pem()).error() ==
+  CHECK(pki::certificate::from_pem(pki::certificate_request::create(*h.server_key, {"x"}).to_pem()).error() ==
         errc::invalid_encoding);
   auto der = c.to_der();
   for (std::size_t n : {std::size_t{0}, std::size_t{1}, der.size() / 2, der.size() - 1})
@@ -254,4 +267,183 @@ TEST_CASE("Ed25519 and P-384 hierarchies", "[pki]") {
   hierarchy<sepal::p384> p;
   CHECK(pki::verify_chain(p.server_chain(), p.anchors, server_at(t0)).has_value());
   CHECK(pki::verify_chain(p.server_chain(), e.anchors, server_at(t0)).error() == pki::chain_error::untrusted);
+}
+
+namespace {
+
+/// Two services (tenants) under one private CA, as in the issue's attack:
+/// each holds a serverAuth certificate for its own name only.
+struct tenants {
+  hierarchy<sepal::p256> h;
+  std::shared_ptr<const sepal::private_key<sepal::p256>> a_key = shared_key<sepal::p256>(), b_key = shared_key<sepal::p256>();
+  pki::certificate a = leaf(*a_key, "a.example"), b = leaf(*b_key, "b.example");
+  pki::certificate leaf(const sepal::private_key<sepal::p256>& k, const std::string& host) {
+    return h.inter
+        ->issue(pki::certificate_request::create(k, {host}, {{host}, {}, {}}), pki::usage::server, {.dns = {host}},
+                t0 - day, t0 + year)
+        .value();
+  }
+  std::vector<pki::certificate> chain(const pki::certificate& leaf) const { return {leaf, h.inter->cert()}; }
+};
+
+errc thrown_code(const auto& f) {
+  try {
+    (void)f();
+  } catch (const sepal::error& e) {
+    return e.code();
+  }
+  return errc::internal_error;  // nothing thrown
+}
+
+}  // namespace
+
+TEST_CASE("finding 3: verifying a server needs a host name; tenant b.example does not pass for a.example", "[pki][finding3]") {
+  tenants t;
+  const auto at = [&](pki::expected_host host) { return pki::verify_options{t0, std::move(host), pki::purpose::server}; };
+  CHECK(pki::verify_chain(t.chain(t.a), t.h.anchors, at("a.example")).has_value());
+  CHECK(pki::verify_chain(t.chain(t.b), t.h.anchors, at("a.example")).error() == pki::chain_error::hostname_mismatch);
+  CHECK(pki::verify_chain(t.chain(t.b), t.h.anchors, at("A.Example")).error() == pki::chain_error::hostname_mismatch);
+  // No host name at all: the old code accepted b's certificate here. Now a
+  // server check without a host is a caller bug and throws before looking.
+  CHECK(thrown_code([&] { return pki::verify_chain(t.chain(t.b), t.h.anchors, at("")); }) == errc::invalid_argument);
+  CHECK(thrown_code([&] { return pki::verify_chain(t.chain(t.b), t.h.anchors, at({})); }) == errc::invalid_argument);
+  CHECK(thrown_code([&] {
+          return pki::verify_chain(t.chain(t.b), t.h.anchors, {t0, {}, pki::purpose::server, false});
+        }) == errc::invalid_argument);
+  // The opt-out is explicit, and does what it says.
+  CHECK(pki::verify_chain(t.chain(t.b), t.h.anchors, at(pki::any_host_name_i_trust_every_leaf)).has_value());
+  CHECK(pki::expected_host(pki::any_host_name_i_trust_every_leaf).is_any());
+  CHECK(pki::expected_host("").empty());
+  // Client certificates need no host name.
+  CHECK(pki::verify_chain(t.h.client_chain(), t.h.anchors, {t0, {}, pki::purpose::client}).has_value());
+}
+
+TEST_CASE("finding 8: a malleated ECDSA signature (s -> n - s) keeps the certificate's fingerprint", "[pki][finding8]") {
+  hierarchy<sepal::p256> h;
+  const auto& original = *h.server;
+  // Take the certificate apart: TBSCertificate, signatureAlgorithm, and the
+  // signature BIT STRING holding ECDSA-Sig-Value SEQUENCE { r, s } (RFC 5480 §2.2.3 / RFC 3279 §2.2.3).
+  Botan::BigInt r, s;
+  Botan::BER_Decoder(original.botan().signature()).start_sequence().decode(r).decode(s).end_cons().verify_end();
+  const auto n = Botan::EC_Group::from_name("secp256r1").get_order();
+  const Botan::BigInt s2 = n - s;
+  REQUIRE(s2 != s);
+  std::vector<std::uint8_t> signature, der;
+  Botan::DER_Encoder(signature).start_sequence().encode(r).encode(s2).end_cons();
+  Botan::DER_Encoder(der)
+      .start_sequence()
+      .raw_bytes(original.botan().tbs_data())
+      .encode(original.botan().signature_algorithm())
+      .encode(signature, Botan::ASN1_Type::BitString)
+      .end_cons();
+  REQUIRE(der != original.to_der());
+  // It parses strictly (canonical DER) and validates: (r, n - s) is a valid ECDSA signature.
+  const auto twin = pki::certificate::from_der(der);
+  REQUIRE(twin.has_value());
+  const std::vector<pki::certificate> chain{*twin, h.inter->cert()};
+  CHECK(pki::verify_chain(chain, h.anchors, server_at(t0)).has_value());
+  // The DER hashes differ (as openssl's fingerprints would); the identity does not.
+  CHECK(twin->der_sha256() != original.der_sha256());
+  CHECK(twin->fingerprint() == original.fingerprint());
+  // The fingerprint is SHA-256 over the TBSCertificate, and differs between certificates.
+  CHECK(original.fingerprint() != h.client->fingerprint());
+  CHECK(pki::certificate::from_pem(original.to_pem()).value().fingerprint() == original.fingerprint());
+}
+
+TEST_CASE("finding 9: a leaf without extendedKeyUsage is neither a server nor a client certificate", "[pki][finding9]") {
+  hierarchy<sepal::p256> h;
+  // sepal's CA always adds EKU: make the leaf with Botan directly.
+  Botan::Extensions ext;
+  ext.add(std::make_unique<Botan::Cert_Extension::Basic_Constraints>(false), true);
+  ext.add(std::make_unique<Botan::Cert_Extension::Key_Usage>(Botan::Key_Constraints::DigitalSignature), true);
+  Botan::AlternativeName alt;
+  alt.add_dns("noeku.example.com");
+  ext.add(std::make_unique<Botan::Cert_Extension::Subject_Alternative_Name>(alt));
+  const auto leaf_key = sepal::private_key<sepal::p256>::generate();
+  const auto leaf = forge(*h.inter_key, h.inter->cert().botan().subject_dn(), leaf_key, "noeku.example.com", ext);
+  REQUIRE(leaf.botan().extended_key_usage().empty());
+  const std::vector<pki::certificate> chain{leaf, h.inter->cert()};
+  // Strict by default: refused for both purposes (the old code accepted both).
+  CHECK(pki::verify_chain(chain, h.anchors, server_at(t0, "noeku.example.com")).error() == pki::chain_error::wrong_usage);
+  CHECK(pki::verify_chain(chain, h.anchors, {t0, {}, pki::purpose::client}).error() == pki::chain_error::wrong_usage);
+  // RFC 5280 semantics on request.
+  auto rfc = server_at(t0, "noeku.example.com");
+  rfc.extended_key_usage = pki::eku_policy::absent_means_any;
+  CHECK(pki::verify_chain(chain, h.anchors, rfc).has_value());
+  CHECK(pki::verify_chain(chain, h.anchors, {t0, {}, pki::purpose::client, false, pki::eku_policy::absent_means_any})
+            .has_value());
+  // Purpose `any` checks no EKU (CA tooling), and sepal's own leaves pass strictly.
+  CHECK(pki::verify_chain(chain, h.anchors, {t0, {}, pki::purpose::any}).has_value());
+  CHECK(pki::extended_key_usage_allows(*h.server, pki::purpose::server, pki::eku_policy::required));
+  CHECK_FALSE(pki::extended_key_usage_allows(*h.server, pki::purpose::client, pki::eku_policy::required));
+  CHECK_FALSE(pki::extended_key_usage_allows(*h.server, pki::purpose::client, pki::eku_policy::absent_means_any));
+}
+
+TEST_CASE("CA name policy (informational finding): wildcards and names outside the policy are refused", "[pki][names]") {
+  hierarchy<sepal::p256> h;
+  const auto key = sepal::private_key<sepal::p256>::generate();
+  const auto request = [&](std::string cn, pki::alt_names alt) {
+    return pki::certificate_request::create(key, {std::move(cn)}, alt);
+  };
+  const auto issue = [&](const pki::certificate_request& csr, const pki::name_policy& p) {
+    return h.inter->issue(csr, pki::usage::server, p, t0, t0 + day);
+  };
+  const pki::name_policy tenant_a{.dns_suffixes = {"a.example"}, .ip = {"10.0.0.1"}};
+  // Allowed: names below the suffix, an allowed IP; case does not matter.
+  const auto ok = issue(request("api.a.example", {{"api.a.example", "Web.A.Example"}, {"10.0.0.1"}, {}}), tenant_a);
+  REQUIRE(ok.has_value());
+  CHECK(ok->alt_names().ip == std::vector<std::string>{"10.0.0.1"});
+  // Wildcards are refused by default, even under an allowed suffix.
+  CHECK(issue(request("api.a.example", {{"*.a.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);
+  CHECK(issue(request("*.a.example", {}), tenant_a).error() == errc::unknown_identity);
+  CHECK(issue(request("", {{"*.example"}, {}, {}}), {.dns = {"*.example"}}).error() == errc::unknown_identity);
+  // ... and allowed only when asked for, and only inside the policy.
+  auto wild = tenant_a;
+  wild.allow_wildcards = true;
+  CHECK(issue(request("", {{"*.x.a.example"}, {}, {}}), wild).has_value());
+  CHECK(issue(request("", {{"*.a.example"}, {}, {}}), wild).has_value());
+  CHECK(issue(request("", {{"*.example"}, {}, {}}), wild).error() == errc::unknown_identity);
+  CHECK(issue(request("", {{"a*.a.example"}, {}, {}}), wild).error() == errc::unknown_identity);
+  // Outside the suffix: another tenant, the suffix's look-alike, an IP or URI not listed.
+  CHECK(issue(request("", {{"b.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);
+  CHECK(issue(request("", {{"evila.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);
+  CHECK(issue(request("", {{"a.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);  // strictly below
+  CHECK(issue(request("", {{}, {"10.0.0.2"}, {}}), tenant_a).error() == errc::unknown_identity);
+  CHECK(issue(request("", {{}, {}, {"spiffe://example.org/x"}}), tenant_a).error() == errc::unknown_identity);
+  // The CN counts as a host name (verifiers fall back to it without DNS SANs).
+  CHECK(issue(request("b.example", {{"api.a.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);
+  CHECK(issue(request("b.example", {}), tenant_a).error() == errc::unknown_identity);
+  // A default policy allows no names at all; a CSR asking for none is fine.
+  CHECK(issue(request("api.a.example", {}), {}).error() == errc::unknown_identity);
+  CHECK(issue(request("", {}), {}).has_value());
+  // URIs: exact or below a prefix; an unlisted CN label is refused, a listed one allowed.
+  const pki::name_policy spiffe{.uri_prefixes = {"spiffe://example.org/billing/"}, .common_names = {"billing"}};
+  CHECK(issue(request("billing", {{}, {}, {"spiffe://example.org/billing/worker"}}), spiffe).has_value());
+  CHECK(issue(request("billing", {{}, {}, {"spiffe://example.org/payroll"}}), spiffe).error() == errc::unknown_identity);
+  CHECK(issue(request("payroll", {{}, {}, {"spiffe://example.org/billing/w"}}), spiffe).error() == errc::unknown_identity);
+  // Email SANs are never certified.
+  Botan::AlternativeName email;
+  email.add_email("root@a.example");
+  Botan::Extensions ext;
+  ext.add(std::make_unique<Botan::Cert_Extension::Subject_Alternative_Name>(email));
+  const pki::certificate_request with_email(
+      Botan::PKCS10_Request::create(key.botan(), Botan::X509_DN(), ext, "SHA-256", sepal::system_rng()));
+  CHECK(issue(with_email, tenant_a).error() == errc::unknown_identity);
+}
+
+TEST_CASE("finding 12: a CA owns its key (temporaries are safe)", "[pki][finding12]") {
+  // A temporary key moved in: the CA keeps it alive (the old CA kept a
+  // pointer to the caller's key and signed through it later).
+  auto ca = pki::certificate_authority<sepal::p256>::create_root(sepal::private_key<sepal::p256>::generate(), {"owned root"},
+                                                                 t0 - day, t0 + year);
+  const auto k = sepal::private_key<sepal::p256>::generate();
+  const auto cert = ca.issue(pki::certificate_request::create(k, {"x.example"}), pki::usage::server, {.dns = {"x.example"}},
+                             t0, t0 + day);
+  REQUIRE(cert.has_value());
+  pki::trust_store anchors;
+  anchors.add(ca.cert());
+  const std::vector<pki::certificate> chain{*cert};
+  CHECK(pki::verify_chain(chain, anchors, server_at(t0, "x.example")).has_value());
+  CHECK(ca.crl(t0, t0 + day).issuer().common_name == "owned root");
+  CHECK(pki::certificate_authority<sepal::p256>::from(ca.cert(), nullptr).error() == errc::invalid_argument);
 }

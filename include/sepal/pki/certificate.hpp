@@ -200,16 +200,23 @@ class certificate {
   [[nodiscard]] std::int64_t not_after() const { return detail::unix_time(m_cert.not_after()); }
   /// True for a CA certificate (basicConstraints cA).
   [[nodiscard]] bool is_ca() const { return m_cert.is_CA_cert(); }
-  /// SHA-256 of the DER encoding (as `openssl x509 -fingerprint -sha256`).
-  [[nodiscard]] std::array<std::uint8_t, 32> fingerprint() const {
-    return sepal::detail::or_throw(errc::internal_error, [&] {
-      std::array<std::uint8_t, 32> out{};
-      auto h = Botan::HashFunction::create_or_throw(sepal::detail::algorithm<sepal::detail::fingerprint_hash>::hash);
-      h->update(to_der());
-      h->final(out);
-      return out;
-    });
-  }
+  /// The certificate's identity: SHA-256 of its TBSCertificate (RFC 5280
+  /// §4.1.1.1), everything the issuer signed. Use it for pins, deny-lists
+  /// and logs.
+  ///
+  /// Security: the holder of a certificate cannot change it without
+  /// invalidating the issuer's signature. The DER hash (`der_sha256`) is not
+  /// such an identity: an ECDSA signature (r, s) also verifies as (r, n−s),
+  /// so anyone can make a second, valid, strictly-DER certificate with
+  /// another DER hash; both have this same fingerprint.
+  [[nodiscard]] std::array<std::uint8_t, 32> fingerprint() const { return sha256_of(m_cert.tbs_data()); }
+
+  /// SHA-256 of the whole DER encoding, as `openssl x509 -fingerprint
+  /// -sha256` prints it: for matching what other tools show.
+  ///
+  /// Security: malleable (see `fingerprint`): one certificate can have
+  /// several values; never use it as an identity, pin or deny-list entry.
+  [[nodiscard]] std::array<std::uint8_t, 32> der_sha256() const { return sha256_of(to_der()); }
 
   /// The subject public key, as a key on `Curve`.
   ///
@@ -231,6 +238,16 @@ class certificate {
   explicit certificate(Botan::X509_Certificate c) : m_cert(std::move(c)) {}
 
  private:
+  static std::array<std::uint8_t, 32> sha256_of(std::span<const std::uint8_t> bytes) {
+    return sepal::detail::or_throw(errc::internal_error, [&] {
+      std::array<std::uint8_t, 32> out{};
+      auto h = Botan::HashFunction::create_or_throw(sepal::detail::algorithm<sepal::detail::fingerprint_hash>::hash);
+      h->update(bytes);
+      h->final(out);
+      return out;
+    });
+  }
+
   Botan::X509_Certificate m_cert;
 };
 

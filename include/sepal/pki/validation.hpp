@@ -4,6 +4,8 @@
 #include <botan/certstor.h>
 #include <botan/x509path.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -13,7 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "../detail/botan_algorithms.hpp"
 #include "../detail/boundary.hpp"
+#include "../error.hpp"
 #include "certificate.hpp"
 
 namespace sepal::pki {
@@ -75,12 +79,74 @@ class trust_store {
   Botan::Certificate_Store_In_Memory m_store;
 };
 
+/// The tag type of `any_host_name_i_trust_every_leaf`.
+struct any_host_name_t {
+  explicit constexpr any_host_name_t() = default;
+};
+
+/// The explicit opt-out from the host-name check when verifying a server:
+/// every serverAuth leaf under the anchors is accepted, whatever host it
+/// names.
+///
+/// Security: with a CA shared by several services (tenants), any of them can
+/// then impersonate any other. Use only where the anchors certify exactly one
+/// service, or where the caller checks the leaf's names itself.
+inline constexpr any_host_name_t any_host_name_i_trust_every_leaf{};
+
+/// The host a server certificate must name: a DNS name or a dotted IPv4
+/// address (matched against the leaf's DNS/IP subjectAltNames, RFC 6125
+/// §6.4; the subject CN only when the leaf has no subjectAltName at all), or
+/// the explicit opt-out `any_host_name_i_trust_every_leaf`.
+///
+/// Default-constructed (or from an empty string) it names nothing, which
+/// verifying a server refuses: there is no silent "any host".
+class expected_host {
+ public:
+  /// No host: refused when verifying a server (see `verify_chain`).
+  expected_host() = default;
+  /// The host `name` (empty: no host).
+  expected_host(std::string name) : m_name(std::move(name)) {}
+  /// The host `name` (empty: no host).
+  expected_host(const char* name) : m_name(name ? name : "") {}
+  /// The opt-out: no host-name check.
+  expected_host(any_host_name_t) noexcept : m_any(true) {}
+
+  /// True for the opt-out.
+  [[nodiscard]] bool is_any() const noexcept { return m_any; }
+  /// True when neither a host nor the opt-out was given.
+  [[nodiscard]] bool empty() const noexcept { return !m_any && m_name.empty(); }
+  /// The host name; empty for the opt-out.
+  [[nodiscard]] const std::string& name() const noexcept { return m_name; }
+
+ private:
+  std::string m_name;
+  bool m_any = false;
+};
+
+/// How the leaf's extendedKeyUsage (RFC 5280 §4.2.1.12) is read for
+/// `purpose::server` and `purpose::client`.
+enum class eku_policy {
+  /// The extension must be present and list the purpose (serverAuth or
+  /// clientAuth); anyExtendedKeyUsage alone does not count. The default,
+  /// and what sepal's CA issues.
+  required,
+  /// RFC 5280 semantics: a leaf without the extension is good for any
+  /// purpose; with it, it must list the purpose (or anyExtendedKeyUsage).
+  /// For certificates from CAs that omit the extension.
+  absent_means_any,
+};
+
 /// Validation settings.
 struct verify_options {
-  std::int64_t time = 0;        ///< Unix seconds; 0: now
-  std::string hostname;         ///< checked against the leaf's DNS/IP SANs (then CN) when set
+  std::int64_t time = 0;  ///< Unix seconds; 0: now
+  /// The host the leaf must name; required for `purpose::server` (a name, an
+  /// IP, or `any_host_name_i_trust_every_leaf`), optional otherwise.
+  expected_host hostname{};
+  /// What the leaf must be good for. `any` checks neither the EKU nor the
+  /// key usage: for CA tooling, not for authenticating a peer.
   pki::purpose purpose = pki::purpose::any;
   bool require_revocation_data = false;  ///< the leaf needs a CRL from its issuer (Botan's rule)
+  eku_policy extended_key_usage = eku_policy::required;  ///< see `eku_policy`
 };
 
 /// The outcome of chain validation: the verified path, or why not.
@@ -145,16 +211,43 @@ inline Botan::Usage_Type usage_of(purpose p) noexcept {
 
 }  // namespace detail
 
+/// True when `leaf`'s extendedKeyUsage allows `p` under `policy`
+/// (RFC 5280 §4.2.1.12). `purpose::any` is always allowed.
+[[nodiscard]] inline bool extended_key_usage_allows(const certificate& leaf, purpose p, eku_policy policy) noexcept {
+  try {
+    if (p == purpose::any) return true;
+    const auto wanted = Botan::OID::from_string(p == purpose::server ? sepal::detail::eku_server_auth
+                                                                      : sepal::detail::eku_client_auth);
+    const auto& eku = leaf.botan().extended_key_usage();
+    if (eku.empty()) return policy == eku_policy::absent_means_any;
+    if (std::find(eku.begin(), eku.end(), wanted) != eku.end()) return true;
+    // anyExtendedKeyUsage (RFC 5280 §4.2.1.12) counts only under RFC 5280 semantics.
+    const Botan::OID any_eku{2, 5, 29, 37, 0};
+    return policy == eku_policy::absent_means_any && std::find(eku.begin(), eku.end(), any_eku) != eku.end();
+  } catch (...) {
+    return false;
+  }
+}
+
 /// Validates `chain` (leaf first, then any intermediates, in any order)
 /// against `anchors` with RFC 5280 path validation (Botan's
 /// `x509_path_validate`): signatures, validity at `options.time`, basic
-/// constraints and path lengths, key usage and EKU for `options.purpose`,
-/// the host name, and CRLs in the store. Never throws.
+/// constraints and path lengths, key usage and EKU for `options.purpose`
+/// (EKU per `options.extended_key_usage`: by default it must be present and
+/// list the purpose), the host name, and CRLs in the store.
 ///
-/// Security: Botan refuses a self-signed end-entity certificate; pin a raw
-/// key (the handshake's root-key mode) for self-signed setups.
+/// Errors: throws `sepal::error(invalid_argument)` when `options.purpose` is
+/// `server` and `options.hostname` is empty (neither a host nor
+/// `any_host_name_i_trust_every_leaf`): a caller bug, caught before any
+/// input is looked at. Never throws on the chain's contents.
+///
+/// Security: a success says the anchors vouch for the leaf for this purpose
+/// (and host); which client identity is authorized is the caller's decision.
+/// Botan refuses a self-signed end-entity certificate; pin a raw key (the
+/// handshake's root-key mode) for self-signed setups.
 [[nodiscard]] inline chain_verification verify_chain(std::span<const certificate> chain, const trust_store& anchors,
-                                                     const verify_options& options = {}) noexcept {
+                                                     const verify_options& options = {}) {
+  if (options.purpose == purpose::server && options.hostname.empty()) throw error(errc::invalid_argument);
   try {
     if (chain.empty() || chain.size() > max_chain_length) return {chain_error::malformed, "empty or too long"};
     std::vector<Botan::X509_Certificate> certs;
@@ -162,9 +255,13 @@ inline Botan::Usage_Type usage_of(purpose p) noexcept {
     const Botan::Path_Validation_Restrictions restrictions(options.require_revocation_data, 110);
     const auto when = options.time == 0 ? std::chrono::system_clock::now()
                                         : std::chrono::system_clock::time_point(std::chrono::seconds(options.time));
-    const auto result = Botan::x509_path_validate(certs, restrictions, anchors.botan(), options.hostname,
+    const auto result = Botan::x509_path_validate(certs, restrictions, anchors.botan(), options.hostname.name(),
                                                   detail::usage_of(options.purpose), when);
     if (!result.successful_validation()) return {detail::classify(result.result()), result.result_string()};
+    // Botan reads EKU as RFC 5280 does (absent: any purpose); sepal's
+    // default requires it (RFC 5280 §4.2.1.12).
+    if (!extended_key_usage_allows(chain.front(), options.purpose, options.extended_key_usage))
+      return {chain_error::wrong_usage, "extendedKeyUsage missing or without the purpose"};
     std::vector<certificate> path;
     for (const auto& c : result.cert_path()) path.emplace_back(c);
     return chain_verification(std::move(path));
