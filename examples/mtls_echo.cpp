@@ -21,10 +21,18 @@ namespace {
 
 const std::int64_t now = std::time(nullptr);
 
+/// A certificate for `name` (and 127.0.0.1), which the CA allows exactly.
 std::vector<pki::certificate> issue(const pki::certificate_authority<sepal::p256>& ca, const key& k,
                                     const std::string& name, pki::usage u) {
   const auto csr = pki::certificate_request::create(k, {name}, {{name}, {"127.0.0.1"}, {}});
-  return {ca.issue(csr, u, now - 60, now + 86400).value()};
+  return {ca.issue(csr, u, {.dns = {name}, .ip = {"127.0.0.1"}}, now - 60, now + 86400).value()};
+}
+
+/// An identity that owns a fresh key, certified by `ca` for `name`.
+tls::identity make_identity(const pki::certificate_authority<sepal::p256>& ca, const std::string& name, pki::usage u) {
+  auto k = key::generate();
+  auto chain = issue(ca, k, name, u);
+  return tls::identity::from(std::move(k), std::move(chain));
 }
 
 void serve(tls::tcp_listener& listener, const tls::config& config, int connections) {
@@ -37,7 +45,7 @@ void serve(tls::tcp_listener& listener, const tls::config& config, int connectio
                                     : ch.failure_details().c_str());
       continue;
     }
-    std::printf("  server: %s connected\n", ch.peer_chain().front().subject().common_name.c_str());
+    std::printf("  server: %s connected\n", ch.peer_path().front().subject().common_name.c_str());
     for (;;) {
       auto msg = conn.receive(ch);
       if (!msg || msg->empty()) break;
@@ -51,14 +59,14 @@ void serve(tls::tcp_listener& listener, const tls::config& config, int connectio
 
 int main(int argc, char** argv) {
   const int messages = argc > 1 ? std::atoi(argv[1]) : 3;
-  const auto ca_key = key::generate(), server_key = key::generate(), client_key = key::generate();
-  const auto ca = pki::certificate_authority<sepal::p256>::create_root(ca_key, {"echo CA"}, now - 3600, now + 86400 * 30);
+  const auto ca = pki::certificate_authority<sepal::p256>::create_root(key::generate(), {"echo CA"}, now - 3600,
+                                                                       now + 86400 * 30);
   auto anchors = std::make_shared<pki::trust_store>();
   anchors->add(ca.cert());
-  const tls::config server_config{tls::identity::from(server_key, issue(ca, server_key, "echo.local", pki::usage::server)),
-                                  anchors};
-  const tls::config client_config{tls::identity::from(client_key, issue(ca, client_key, "echo-client", pki::usage::client)),
-                                  anchors, "echo.local"};
+  // The client names the server it expects: a client without a server name
+  // refuses to start.
+  const tls::config server_config{make_identity(ca, "echo.local", pki::usage::server), anchors};
+  const tls::config client_config{make_identity(ca, "echo-client", pki::usage::client), anchors, "echo.local"};
 
   tls::tcp_listener listener;
   std::thread server([&] { serve(listener, server_config, 2); });
@@ -68,7 +76,7 @@ int main(int argc, char** argv) {
     auto conn = tls::tcp_connection::connect("127.0.0.1", listener.port());
     auto ch = tls::channel::client(client_config);
     ok = conn.handshake(ch).has_value();
-    std::printf("client: connected to %s\n", ok ? ch.peer_chain().front().subject().common_name.c_str() : "nothing");
+    std::printf("client: connected to %s\n", ok ? ch.peer_path().front().subject().common_name.c_str() : "nothing");
     for (int i = 0; ok && i < messages; ++i) {
       const std::string line = "echo " + std::to_string(i);
       const std::span bytes(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
@@ -80,10 +88,9 @@ int main(int argc, char** argv) {
   }
   {
     // A client certified by another CA.
-    const auto rogue_ca_key = key::generate(), rogue_key = key::generate();
-    const auto rogue_ca = pki::certificate_authority<sepal::p256>::create_root(rogue_ca_key, {"rogue CA"}, now - 3600, now + 86400);
-    const tls::config rogue{tls::identity::from(rogue_key, issue(rogue_ca, rogue_key, "rogue", pki::usage::client)),
-                            anchors, "echo.local"};
+    const auto rogue_ca = pki::certificate_authority<sepal::p256>::create_root(key::generate(), {"rogue CA"}, now - 3600,
+                                                                             now + 86400);
+    const tls::config rogue{make_identity(rogue_ca, "rogue", pki::usage::client), anchors, "echo.local"};
     auto conn = tls::tcp_connection::connect("127.0.0.1", listener.port());
     auto ch = tls::channel::client(rogue);
     const bool got_in = conn.handshake(ch).has_value() && conn.send(ch, std::vector<std::uint8_t>{'x'}).has_value() &&

@@ -35,27 +35,41 @@ namespace sepal::tls {
 static_assert(sepal::detail::botan_tls13, "sepal::tls needs Botan's tls13 module");
 
 /// This side's certificate chain (leaf first, intermediates after, no root)
-/// and the leaf's private key.
+/// and the leaf's private key, which the identity owns (or shares).
 ///
-/// Security: refers to the private key, which must outlive every channel
-/// made with it.
+/// Security: the key is moved in or shared through a `shared_ptr`; lending
+/// it by reference does not compile, so no channel outlives its key.
 class identity {
  public:
-  /// Errors: throws `sepal::error(invalid_argument)` when the chain is
-  /// empty or its leaf does not hold `key`.
+  /// An identity sharing ownership of `key`.
+  ///
+  /// Errors: throws `sepal::error(invalid_argument)` when `key` is null, the
+  /// chain is empty or its leaf does not hold `key`.
   template <signature_scheme Curve>
-  [[nodiscard]] static identity from(const private_key<Curve>& key, std::vector<pki::certificate> chain) {
-    if (chain.empty()) throw error(errc::invalid_argument);
+  [[nodiscard]] static identity from(std::shared_ptr<const private_key<Curve>> key, std::vector<pki::certificate> chain) {
+    if (!key || chain.empty()) throw error(errc::invalid_argument);
     const auto leaf_key = chain.front().template public_key<Curve>();
-    if (!leaf_key || !(*leaf_key == key.public_key())) throw error(errc::invalid_argument);
+    if (!leaf_key || !(*leaf_key == key->public_key())) throw error(errc::invalid_argument);
     identity id;
-    // Botan wants a shared_ptr; the key is the caller's, so share nothing.
-    const Botan::Private_Key& botan_key = key.botan();
-    id.m_key = std::shared_ptr<Botan::Private_Key>(std::shared_ptr<void>(), const_cast<Botan::Private_Key*>(&botan_key));
+    // Botan wants a shared_ptr<Private_Key>: alias the owning pointer (Botan
+    // only signs with it, never changes it).
+    const Botan::Private_Key& botan_key = key->botan();
+    id.m_key = std::shared_ptr<Botan::Private_Key>(std::move(key), const_cast<Botan::Private_Key*>(&botan_key));
     id.m_chain = std::move(chain);
     return id;
   }
+  /// An identity that owns `key`. Errors: as above.
+  template <signature_scheme Curve>
+  [[nodiscard]] static identity from(private_key<Curve>&& key, std::vector<pki::certificate> chain) {
+    return from(std::make_shared<const private_key<Curve>>(std::move(key)), std::move(chain));
+  }
+  /// Lending the key is refused: the identity would outlive it.
+  template <signature_scheme Curve>
+  static identity from(const private_key<Curve>& key, std::vector<pki::certificate> chain) = delete;
+
+  /// The chain, leaf first.
   [[nodiscard]] const std::vector<pki::certificate>& chain() const noexcept { return m_chain; }
+  /// The key, for Botan.
   [[nodiscard]] const std::shared_ptr<Botan::Private_Key>& botan_key() const noexcept { return m_key; }
 
  private:
@@ -66,12 +80,17 @@ class identity {
 
 /// Settings for either side. Both sides present `me` and require and verify
 /// the peer's chain against `anchors` (mutual TLS); the client also checks
-/// `server_name` against the server's certificate.
+/// `server_name` against the server's certificate. A channel keeps its own
+/// copy: the config need not outlive it.
 struct config {
   identity me;
   std::shared_ptr<const pki::trust_store> anchors;
-  std::string server_name{};  ///< client: the host name to verify (and send as SNI)
-  bool allow_tls12 = false;   ///< TLS 1.2 is off unless asked for
+  /// Client: the host the server's certificate must name (DNS name, sent as
+  /// SNI, or an IPv4 address, not sent), or
+  /// `pki::any_host_name_i_trust_every_leaf`. Required: a client without it
+  /// refuses to start. Server: unused.
+  pki::expected_host server_name{};
+  bool allow_tls12 = false;  ///< TLS 1.2 is off unless asked for
 };
 
 namespace detail {
@@ -94,38 +113,38 @@ class policy final : public Botan::TLS::Policy {
 
 class credentials final : public Botan::Credentials_Manager {
  public:
-  explicit credentials(const config& c) : m_config(c) {}
+  explicit credentials(std::shared_ptr<const config> c) : m_config(std::move(c)) {}
   std::vector<Botan::Certificate_Store*> trusted_certificate_authorities(const std::string&,
                                                                          const std::string&) override {
     // Botan lists these CAs in the CertificateRequest; verification itself is sepal's (callbacks).
-    return {const_cast<Botan::Certificate_Store*>(&m_config.anchors->botan())};
+    return {const_cast<Botan::Certificate_Store*>(&m_config->anchors->botan())};
   }
   std::vector<Botan::X509_Certificate> find_cert_chain(const std::vector<std::string>& key_types,
                                                        const std::vector<Botan::AlgorithmIdentifier>&,
                                                        const std::vector<Botan::X509_DN>&, const std::string&,
                                                        const std::string&) override {
-    const auto& leaf = m_config.me.chain().front().botan();
+    const auto& leaf = m_config->me.chain().front().botan();
     const auto algo = leaf.subject_public_key()->algo_name();
     if (!key_types.empty() && std::find(key_types.begin(), key_types.end(), algo) == key_types.end()) return {};
     std::vector<Botan::X509_Certificate> out;
-    for (const auto& c : m_config.me.chain()) out.push_back(c.botan());
+    for (const auto& c : m_config->me.chain()) out.push_back(c.botan());
     return out;
   }
   std::shared_ptr<Botan::Private_Key> private_key_for(const Botan::X509_Certificate& cert, const std::string&,
                                                       const std::string&) override {
-    if (cert == m_config.me.chain().front().botan()) return m_config.me.botan_key();
+    if (cert == m_config->me.chain().front().botan()) return m_config->me.botan_key();
     return nullptr;
   }
 
  private:
-  const config& m_config;
+  std::shared_ptr<const config> m_config;
 };
 
 /// Botan's callbacks, collecting output and application data, and verifying
 /// the peer's chain with sepal's PKI (recording why it failed).
 class callbacks final : public Botan::TLS::Callbacks {
  public:
-  explicit callbacks(const config& c, pki::purpose peer_purpose) : m_config(c), m_purpose(peer_purpose) {}
+  callbacks(std::shared_ptr<const config> c, pki::purpose peer_purpose) : m_config(std::move(c)), m_purpose(peer_purpose) {}
 
   void tls_emit_data(std::span<const std::uint8_t> data) override { output.insert(output.end(), data.begin(), data.end()); }
   void tls_record_received(std::uint64_t, std::span<const std::uint8_t> data) override {
@@ -140,26 +159,29 @@ class callbacks final : public Botan::TLS::Callbacks {
 
   void tls_verify_cert_chain(const std::vector<Botan::X509_Certificate>& chain,
                              const std::vector<std::optional<Botan::OCSP::Response>>&,
-                             const std::vector<Botan::Certificate_Store*>&, Botan::Usage_Type, std::string_view hostname,
+                             const std::vector<Botan::Certificate_Store*>&, Botan::Usage_Type, std::string_view,
                              const Botan::TLS::Policy&) override {
     std::vector<pki::certificate> certs;
     for (const auto& c : chain) certs.emplace_back(c);
-    const auto host = m_purpose == pki::purpose::server ? std::string(hostname) : std::string();
-    auto verified = pki::verify_chain(certs, *m_config.anchors, {0, host, m_purpose, false});
+    // The client checks the configured name (never empty: refused at
+    // construction), not what Botan passes; the server checks no host.
+    const pki::expected_host host =
+        m_purpose == pki::purpose::server ? m_config->server_name : pki::expected_host{};
+    auto verified = pki::verify_chain(certs, *m_config->anchors, {0, host, m_purpose, false});
     if (!verified) {
       verify_error = verified.error();
       throw Botan::TLS::TLS_Exception(Botan::TLS::Alert::BadCertificate, std::string(pki::describe(verified.error())));
     }
-    peer_chain = verified.path();
+    peer_path = verified.path();
   }
 
   std::vector<std::uint8_t> output, received;
-  std::vector<pki::certificate> peer_chain;
+  std::vector<pki::certificate> peer_path;
   std::optional<pki::chain_error> verify_error;
   bool established = false, peer_closed = false, fatal_alert = false;
 
  private:
-  const config& m_config;
+  std::shared_ptr<const config> m_config;
   pki::purpose m_purpose;
 };
 
@@ -171,23 +193,36 @@ class callbacks final : public Botan::TLS::Callbacks {
 ///
 /// Errors: nothing throws on peer input. A failure (a bad record, a fatal
 /// alert, a peer chain that does not verify, a missing client certificate)
-/// closes the channel: `receive` returns `authentication_failed` when the
-/// peer's chain was rejected (see `verify_error` for why), `closed`
-/// otherwise. Send the final output (the alert) before dropping the
-/// transport.
+/// closes the channel: `receive` returns `unknown_identity` when the peer's
+/// chain was rejected (see `verify_error` for why), `closed` otherwise.
+/// Send the final output (the alert) before dropping the transport.
+/// Constructing a client without `server_name` throws
+/// `sepal::error(invalid_argument)`.
 ///
 /// Security: verifies the peer's chain with `pki::verify_chain` (purpose
-/// server or client, and the host name on the client); TLS 1.2 is refused
-/// unless enabled; no resumption. The config must outlive the channel.
+/// server or client with the EKU required, and the host name on the client);
+/// TLS 1.2 is refused unless enabled; no resumption. The channel owns a copy
+/// of its config and shares ownership of the key, the anchors and the RNG:
+/// nothing the caller passes must outlive the call. Which client identity
+/// (the leaf's names) is authorized is the caller's decision, from
+/// `peer_path()`.
 class channel {
  public:
-  /// A client: its ClientHello is ready in `take_output()`.
-  [[nodiscard]] static channel client(const config& c, Botan::RandomNumberGenerator& rng = system_rng()) {
-    return channel(c, true, rng);
+  /// A client: its ClientHello is ready in `take_output()`. `rng` defaults
+  /// to the system RNG.
+  ///
+  /// Errors: throws `sepal::error(invalid_argument)` when `c.server_name` is
+  /// empty (give a host, or `pki::any_host_name_i_trust_every_leaf`) or
+  /// `c.anchors` is null.
+  [[nodiscard]] static channel client(config c, std::shared_ptr<Botan::RandomNumberGenerator> rng = {}) {
+    if (c.server_name.empty()) throw error(errc::invalid_argument);
+    return channel(std::make_shared<const config>(std::move(c)), true, std::move(rng));
   }
-  /// A server waiting for a ClientHello.
-  [[nodiscard]] static channel server(const config& c, Botan::RandomNumberGenerator& rng = system_rng()) {
-    return channel(c, false, rng);
+  /// A server waiting for a ClientHello. `rng` defaults to the system RNG.
+  ///
+  /// Errors: throws `sepal::error(invalid_argument)` when `c.anchors` is null.
+  [[nodiscard]] static channel server(config c, std::shared_ptr<Botan::RandomNumberGenerator> rng = {}) {
+    return channel(std::make_shared<const config>(std::move(c)), false, std::move(rng));
   }
 
   /// Processes `bytes` from the peer. Never throws.
@@ -202,7 +237,7 @@ class channel {
       m_failed = true;
     }
     if (m_cb->fatal_alert) m_failed = true;
-    if (m_failed) return m_cb->verify_error ? errc::authentication_failed : errc::closed;
+    if (m_failed) return m_cb->verify_error ? errc::unknown_identity : errc::closed;
     return {};
   }
 
@@ -237,8 +272,11 @@ class channel {
   [[nodiscard]] bool established() const noexcept { return m_cb->established && !m_failed; }
   /// True after a failure or once either side closed.
   [[nodiscard]] bool closed() const noexcept { return m_failed || m_cb->peer_closed || m_tls->is_closed(); }
-  /// The peer's verified certification path (leaf first, to the anchor).
-  [[nodiscard]] const std::vector<pki::certificate>& peer_chain() const noexcept { return m_cb->peer_chain; }
+  /// The peer's validated certification path, as `pki::verify_chain` built
+  /// it: leaf first, through the intermediates it used, to the trust anchor
+  /// (not the chain as the peer sent it: extra or reordered certificates are
+  /// not in it). Empty until the peer's chain verified.
+  [[nodiscard]] const std::vector<pki::certificate>& peer_path() const noexcept { return m_cb->peer_path; }
   /// Botan's description of a failure, for logs.
   [[nodiscard]] const std::string& failure_details() const noexcept { return m_details; }
   /// Why the peer's chain was rejected, if it was.
@@ -258,20 +296,22 @@ class channel {
   }
 
  private:
-  channel(const config& c, bool is_client, Botan::RandomNumberGenerator& rng)
+  channel(std::shared_ptr<const config> c, bool is_client, std::shared_ptr<Botan::RandomNumberGenerator> rng)
       : m_cb(std::make_shared<detail::callbacks>(c, is_client ? pki::purpose::server : pki::purpose::client)) {
+    if (!c->anchors) throw error(errc::invalid_argument);
+    // The system RNG is a process-wide static: a non-owning pointer is safe.
+    if (!rng) rng = std::shared_ptr<Botan::RandomNumberGenerator>(std::shared_ptr<void>(), &system_rng());
     sepal::detail::or_throw(errc::internal_error, [&] {
       auto creds = std::make_shared<detail::credentials>(c);
       auto sessions = std::make_shared<Botan::TLS::Session_Manager_Noop>();
-      auto pol = std::make_shared<detail::policy>(c.allow_tls12);
-      // Botan keeps the RNG; the caller's outlives the channel (system_rng is static).
-      auto shared_rng = std::shared_ptr<Botan::RandomNumberGenerator>(std::shared_ptr<void>(), &rng);
+      auto pol = std::make_shared<detail::policy>(c->allow_tls12);
       if (is_client) {
-        m_tls = std::make_unique<Botan::TLS::Client>(m_cb, sessions, creds, pol, shared_rng,
-                                                     Botan::TLS::Server_Information(c.server_name, 443),
+        // SNI carries the DNS name only (Botan leaves out an IP, RFC 6066 §3).
+        m_tls = std::make_unique<Botan::TLS::Client>(m_cb, sessions, creds, pol, rng,
+                                                     Botan::TLS::Server_Information(c->server_name.name(), 443),
                                                      Botan::TLS::Protocol_Version::latest_tls_version());
       } else {
-        m_tls = std::make_unique<Botan::TLS::Server>(m_cb, sessions, creds, pol, shared_rng);
+        m_tls = std::make_unique<Botan::TLS::Server>(m_cb, sessions, creds, pol, rng);
       }
     });
   }

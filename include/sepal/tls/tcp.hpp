@@ -20,7 +20,8 @@
 /// for examples, tests and simple tools. Sockets time out after 10 seconds.
 namespace sepal::tls {
 
-/// One TCP connection carrying one TLS channel.
+/// One TCP connection carrying one TLS channel. It owns its socket and keeps
+/// nothing else: each call takes the channel it works on.
 class tcp_connection {
  public:
   /// Connects to `ip`:`port` (dotted IPv4).
@@ -131,8 +132,10 @@ class tcp_listener {
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     if (m_fd < 0 || ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr) != 1 ||
-        ::bind(m_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(m_fd, 64) != 0)
+        ::bind(m_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(m_fd, 64) != 0) {
+      if (m_fd >= 0) ::close(m_fd);  // no destructor runs for a throwing constructor
       throw error(errc::io_error);
+    }
   }
   tcp_listener(const tcp_listener&) = delete;
   tcp_listener& operator=(const tcp_listener&) = delete;
