@@ -24,26 +24,27 @@ constexpr std::int64_t year = 365 * 86400;
 
 /// A root, an intermediate, a server leaf and a client leaf.
 struct pki_fixture {
-  key root_key = key::generate(), inter_key = key::generate(), server_key = key::generate(), client_key = key::generate();
+  std::shared_ptr<const key> inter_key = std::make_shared<const key>(key::generate());
+  key server_key = key::generate(), client_key = key::generate();
   pki::certificate_authority<sepal::p256> root = pki::certificate_authority<sepal::p256>::create_root(
-      root_key, {"hs root"}, now - 86400, now + 10 * year);
+      key::generate(), {"hs root"}, now - 86400, now + 10 * year);
   pki::certificate inter_cert =
-      root.issue_intermediate(pki::certificate_request::create(inter_key, {"hs intermediate"}), 0, now - 86400, now + 5 * year)
+      root.issue_intermediate(pki::certificate_request::create(*inter_key, {"hs intermediate"}), 0, now - 86400, now + 5 * year)
           .value();
   pki::certificate_authority<sepal::p256> inter = pki::certificate_authority<sepal::p256>::from(inter_cert, inter_key).value();
   pki::certificate server_cert =
       inter.issue(pki::certificate_request::create(server_key, {"game.example.com"}, {{"game.example.com"}, {}, {}}),
-                  pki::usage::server, now - 86400, now + year)
+                  pki::usage::server, {.dns = {"game.example.com"}}, now - 86400, now + year)
           .value();
   pki::certificate client_cert =
-      inter.issue(pki::certificate_request::create(client_key, {"player-7"}), pki::usage::client, now - 86400, now + year)
+      inter.issue(pki::certificate_request::create(client_key, {"player-7"}), pki::usage::client, {.common_names = {"player-7"}}, now - 86400, now + year)
           .value();
   std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
   pki_fixture() { anchors->add(root.cert()); }
 
   std::vector<pki::certificate> server_chain() const { return {server_cert, inter_cert}; }
   hs::der_chain client_chain() const { return hs::to_der_chain(std::vector<pki::certificate>{client_cert, inter_cert}); }
-  hs::chain_verifier<sepal::p256> server_verifier(std::string host = "game.example.com") const {
+  hs::chain_verifier<sepal::p256> server_verifier(pki::expected_host host = "game.example.com") const {
     return hs::x509_verifier<sepal::p256>(anchors, pki::purpose::server, std::move(host));
   }
   hs::chain_verifier<sepal::p256> client_verifier() const {
@@ -164,7 +165,8 @@ TEST_CASE("certificate attacks fail", "[handshake][x509]") {
   CHECK_THROWS_AS(hs::certified_identity<suite>(mallory, f.server_chain()), sepal::error);
   // The client certificate as a server certificate: wrong EKU.
   hs::server_config<suite> as_server{hs::certified_identity<suite>(f.client_key, std::vector<pki::certificate>{f.client_cert, f.inter_cert})};
-  CHECK(client_error({std::nullopt, nullptr, f.server_verifier("")}, as_server) == errc::invalid_signature);
+  CHECK(client_error({std::nullopt, nullptr, f.server_verifier(pki::any_host_name_i_trust_every_leaf)}, as_server) ==
+        errc::invalid_signature);
 
   SECTION("client certificates: wrong EKU, untrusted CA, missing chain, expired") {
     hs::server_config<suite> strict{hs::certified_identity<suite>(f.server_key, f.server_chain()), {}, f.client_verifier()};
@@ -193,4 +195,48 @@ TEST_CASE("certificate attacks fail", "[handshake][x509]") {
     }
     CHECK(c.receive(reply, now).has_value());  // failures left the handshake waiting
   }
+}
+
+TEST_CASE("finding 3: x509_verifier needs a host name; a.example's verifier refuses b.example", "[handshake][x509][finding3]") {
+  pki_fixture f;  // one CA, two tenants
+  const auto tenant = [&](const key& k, const std::string& host) {
+    return f.inter
+        .issue(pki::certificate_request::create(k, {host}, {{host}, {}, {}}), pki::usage::server, {.dns = {host}},
+               now - 86400, now + year)
+        .value();
+  };
+  const key a_key = key::generate(), b_key = key::generate();
+  const auto a = hs::to_der_chain(std::vector<pki::certificate>{tenant(a_key, "a.example"), f.inter_cert});
+  const auto b = hs::to_der_chain(std::vector<pki::certificate>{tenant(b_key, "b.example"), f.inter_cert});
+  const auto check = [&](const hs::chain_verifier<sepal::p256>& v, const hs::der_chain& chain) {
+    std::vector<std::span<const std::uint8_t>> spans(chain.begin(), chain.end());
+    return v(spans, now);
+  };
+  const auto expects_a = hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::server, "a.example");
+  CHECK(check(expects_a, a).value() == a_key.public_key());
+  CHECK(check(expects_a, b).error() == errc::unknown_identity);
+  // No host name: refused when the verifier is made (the old verifier
+  // accepted b.example's chain), and so are purpose `any` and no anchors.
+  const auto code = [](const auto& make) {
+    try {
+      (void)make();
+    } catch (const sepal::error& e) {
+      return e.code();
+    }
+    return errc::internal_error;
+  };
+  CHECK(code([&] { return hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::server); }) == errc::invalid_argument);
+  CHECK(code([&] { return hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::server, ""); }) == errc::invalid_argument);
+  CHECK(code([&] { return hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::any, "a.example"); }) ==
+        errc::invalid_argument);
+  CHECK(code([&] { return hs::x509_verifier<sepal::p256>(nullptr, pki::purpose::client); }) == errc::invalid_argument);
+  // The explicit opt-out accepts either tenant; a client verifier needs no host.
+  const auto anyone = hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::server, pki::any_host_name_i_trust_every_leaf);
+  CHECK(check(anyone, a).has_value());
+  CHECK(check(anyone, b).has_value());
+  CHECK(check(f.client_verifier(), f.client_chain()).value() == f.client_key.public_key());
+  CHECK(check(f.client_verifier(), b).error() == errc::unknown_identity);  // serverAuth only: not a client
+  // Garbage never throws.
+  const hs::der_chain junk{{0x30, 0x03, 0x02, 0x01, 0x01}};
+  CHECK(check(expects_a, junk).error() == errc::invalid_encoding);
 }

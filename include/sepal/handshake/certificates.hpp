@@ -40,11 +40,24 @@ template <handshake_suite Suite>
 
 /// A chain verifier: RFC 5280 path validation against `anchors` (shared, so
 /// the verifier can be copied into configs), for `purpose` (server or
-/// client authentication) and, when not empty, `hostname`; then the leaf's
-/// key on `Sig`.
+/// client authentication, the leaf's extendedKeyUsage required) and
+/// `hostname`; then the leaf's key on `Sig`.
+///
+/// Errors: throws `sepal::error(invalid_argument)` when `anchors` is null,
+/// `purpose` is `any`, or `purpose` is `server` and `hostname` is empty:
+/// verifying a server needs the host it must be (a DNS name or an IP), or
+/// the explicit `pki::any_host_name_i_trust_every_leaf`. The verifier
+/// itself never throws: `invalid_encoding` for DER that does not parse,
+/// `unknown_identity` for a chain the anchors do not vouch for (for this
+/// purpose and host), `wrong_algorithm` for a leaf key not on `Sig`.
+///
+/// Security: for `client`, any client certificate under `anchors` passes;
+/// which client may do what is the caller's decision (from the leaf).
 template <signature_scheme Sig>
 [[nodiscard]] chain_verifier<Sig> x509_verifier(std::shared_ptr<const pki::trust_store> anchors, pki::purpose purpose,
-                                                std::string hostname = {}) {
+                                                pki::expected_host hostname = {}) {
+  if (!anchors || purpose == pki::purpose::any || (purpose == pki::purpose::server && hostname.empty()))
+    throw error(errc::invalid_argument);
   return [anchors = std::move(anchors), purpose, hostname = std::move(hostname)](
              std::span<const std::span<const std::uint8_t>> der, std::uint64_t now) -> result<public_key<Sig>> {
     std::vector<pki::certificate> chain;
@@ -53,9 +66,14 @@ template <signature_scheme Sig>
       if (!cert) return cert.error();
       chain.push_back(std::move(*cert));
     }
-    const auto verified = pki::verify_chain(chain, *anchors, {static_cast<std::int64_t>(now), hostname, purpose, false});
-    if (!verified) return errc::invalid_signature;
-    return verified.leaf().template public_key<Sig>();
+    try {  // verify_chain throws only for the options, checked above
+      const auto verified =
+          pki::verify_chain(chain, *anchors, {static_cast<std::int64_t>(now), hostname, purpose, false});
+      if (!verified) return errc::unknown_identity;
+      return verified.leaf().template public_key<Sig>();
+    } catch (...) {
+      return errc::internal_error;
+    }
   };
 }
 
