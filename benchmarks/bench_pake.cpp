@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <utility>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include <sepal/pake/login.hpp>
@@ -80,13 +81,14 @@ double logins(const options& opt) {
       return pake::verifier_record<>::parse(stored.reveal()).value();
     }
     sepal::secret_bytes stored;
-  } users;
+  };
+  const auto users = std::make_shared<one_user>();
   const std::vector<std::uint8_t> seed(2 * pake::default_spake2plus_suite::w_seed_size, 0x42);
-  users.stored = pake::verifier_record<>::create(pake::prover_secrets<>::from_seed(seed),
+  users->stored = pake::verifier_record<>::create(pake::prover_secrets<>::from_seed(seed),
                                                  pake::password_kdf::external(), {})
                      .serialize();
-  const std::vector<std::uint8_t> key(32, 1);
-  const pake::login_server_config<> sc{"server", &users, key, pake::password_kdf::argon2id()};
+  const pake::login_server_config<> sc{"server", users, sepal::secret_bytes::copy_of(std::vector<std::uint8_t>(32, 1)),
+                                       pake::password_kdf::argon2id()};
   return rate(
       [&](std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) {

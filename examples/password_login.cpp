@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <thread>
 #include <variant>
 
@@ -32,8 +33,9 @@ constexpr std::string_view server_name = "login.sepal.example";
 /// The server: per peer, the login step it is at or its session.
 class udp_login_server {
  public:
-  udp_login_server(pake::user_store<>& users, std::span<const std::uint8_t> fake_key)
-      : m_config{server_name, &users, fake_key, pake::password_kdf::argon2id()} {}
+  udp_login_server(std::shared_ptr<pake::user_store<>> users, std::span<const std::uint8_t> fake_key)
+      : m_config{std::string(server_name), std::move(users), sepal::secret_bytes::copy_of(fake_key),
+                 pake::password_kdf::argon2id()} {}
 
   [[nodiscard]] std::uint16_t port() const { return m_socket.port(); }
   void stop() { m_stop = true; }
@@ -85,7 +87,7 @@ class udp_login_server {
         return;
       }
       std::printf("  server: %s logged in\n", done->username.c_str());
-      p.state.emplace<sepal::session<>>(done->keys.make_session());
+      p.state.emplace<sepal::session<>>(std::move(done->keys).make_session());  // one session per login
       p.last_request.clear();
       return;  // nothing to answer: the client's first packet confirms the session
     } else {
@@ -116,7 +118,7 @@ std::optional<bytes> exchange(demo::udp_socket& sock, const sockaddr_in& server,
 std::optional<sepal::errc> client(std::uint16_t port, std::string_view user, std::string_view password) {
   demo::udp_socket sock;
   const auto server = demo::loopback(port);
-  auto c = pake::login_client<>::start({server_name, {}}, user, password);
+  auto c = pake::login_client<>::start({std::string(server_name), {}}, user, password);
   auto params = exchange(sock, server, c.hello());
   if (!params) return sepal::errc::io_error;
   const auto t0 = clock_type::now();
@@ -129,7 +131,7 @@ std::optional<sepal::errc> client(std::uint16_t port, std::string_view user, std
   if (!done) return done.error();
   std::printf("  client: server proved it holds %s's record (password KDF %.0f ms)\n", done->username.c_str(), kdf_ms);
   sock.send_to(server, done->final_message);  // the echo below retries if this is lost
-  auto session = done->keys.make_session();
+  auto session = std::move(done->keys).make_session();  // consumes the traffic keys
   bytes out(2048), back(2048), buf(2048);
   for (int i = 0; i < 3; ++i) {
     const std::string text = "secret packet " + std::to_string(i);
@@ -156,10 +158,10 @@ std::optional<sepal::errc> client(std::uint16_t port, std::string_view user, std
 
 int main(int argc, char** argv) {
   const std::filesystem::path folder = argc > 1 ? argv[1] : std::filesystem::temp_directory_path() / "sepal-users";
-  pake::file_user_store<> users(folder);
+  const auto users = std::make_shared<pake::file_user_store<>>(folder);
   const auto kdf = pake::password_kdf::argon2id();
   const auto t0 = clock_type::now();
-  users.add("alice", pake::register_password("correct horse battery staple", "alice", server_name, kdf));
+  users->add("alice", pake::register_password("correct horse battery staple", "alice", server_name, kdf));
   std::printf("registered alice in %s (Argon2id m=%u KiB t=%u p=%u, %.0f ms)\n", folder.c_str(), kdf.memory_or_n,
               kdf.iterations_or_r, kdf.parallelism,
               std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());

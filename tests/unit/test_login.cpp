@@ -1,6 +1,10 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <type_traits>
 
 #include <sepal/pake/file_user_store.hpp>
 #include <sepal/pake/login.hpp>
@@ -18,13 +22,13 @@ constexpr std::string_view server_name = "login.example";
 
 struct server_fixture {
   temp_dir dir;
-  pake::file_user_store<> users{dir.path() / "users"};
+  std::shared_ptr<pake::file_user_store<>> users = std::make_shared<pake::file_user_store<>>(dir.path() / "users");
   bytes fake_key = bytes(32, 0x5a);
-  pake::login_server_config<> config{server_name, &users, fake_key, cheap};
-  pake::login_client_config client{server_name, {}};
+  pake::login_server_config<> config{std::string(server_name), users, sepal::secret_bytes::copy_of(fake_key), cheap};
+  pake::login_client_config client{std::string(server_name), {}};
 
   void add(std::string_view user, std::string_view password) {
-    users.add(user, pake::register_password(password, user, server_name, cheap));
+    users->add(user, pake::register_password(password, user, server_name, cheap));
   }
 };
 
@@ -77,8 +81,8 @@ TEST_CASE("password login gives both sides the user and a session", "[login]") {
   CHECK(t.server->username == "alice");
   CHECK(t.client->username == "alice");
   CHECK(t.server->final_message.empty());
-  auto a = t.client->keys.make_session();
-  auto b = t.server->keys.make_session();
+  auto a = std::move(t.client->keys).make_session();
+  auto b = std::move(t.server->keys).make_session();
   const auto msg = as_bytes("hello over a password-authenticated channel");
   bytes wire(msg.size() + 64), got(msg.size() + 64);
   auto opened = b.open({}, a.seal({}, msg, wire), got);
@@ -137,8 +141,10 @@ TEST_CASE("login messages: tampering, replays and malformed input", "[login]") {
     auto over = params;
     over[3] = 0x7f;  // Argon2id memory field: about 2 TiB
     CHECK(c.receive_params(over).error() == errc::limit_reached);
-    // limit_reached spends the client (it would have to trust the server).
-    CHECK(c.receive_params(params).error() == errc::closed);
+    // Neither spends the client: a spoofed params message cannot end the login.
+    auto proof = c.receive_params(params);
+    REQUIRE(proof.has_value());
+    CHECK(c.receive_params(params).error() == errc::already_finished);
   }
   SECTION("a replayed share or reply from another login fails at the end") {
     auto proof = c.receive_params(s->params());
@@ -161,7 +167,7 @@ TEST_CASE("login messages: tampering, replays and malformed input", "[login]") {
     REQUIRE(proof2.has_value());
     CHECK(proof2->receive_reply(reply->reply()).error() == errc::authentication_failed);
     // Spent objects say so.
-    CHECK(reply->receive_confirm(done->final_message).error() == errc::closed);
+    CHECK(reply->receive_confirm(done->final_message).error() == errc::already_finished);
   }
   SECTION("bit flips anywhere in share, reply or confirm fail") {
     for (int which = 0; which < 3; ++which) {
@@ -179,14 +185,20 @@ TEST_CASE("login messages: tampering, replays and malformed input", "[login]") {
         auto r = copy(reply->reply());
         if (which == 1) r[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
         auto done = proof->receive_reply(r);
-        if (which == 0 || which == 1) {
+        if (which == 0) {
           CHECK(done.error() == errc::authentication_failed);
+          continue;
+        }
+        if (which == 1) {  // the type byte and shareV's shape are public: invalid_encoding
+          const auto e = done.error();
+          CHECK((e == errc::authentication_failed || (e == errc::invalid_encoding && bit < 8 * (1 + 65))));
           continue;
         }
         REQUIRE(done.has_value());
         auto confirm = done->final_message;
         confirm[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
-        CHECK(reply->receive_confirm(confirm).error() == errc::authentication_failed);
+        CHECK(reply->receive_confirm(confirm).error() ==
+              (bit < 8 ? errc::invalid_encoding : errc::authentication_failed));  // bit < 8: the type byte
       }
     }
   }
@@ -213,12 +225,14 @@ TEST_CASE("login hello validation and configuration errors", "[login]") {
   bad.resize(4);
   CHECK(pake::login_server<>::accept(f.config, bad).error() == errc::invalid_encoding);
   // Another suite's server refuses a P-256 hello, and vice versa.
-  pake::file_user_store<pake::p384_sha512> users384(f.dir.path() / "users384");
-  pake::login_server_config<pake::p384_sha512> config384{server_name, &users384, f.fake_key, cheap};
+  auto users384 = std::make_shared<pake::file_user_store<pake::p384_sha512>>(f.dir.path() / "users384");
+  pake::login_server_config<pake::p384_sha512> config384{std::string(server_name), users384,
+                                                          sepal::secret_bytes::copy_of(f.fake_key), cheap};
   CHECK(pake::login_server<pake::p384_sha512>::accept(config384, hello).error() == errc::wrong_algorithm);
-  auto no_key = f.config;
-  no_key.fake_record_key = {};
+  pake::login_server_config<> no_key{std::string(server_name), f.users, {}, cheap};
   CHECK(pake::login_server<>::accept(no_key, hello).error() == errc::invalid_argument);
+  pake::login_server_config<> no_store{std::string(server_name), nullptr, sepal::secret_bytes::copy_of(f.fake_key), cheap};
+  CHECK(pake::login_server<>::accept(no_store, hello).error() == errc::invalid_argument);
 }
 
 TEST_CASE("prehashed login: secrets from another KDF", "[login]") {
@@ -226,7 +240,7 @@ TEST_CASE("prehashed login: secrets from another KDF", "[login]") {
   bytes seed(2 * pake::default_spake2plus_suite::w_seed_size);
   sepal::system_rng().randomize(seed);
   const auto secrets = pake::prover_secrets<>::from_seed(seed);
-  f.users.add("bob", pake::verifier_record<>::create(secrets, pake::password_kdf::external(), {}));
+  f.users->add("bob", pake::verifier_record<>::create(secrets, pake::password_kdf::external(), {}));
   auto c = pake::login_client<>::start_prehashed(f.client, "bob", pake::prover_secrets<>::from_seed(seed));
   auto s = pake::login_server<>::accept(f.config, c.hello());
   auto proof = c.receive_params(s->params());
@@ -265,4 +279,191 @@ TEST_CASE("the file store never turns a user name into a path", "[login][store]"
   CHECK_FALSE(users.find("alice").has_value());
   CHECK(users.remove("a/b"));
   CHECK_FALSE(users.remove("a/b"));
+}
+
+namespace {
+
+template <class K>
+concept lvalue_makes_session = requires(K& k) { k.make_session(); };
+template <class K>
+concept rvalue_makes_session = requires(K&& k) { std::move(k).make_session(); };
+
+/// `genuine` with its type byte changed, one byte short and one byte long.
+std::vector<bytes> malformed_variants(const bytes& genuine) {
+  auto wrong_type = genuine;
+  wrong_type[0] = static_cast<std::uint8_t>(wrong_type[0] % 5 + 1);  // another login message type
+  auto longer = genuine;
+  longer.push_back(0);
+  return {bytes{genuine[0]}, bytes{}, wrong_type, bytes(genuine.begin(), genuine.end() - 1), longer};
+}
+
+}  // namespace
+
+TEST_CASE("Finding 7: spoofed malformed datagrams end no login, on either side", "[login][finding7]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  REQUIRE(s.has_value());
+
+  // Client: params. 1 byte, empty, wrong type, wrong length; then the real one.
+  const auto params = copy(s->params());
+  for (const auto& bad : malformed_variants(params)) CHECK(c.receive_params(bad).error() == errc::invalid_encoding);
+  auto proof = c.receive_params(params);
+  REQUIRE(proof.has_value());
+
+  // Server: share.
+  const auto share = copy(proof->share());
+  for (const auto& bad : malformed_variants(share)) CHECK(s->receive_share(bad).error() == errc::invalid_encoding);
+  auto reply = s->receive_share(share);
+  REQUIRE(reply.has_value());
+
+  // Client: reply.
+  const auto reply_msg = copy(reply->reply());
+  for (const auto& bad : malformed_variants(reply_msg))
+    CHECK(proof->receive_reply(bad).error() == errc::invalid_encoding);
+  auto done = proof->receive_reply(reply_msg);
+  REQUIRE(done.has_value());
+
+  // Server: confirm. The old code spent the exchange on the first of these.
+  const auto confirm = done->final_message;
+  for (const auto& bad : malformed_variants(confirm))
+    CHECK(reply->receive_confirm(bad).error() == errc::invalid_encoding);
+  auto server_done = reply->receive_confirm(confirm);
+  REQUIRE(server_done.has_value());
+  CHECK(server_done->username == "alice");
+
+  // Both ends still agree.
+  auto a = std::move(done->keys).make_session();
+  auto b = std::move(server_done->keys).make_session();
+  const auto msg = as_bytes("after a spoofing attempt");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  REQUIRE(b.open({}, a.seal({}, msg, wire), got).has_value());
+}
+
+TEST_CASE("Finding 7: a well-formed wrong confirmation spends the server (one guess per exchange)", "[login][finding7]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  auto proof = c.receive_params(s->params());
+  auto reply = s->receive_share(proof->share());
+  auto done = proof->receive_reply(reply->reply());
+  REQUIRE(done.has_value());
+  auto forged = done->final_message;
+  forged.back() ^= 1;
+  CHECK(reply->receive_confirm(forged).error() == errc::authentication_failed);
+  CHECK(reply->receive_confirm(done->final_message).error() == errc::already_finished);
+}
+
+TEST_CASE("Finding 14: spent login steps report already_finished", "[login][finding14]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto t = login(f, "alice", "pw");
+  REQUIRE(t.server.has_value());
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+  CHECK(c.receive_params(s->params()).error() == errc::already_finished);
+  auto reply = s->receive_share(proof->share());
+  REQUIRE(reply.has_value());
+  CHECK(s->receive_share(proof->share()).error() == errc::already_finished);
+  auto done = proof->receive_reply(reply->reply());
+  REQUIRE(done.has_value());
+  CHECK(proof->receive_reply(reply->reply()).error() == errc::already_finished);
+  REQUIRE(reply->receive_confirm(done->final_message).has_value());
+  const auto e = reply->receive_confirm(done->final_message).error();
+  CHECK(e == errc::already_finished);
+  CHECK(sepal::describe(e) == "already finished");
+}
+
+TEST_CASE("Finding 2: login_result keys give one session", "[login][finding2]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto t = login(f, "alice", "pw");
+  REQUIRE(t.client.has_value());
+  REQUIRE(t.server.has_value());
+  static_assert(!lvalue_makes_session<decltype(t.client->keys)>);
+  static_assert(rvalue_makes_session<decltype(t.client->keys)>);
+  const auto exported = t.client->keys.export_key("app", {}, 32);
+  auto a = std::move(t.client->keys).make_session();
+  try {
+    (void)std::move(t.client->keys).make_session();
+    FAIL("a second session from one login");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::already_finished);
+  }
+  CHECK(sepal::constant_time_equal(t.client->keys.export_key("app", {}, 32), exported));
+  CHECK(sepal::constant_time_equal(t.server->keys.export_key("app", {}, 32), exported));
+  auto b = std::move(*t.server).keys.make_session();
+  const auto msg = as_bytes("x");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  REQUIRE(b.open({}, a.seal({}, msg, wire), got).has_value());
+}
+
+TEST_CASE("password_kdf_limits: params above the registration defaults are refused before any KDF work",
+          "[login][kdf_limits]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");  // default limits
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  const auto params = copy(s->params());
+  // type, version, KDF function, then m, t, p as big-endian u32 (docs/password-login.md §3).
+  const auto with = [&](std::uint32_t m, std::uint32_t t, std::uint32_t p) {
+    auto b = params;
+    for (int i = 0; i < 4; ++i) {
+      b[3 + i] = static_cast<std::uint8_t>(m >> (24 - 8 * i));
+      b[7 + i] = static_cast<std::uint8_t>(t >> (24 - 8 * i));
+      b[11 + i] = static_cast<std::uint8_t>(p >> (24 - 8 * i));
+    }
+    return b;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  for (const auto& over : {with(65536 + 8, 3, 4), with(65536, 4, 4), with(65536, 3, 5), with(131072, 1, 1),
+                           with(1u << 20, 16, 16), with(1u << 22, 1000, 4)}) {
+    CHECK(c.receive_params(over).error() == errc::limit_reached);
+  }
+  // Running any of them would take far longer (the last one: hours).
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+  // Not spent: the genuine params still work, and the login completes.
+  auto proof = c.receive_params(params);
+  REQUIRE(proof.has_value());
+  auto reply = s->receive_share(proof->share());
+  REQUIRE(reply.has_value());
+  CHECK(proof->receive_reply(reply->reply()).has_value());
+}
+
+TEST_CASE("Finding 12: login configs own their names, key and store", "[login][finding12]") {
+  static_assert(std::is_same_v<decltype(pake::login_server_config<>::server_id), std::string>);
+  static_assert(std::is_same_v<decltype(pake::login_server_config<>::users), std::shared_ptr<pake::user_store<>>>);
+  static_assert(std::is_same_v<decltype(pake::login_server_config<>::fake_record_key), sepal::secret_bytes>);
+  static_assert(std::is_same_v<decltype(pake::login_client_config::server_id), std::string>);
+  temp_dir dir;
+  pake::login_server_config<> config;
+  pake::login_client_config client;
+  {
+    // Everything the configs are built from dies (and is scribbled over) here.
+    std::string name(server_name);
+    auto key = bytes(32, 0x5a);
+    auto users = std::make_shared<pake::file_user_store<>>(dir.path() / "users");
+    users->add("alice", pake::register_password("pw", "alice", name, cheap));
+    config.server_id = name;
+    client.server_id = name;
+    config.fake_record_key = sepal::secret_bytes::copy_of(key);
+    config.users = users;
+    config.kdf_for_unknown_users = cheap;
+    name.assign(name.size(), 'X');
+    std::fill(key.begin(), key.end(), 0);
+  }
+  auto c = pake::login_client<>::start(client, "alice", "pw");
+  auto s = pake::login_server<>::accept(config, c.hello());
+  REQUIRE(s.has_value());
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+  auto reply = s->receive_share(proof->share());
+  REQUIRE(reply.has_value());
+  auto done = proof->receive_reply(reply->reply());
+  REQUIRE(done.has_value());
+  CHECK(reply->receive_confirm(done->final_message).has_value());
 }

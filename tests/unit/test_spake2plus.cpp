@@ -2,6 +2,8 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <type_traits>
+#include <utility>
 
 #include <sepal/pake/registration.hpp>
 #include <sepal/pake/spake2plus.hpp>
@@ -80,8 +82,8 @@ TEMPLATE_LIST_TEST_CASE("SPAKE2+ exchanges agree and give sessions that talk", "
   CHECK(sepal::constant_time_equal(c->keys.export_key("x", {}, 32), k->export_key("x", {}, 32)));
   CHECK_FALSE(sepal::constant_time_equal(c->keys.export_key("x", {}, 32), k->export_key("y", {}, 32)));
 
-  auto a = c->keys.make_session();
-  auto b = k->make_session();
+  auto a = std::move(c->keys).make_session();
+  auto b = std::move(*k).make_session();
   const auto msg = as_bytes("over the password channel");
   bytes wire(msg.size() + 64), got(msg.size() + 64);
   auto sealed = a.seal({}, msg, wire);
@@ -95,8 +97,126 @@ TEMPLATE_LIST_TEST_CASE("SPAKE2+ exchanges agree and give sessions that talk", "
   CHECK_FALSE(a.open({}, sealed, got).has_value());
 
   // Both objects are spent.
-  CHECK(p.receive(v->response()).error() == errc::closed);
-  CHECK(v->finish(c->message).error() == errc::closed);
+  CHECK(p.receive(v->response()).error() == errc::already_finished);
+  CHECK(v->finish(c->message).error() == errc::already_finished);
+}
+
+TEMPLATE_LIST_TEST_CASE("Finding 2: an exchange gives one session; a second make_session throws already_finished",
+                        "[spake2plus][finding2]", spake_suites) {
+  using keys_t = pake::exchange_keys<TestType>;
+  // On an lvalue, make_session does not compile (tests/compile_fail/pake_make_session_lvalue.cpp).
+  static_assert(!requires(keys_t& k) { k.make_session(); });
+  static_assert(!requires(const keys_t& k) { k.make_session(); });
+  static_assert(requires(keys_t&& k) { std::move(k).make_session(); });
+  static_assert(!std::is_copy_constructible_v<keys_t>);
+
+  const auto secrets = random_secrets<TestType>();
+  auto p = pake::prover<TestType>::start(secrets, ids);
+  auto v = pake::verifier<TestType>::start(record_of(secrets), ids, p.share());
+  REQUIRE(v.has_value());
+  auto c = p.receive(v->response());
+  REQUIRE(c.has_value());
+  auto k = v->finish(c->message);
+  REQUIRE(k.has_value());
+  auto& client = c->keys;
+  auto& server = *k;
+  const auto exported = client.export_key("label", {}, 32);
+  CHECK(client.can_make_session());
+
+  auto a = std::move(client).make_session();
+  auto b = std::move(server).make_session();
+  // The traffic keys are gone: no second session at packet number 0.
+  CHECK_FALSE(client.can_make_session());
+  try {
+    (void)std::move(client).make_session();
+    FAIL("a second make_session succeeded");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::already_finished);
+  }
+  CHECK_THROWS_AS((void)client.shared_key(), sepal::error);
+  // The exporter is another secret: still usable, and still agrees.
+  CHECK(sepal::constant_time_equal(client.export_key("label", {}, 32), exported));
+  CHECK(sepal::constant_time_equal(server.export_key("label", {}, 32), exported));
+  // The one session works.
+  const auto msg = as_bytes("one session per exchange");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  REQUIRE(b.open({}, a.seal({}, msg, wire), got).has_value());
+
+  // A moved-from object holds nothing: make_session says already_finished,
+  // the exporter moved_from.
+  auto p2 = pake::prover<TestType>::start(secrets, ids);
+  auto v2 = pake::verifier<TestType>::start(record_of(secrets), ids, p2.share());
+  auto c2 = p2.receive(v2->response());
+  REQUIRE(c2.has_value());
+  keys_t moved = std::move(c2->keys);
+  CHECK(moved.can_make_session());
+  try {
+    (void)std::move(c2->keys).make_session();
+    FAIL("make_session on a moved-from exchange_keys succeeded");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::already_finished);
+  }
+  try {
+    (void)c2->keys.export_key("label", {}, 32);
+    FAIL("export_key on a moved-from exchange_keys succeeded");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::moved_from);
+  }
+  CHECK_NOTHROW((void)std::move(moved).make_session());
+}
+
+TEMPLATE_LIST_TEST_CASE("Finding 7: malformed messages spend neither prover nor verifier", "[spake2plus][finding7]",
+                        spake_suites) {
+  const auto secrets = random_secrets<TestType>();
+  const auto record = record_of(secrets);
+  auto p = pake::prover<TestType>::start(secrets, ids);
+  auto v = pake::verifier<TestType>::start(record, ids, p.share());
+  REQUIRE(v.has_value());
+  const bytes response = copy(v->response());
+
+  // The prover's one input: shareV || confirmV. Its shape is public.
+  bytes not_a_point = response;
+  std::fill(not_a_point.begin() + 1, not_a_point.begin() + TestType::point_size, 0xff);  // x >= p
+  const bytes longer = [&] { auto b = response; b.push_back(0); return b; }();
+  for (const auto& bad : {bytes{0x04}, bytes{}, bytes(response.begin(), response.end() - 1), longer, not_a_point}) {
+    CHECK(p.receive(bad).error() == errc::invalid_encoding);
+  }
+  auto c = p.receive(response);
+  REQUIRE(c.has_value());
+
+  // The verifier's input after start: confirmP.
+  const bytes confirm = copy(c->message);
+  const bytes longer_confirm = [&] { auto b = confirm; b.push_back(0); return b; }();
+  for (const auto& bad : {bytes{0x00}, bytes{}, bytes(confirm.begin(), confirm.end() - 1), longer_confirm}) {
+    CHECK(v->finish(bad).error() == errc::invalid_encoding);
+    CHECK_FALSE(v->finished());
+  }
+  REQUIRE(v->finish(confirm).has_value());
+  CHECK(v->finished());
+
+  // A well-formed wrong confirmation still spends (one guess per exchange).
+  auto p2 = pake::prover<TestType>::start(secrets, ids);
+  auto v2 = pake::verifier<TestType>::start(record, ids, p2.share());
+  CHECK(v2->finish(bytes(TestType::confirm_size, 0)).error() == errc::authentication_failed);
+  auto c2 = p2.receive(v2->response());
+  REQUIRE(c2.has_value());
+  CHECK(v2->finish(c2->message).error() == errc::already_finished);
+}
+
+TEST_CASE("Finding 14: a spent exchange reports already_finished, named so", "[spake2plus][finding14]") {
+  using S = pake::p256_sha256;
+  const auto secrets = random_secrets<S>();
+  auto p = pake::prover<S>::start(secrets, ids);
+  auto v = pake::verifier<S>::start(record_of(secrets), ids, p.share());
+  auto c = p.receive(v->response());
+  REQUIRE(c.has_value());
+  REQUIRE(v->finish(c->message).has_value());
+  const auto e1 = p.receive(v->response()).error();
+  const auto e2 = v->finish(c->message).error();
+  CHECK(e1 == errc::already_finished);
+  CHECK(e2 == errc::already_finished);
+  CHECK(sepal::describe(e1) == "already finished");
+  CHECK(sepal::describe(e1) != sepal::describe(errc::closed));
 }
 
 TEMPLATE_LIST_TEST_CASE("wrong password and swapped identities fail at confirmation", "[spake2plus]", spake_suites) {
@@ -351,6 +471,8 @@ TEST_CASE("KDF limits bound what a client will run", "[spake2plus][registration]
   const pake::password_kdf_limits limits;
   CHECK(limits.allow(pake::password_kdf::argon2id()));
   CHECK(limits.allow(pake::password_kdf::scrypt()));
+  CHECK(limits.allow(pake::password_kdf::scrypt(1u << 15, 8, 2)));           // the same work
+  CHECK_FALSE(limits.allow(pake::password_kdf::scrypt(1u << 16, 8, 2)));     // twice the default's time
   CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(2u << 20, 3, 4)));  // 2 GiB
   CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 0, 4)));     // t = 0
   CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 100, 4)));   // too slow
@@ -360,4 +482,26 @@ TEST_CASE("KDF limits bound what a client will run", "[spake2plus][registration]
   CHECK_FALSE(limits.allow(pake::password_kdf::scrypt(1u << 24, 8, 1)));    // 16 GiB
   CHECK_FALSE(limits.allow(pake::password_kdf::external()));
   CHECK(pake::password_kdf::scrypt().memory_kib() == 65536);
+}
+
+TEST_CASE("KDF limits default to exactly the registration defaults", "[spake2plus][registration][kdf_limits]") {
+  const pake::password_kdf_limits limits;
+  CHECK(limits.max_memory_kib == 65536);
+  CHECK(limits.max_iterations == 3);
+  CHECK(limits.max_parallelism == 4);
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536 + 8, 3, 4)));  // a little more memory
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 4, 4)));      // one more pass
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(65536, 3, 5)));      // one more lane
+  CHECK_FALSE(limits.allow(pake::password_kdf::argon2id(1u << 20, 16, 16))); // the old 1 GiB, t = 16 default
+  CHECK_FALSE(limits.allow(pake::password_kdf::scrypt(1u << 17, 8, 1)));
+  // A record asking for more than the defaults does not parse with them,
+  // before any KDF work (2^20 KiB and t = 16 would take seconds).
+  using S = pake::p256_sha256;
+  const auto secrets = random_secrets<S>();
+  const auto big = pake::verifier_record<S>::create(secrets, pake::password_kdf::argon2id(1u << 20, 16, 4), bytes(16, 1));
+  CHECK(pake::verifier_record<S>::parse(big.serialize().reveal()).error() == errc::invalid_encoding);
+  pake::password_kdf_limits generous;
+  generous.max_memory_kib = 1u << 20;
+  generous.max_iterations = 16;
+  CHECK(pake::verifier_record<S>::parse(big.serialize().reveal(), generous).has_value());
 }

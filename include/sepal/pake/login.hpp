@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,7 +36,9 @@
 /// message all end the same way: `authentication_failed` from
 /// `receive_reply` (client) and `receive_confirm` (server), after the same
 /// work and with messages of the same sizes. Only malformed messages fail
-/// earlier (`invalid_encoding`), which depends on their bytes alone.
+/// earlier (`invalid_encoding`), which depends on their bytes alone; they
+/// change no state, so a malformed spoofed datagram (a wrong type byte, a
+/// wrong length, a share that is not a point) never ends a login.
 namespace sepal::pake {
 
 /// The login protocol's version byte.
@@ -68,35 +71,45 @@ class user_store {
   [[nodiscard]] virtual std::optional<verifier_record<Suite>> find(std::string_view username) noexcept = 0;
 };
 
-/// Server settings.
+/// Server settings. Owns everything it names (the store is shared), so a
+/// config built from temporaries stays valid.
+///
+/// Security: move-only (it holds the fake-record key, in wiped memory).
 template <spake2plus_suite Suite = default_spake2plus_suite>
 struct login_server_config {
   /// idVerifier: the name clients registered against.
-  std::string_view server_id;
-  /// Where records are.
-  user_store<Suite>* users = nullptr;
+  std::string server_id;
+  /// Where records are (shared: the store lives as long as any config or
+  /// server step that uses it).
+  std::shared_ptr<user_store<Suite>> users;
   /// A secret of at least 32 bytes, stable across restarts, from which the
   /// server derives a fake record for each unknown user name, so that an
   /// unknown user looks like a known one with a wrong password.
-  std::span<const std::uint8_t> fake_record_key;
+  secret_bytes fake_record_key;
   /// The KDF fake records advertise: keep it equal to what registration
   /// uses, or unknown users stand out from users registered with it.
   password_kdf kdf_for_unknown_users = password_kdf::argon2id();
 };
 
-/// Client settings.
+/// Client settings (owned: a config built from temporaries stays valid).
 struct login_client_config {
   /// idVerifier: the server's name, as at registration.
-  std::string_view server_id;
-  /// What the client accepts from the server before running its KDF.
+  std::string server_id;
+  /// What the client accepts from the server before running its KDF. The
+  /// default admits exactly the registration defaults (see
+  /// `password_kdf_limits`): raise it to log in to records made with more.
   password_kdf_limits limits{};
 };
 
 /// The end of a successful login, on either side.
+///
+/// Security: `keys` gives one session, by `std::move(result.keys).make_session()`
+/// (or `std::move(result).keys.make_session()`); a second call throws
+/// `sepal::error(already_finished)`. `keys.export_key(...)` stays usable.
 template <spake2plus_suite Suite = default_spake2plus_suite>
 struct login_result {
   std::string username;        ///< the authenticated user
-  exchange_keys<Suite> keys;   ///< K_shared: `keys.make_session()`, `keys.export_key(...)`
+  exchange_keys<Suite> keys;   ///< K_shared: `std::move(keys).make_session()`, `keys.export_key(...)`
   std::vector<std::uint8_t> final_message;  ///< client: confirmP, to send; server: empty
 };
 
@@ -150,8 +163,16 @@ class login_client_proof;
 /// takes the server's salt and KDF, runs the KDF and starts SPAKE2+.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a malformed
-/// params message; `limit_reached` for KDF parameters outside the client's
-/// limits; `closed` when called twice.
+/// params message (wrong type, length or salt size); `wrong_algorithm` for
+/// another version; `limit_reached` for KDF parameters outside the client's
+/// limits, refused before any KDF work. None of these spend the object, so
+/// a spoofed datagram cannot end the login; `already_finished` once a
+/// params message was accepted.
+///
+/// Security: params are not authenticated (RFC 9383 leaves the salt and KDF
+/// to the application): a forged well-formed params message within the
+/// limits makes the client derive wrong secrets, and the login then fails
+/// at `receive_reply` as with a wrong password.
 template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_client {
  public:
@@ -178,7 +199,7 @@ class login_client {
   /// Processes the server's params: runs the password KDF (the slow step)
   /// and gives the next step, whose `share()` is to be sent.
   [[nodiscard]] result<login_client_proof<Suite>> receive_params(std::span<const std::uint8_t> message) noexcept {
-    if (m_spent) return errc::closed;
+    if (m_spent) return errc::already_finished;
     return sepal::detail::guarded<result<login_client_proof<Suite>>>(
         errc::invalid_encoding, [&]() -> result<login_client_proof<Suite>> {
           const auto b = detail::body(message, detail::login_type::params);
@@ -189,13 +210,20 @@ class login_client {
           const auto salt = r.bytes(r.u8());
           if (!r.at_end() || !kdf) return errc::invalid_encoding;
           if (!version_ok) return errc::wrong_algorithm;
-          m_spent = true;
           const auto context = detail::login_context<Suite>();
           const identities ids{context, m_username, m_server};
-          if (m_prehashed) return login_client_proof<Suite>(m_username, prover<Suite>::start(*m_prehashed, ids));
-          if (!m_limits.allow(*kdf) || salt.size() < verifier_record<Suite>::min_salt_size ||
+          if (m_prehashed) {
+            auto proof = login_client_proof<Suite>(m_username, prover<Suite>::start(*m_prehashed, ids));
+            m_spent = true;
+            return proof;
+          }
+          // Everything the server asks for is checked before any KDF work
+          // and before this object is spent.
+          if (salt.size() < verifier_record<Suite>::min_salt_size ||
               salt.size() > verifier_record<Suite>::max_salt_size)
-            return errc::limit_reached;
+            return errc::invalid_encoding;
+          if (!m_limits.allow(*kdf)) return errc::limit_reached;
+          m_spent = true;
           const auto secrets =
               prover_secrets<Suite>::derive(m_password.reveal_text(), m_username, m_server, *kdf, salt);
           return login_client_proof<Suite>(m_username, prover<Suite>::start(secrets, ids));
@@ -229,9 +257,11 @@ class login_client {
 /// The client's second step: `share()` carries shareP; `receive_reply`
 /// checks the server's confirmation and ends the login.
 ///
-/// Errors (never throws on peer input): `authentication_failed` for any
-/// reply that does not verify (wrong password, unknown user, tampering,
-/// replay), malformed ones included; `closed` when called twice.
+/// Errors (never throws on peer input): `invalid_encoding` for a malformed
+/// reply (wrong type byte, wrong length, shareV not a point), which does
+/// not spend the step; `authentication_failed` for a well-formed reply that
+/// does not verify (wrong password, unknown user, tampering, replay), which
+/// does (one password guess per exchange); `already_finished` after that.
 template <spake2plus_suite Suite>
 class login_client_proof {
  public:
@@ -243,8 +273,12 @@ class login_client_proof {
     return sepal::detail::guarded<result<login_result<Suite>>>(
         errc::authentication_failed, [&]() -> result<login_result<Suite>> {
           const auto b = detail::body(message, detail::login_type::reply);
-          auto done = m_prover.receive(b ? *b : std::span<const std::uint8_t>{});
-          if (!done) return done.error() == errc::closed ? errc::closed : errc::authentication_failed;
+          if (!b) return errc::invalid_encoding;  // public shape: spends nothing
+          auto done = m_prover.receive(*b);
+          if (!done) {
+            const auto e = done.error();
+            return e == errc::invalid_encoding || e == errc::already_finished ? e : errc::authentication_failed;
+          }
           return login_result<Suite>{m_username, std::move(done->keys),
                                      detail::framed(detail::login_type::confirm, done->message)};
         });
@@ -269,17 +303,18 @@ class login_server_reply;
 /// `params()` is the answer; `receive_share` runs the SPAKE2+ verifier.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a malformed
-/// hello or share; `wrong_algorithm` for another version or suite;
-/// `invalid_argument` for a config without a store or with a short
-/// fake-record key; `closed` when called twice. Unknown users are not an
-/// error here: they get a fake record and fail at `receive_confirm`.
+/// hello or share (which does not spend the step); `wrong_algorithm` for
+/// another version or suite; `invalid_argument` for a config without a
+/// store or with a short fake-record key; `already_finished` once a share
+/// was accepted. Unknown users are not an error here: they get a fake
+/// record and fail at `receive_confirm`.
 template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_server {
  public:
   /// Answers a hello.
   [[nodiscard]] static result<login_server> accept(const login_server_config<Suite>& config,
                                                    std::span<const std::uint8_t> hello) noexcept {
-    if (config.users == nullptr || config.fake_record_key.size() < 32) return errc::invalid_argument;
+    if (!config.users || config.fake_record_key.size() < 32) return errc::invalid_argument;
     return sepal::detail::guarded<result<login_server>>(errc::invalid_encoding, [&]() -> result<login_server> {
       const auto b = detail::body(hello, detail::login_type::hello);
       if (!b) return errc::invalid_encoding;
@@ -293,7 +328,7 @@ class login_server {
       if (!valid_username(username)) return errc::invalid_encoding;
       // The fake record is made for every login, so known and unknown users
       // cost the server the same work.
-      auto record = detail::fake_record<Suite>(config.fake_record_key, username, config.kdf_for_unknown_users);
+      auto record = detail::fake_record<Suite>(config.fake_record_key.reveal(), username, config.kdf_for_unknown_users);
       if (auto found = config.users->find(username)) record = std::move(*found);
       return login_server(config.server_id, username, std::move(record));
     });
@@ -305,7 +340,7 @@ class login_server {
   /// Processes the share message and gives the next step, whose `reply()`
   /// is to be sent.
   [[nodiscard]] result<login_server_reply<Suite>> receive_share(std::span<const std::uint8_t> message) noexcept {
-    if (m_spent) return errc::closed;
+    if (m_spent) return errc::already_finished;
     return sepal::detail::guarded<result<login_server_reply<Suite>>>(
         errc::invalid_encoding, [&]() -> result<login_server_reply<Suite>> {
           const auto b = detail::body(message, detail::login_type::share);
@@ -337,8 +372,12 @@ class login_server {
 /// The server's second step: `reply()` carries shareV and confirmV;
 /// `receive_confirm` checks confirmP and ends the login.
 ///
-/// Errors (never throws on peer input): `authentication_failed` for a
-/// confirmation that does not verify or is malformed; `closed` when called twice.
+/// Errors (never throws on peer input): `invalid_encoding` for a malformed
+/// confirm message (wrong type byte or length: public, so it spends
+/// nothing and a spoofed datagram cannot end the login);
+/// `authentication_failed` for a well-formed confirmation that does not
+/// verify, which spends the exchange (one password guess per exchange);
+/// `already_finished` after that or after success.
 template <spake2plus_suite Suite>
 class login_server_reply {
  public:
@@ -348,7 +387,8 @@ class login_server_reply {
   /// Processes the confirm message.
   [[nodiscard]] result<login_result<Suite>> receive_confirm(std::span<const std::uint8_t> message) noexcept {
     const auto b = detail::body(message, detail::login_type::confirm);
-    auto keys = m_verifier.finish(b ? *b : std::span<const std::uint8_t>{});
+    if (!b) return m_verifier.finished() ? errc::already_finished : errc::invalid_encoding;
+    auto keys = m_verifier.finish(*b);  // a wrong length is refused there without spending
     if (!keys) return keys.error();
     return sepal::detail::guarded<result<login_result<Suite>>>(errc::internal_error, [&]() -> result<login_result<Suite>> {
       return login_result<Suite>{std::move(m_username), std::move(*keys), {}};

@@ -57,33 +57,84 @@ enum class role : std::uint8_t { prover, verifier };
 /// secrets ("c ap traffic" for the prover's packets, "s ap traffic" for the
 /// verifier's) and an exporter (RFC 8446 §7.5).
 ///
-/// Security: move-only, wiped memory.
+/// One exchange gives one session: `std::move(keys).make_session()`
+/// consumes K_shared, moves the traffic secrets into the session and wipes
+/// them here, so the same key and packet numbers can never seal twice.
+/// The exporter stays usable afterwards: its secret ("exp master") is
+/// derived when the exchange finishes and is independent of the traffic
+/// secrets (RFC 8446 §7.5).
+///
+/// Errors: `make_session` and `shared_key` throw `sepal::error(already_finished)`
+/// once the session was made or the object was moved from; `export_key`
+/// throws `sepal::error(moved_from)` on a moved-from object.
+///
+/// Security: move-only, wiped memory. A moved-from object holds no secret.
 template <spake2plus_suite Suite>
 class exchange_keys {
  public:
-  /// K_shared.
-  [[nodiscard]] const secret_bytes& shared_key() const noexcept { return m_shared; }
+  exchange_keys(const exchange_keys&) = delete;
+  exchange_keys& operator=(const exchange_keys&) = delete;
+  /// Moves the keys; the source is left without any (as after `make_session`).
+  exchange_keys(exchange_keys&&) noexcept = default;
+  /// Moves the keys; the source is left without any, the old ones are wiped.
+  exchange_keys& operator=(exchange_keys&&) noexcept = default;
+  ~exchange_keys() = default;
 
-  /// A session for application packets: this side seals with its own
-  /// direction's traffic secret and opens with the peer's.
-  template <session_suite S = default_suite, session_options O = session_options{}>
-  [[nodiscard]] session<S, O> make_session() const {
-    using H = typename S::hash;
-    const auto master = hkdf<H>::extract({}, m_shared.reveal());
-    const auto empty = handshake::transcript<H>::empty();
-    const auto prover = handshake::derive_secret<H>(master.reveal(), "c ap traffic", empty);
-    const auto verifier = handshake::derive_secret<H>(master.reveal(), "s ap traffic", empty);
-    return m_role == role::prover ? session<S, O>(prover.reveal(), verifier.reveal())
-                                  : session<S, O>(verifier.reveal(), prover.reveal());
+  /// K_shared, until `make_session` consumes it.
+  ///
+  /// Errors: throws `sepal::error(already_finished)` after `make_session`
+  /// or on a moved-from object.
+  [[nodiscard]] const secret_bytes& shared_key() const {
+    if (m_shared.empty()) throw error(errc::already_finished);
+    return m_shared;
   }
 
+  /// True until `make_session` consumed the traffic keys (or the object was
+  /// moved from).
+  [[nodiscard]] bool can_make_session() const noexcept { return !m_shared.empty(); }
+
+  /// The one session of this exchange, for application packets: this side
+  /// seals with its own direction's traffic secret and opens with the
+  /// peer's. Consumes the traffic keys: call it as
+  /// `std::move(keys).make_session()`; on an lvalue it does not compile.
+  ///
+  /// Errors: throws `sepal::error(already_finished)` when the session was
+  /// already made or the object was moved from.
+  ///
+  /// Security: the traffic secrets move into the session; K_shared and
+  /// the intermediate master secret are wiped here.
+  template <session_suite S = default_suite, session_options O = session_options{}>
+  [[nodiscard]] session<S, O> make_session() && {
+    if (m_shared.empty()) throw error(errc::already_finished);
+    using H = typename S::hash;
+    const auto shared = std::move(m_shared);  // wiped when this scope ends, whatever happens
+    return sepal::detail::or_throw(errc::internal_error, [&] {
+      const auto master = hkdf<H>::extract({}, shared.reveal());
+      const auto empty = handshake::transcript<H>::empty();
+      auto prover = handshake::derive_secret<H>(master.reveal(), "c ap traffic", empty);
+      auto verifier = handshake::derive_secret<H>(master.reveal(), "s ap traffic", empty);
+      return m_role == role::prover ? session<S, O>(std::move(prover), std::move(verifier))
+                                    : session<S, O>(std::move(verifier), std::move(prover));
+    });
+  }
+  /// Deleted: a session would consume the keys; use `std::move(keys).make_session()`.
+  template <session_suite S = default_suite, session_options O = session_options{}>
+  session<S, O> make_session() & = delete;
+  /// Deleted: a session would consume the keys; use `std::move(keys).make_session()`.
+  template <session_suite S = default_suite, session_options O = session_options{}>
+  session<S, O> make_session() const& = delete;
+
   /// TLS-Exporter(label, context, length) over this exchange (RFC 8446 §7.5).
+  /// Usable before and after `make_session`.
+  ///
+  /// Errors: throws `sepal::error(moved_from)` on a moved-from object,
+  /// `invalid_argument` for a length HKDF cannot give.
   [[nodiscard]] secret_bytes export_key(std::string_view label, std::span<const std::uint8_t> context,
                                         std::size_t length) const {
+    if (m_exporter.empty()) throw error(errc::moved_from);
     using H = typename Suite::hash;
-    const auto master = hkdf<H>::extract({}, m_shared.reveal());
-    const auto exporter = handshake::derive_secret<H>(master.reveal(), "exp master", handshake::transcript<H>::empty());
-    return handshake::exporter<H>(exporter.reveal(), label, context, length);
+    return sepal::detail::or_throw(errc::invalid_argument,
+                                   [&] { return handshake::exporter<H>(m_exporter.reveal(), label, context, length); });
   }
 
   /// This side's role.
@@ -94,10 +145,15 @@ class exchange_keys {
   friend class prover;
   template <spake2plus_suite>
   friend class verifier;
-  exchange_keys(pake::role r, secret_bytes shared) noexcept : m_role(r), m_shared(std::move(shared)) {}
+  exchange_keys(pake::role r, secret_bytes shared) : m_role(r), m_shared(std::move(shared)) {
+    using H = typename Suite::hash;
+    const auto master = hkdf<H>::extract({}, m_shared.reveal());
+    m_exporter = handshake::derive_secret<H>(master.reveal(), "exp master", handshake::transcript<H>::empty());
+  }
 
   pake::role m_role;
-  secret_bytes m_shared;
+  secret_bytes m_shared;    // K_shared; empty once consumed or moved from
+  secret_bytes m_exporter;  // exporter_master_secret; empty only when moved from
 };
 
 namespace detail {
@@ -135,15 +191,6 @@ transcript transcript_prefix(const identities& ids) {
 
 }  // namespace detail
 
-/// The prover (client) side of RFC 9383 §3.3. `start` makes shareP;
-/// `receive` checks the verifier's shareV and confirmV and gives confirmP
-/// and the keys.
-///
-/// Errors (never throws on peer input): `invalid_encoding` for a message of
-/// the wrong size or a share that is not a curve point, or is the identity;
-/// `authentication_failed` when confirmV does not verify (wrong password,
-/// wrong identities, a tampered or replayed message, an unknown user);
-/// `closed` after the exchange has ended.
 /// What a prover has once confirmV verified: confirmP to send, and the keys.
 template <spake2plus_suite Suite>
 struct prover_confirmation {
@@ -151,6 +198,16 @@ struct prover_confirmation {
   exchange_keys<Suite> keys;                         ///< K_shared and what derives from it
 };
 
+/// The prover (client) side of RFC 9383 §3.3. `start` makes shareP;
+/// `receive` checks the verifier's shareV and confirmV and gives confirmP
+/// and the keys.
+///
+/// Errors (never throws on peer input): `invalid_encoding` for a message of
+/// the wrong size or a share that is not a curve point, or is the identity
+/// (this object stays usable); `authentication_failed` when confirmV does
+/// not verify (wrong password, wrong identities, a tampered or replayed
+/// message, an unknown user); `already_finished` once a well-formed
+/// response was processed.
 template <spake2plus_suite Suite>
 class prover {
  public:
@@ -182,13 +239,17 @@ class prover {
   [[nodiscard]] std::span<const std::uint8_t> share() const noexcept { return m_share; }
 
   /// Processes shareV || confirmV. On success send `message` of the result
-  /// and use its keys. A response that parses spends this object whether
-  /// it verifies or not (an attacker gets one password guess per exchange);
-  /// a malformed one (`invalid_encoding`) does not, so a spoofed datagram
+  /// and use its keys.
+  ///
+  /// Security: a response that parses spends this object whether it
+  /// verifies or not (an attacker gets one password guess per exchange);
+  /// a malformed one (`invalid_encoding`: wrong length, shareV not a point)
+  /// does not, since its shape is public, so a malformed spoofed datagram
   /// cannot end the exchange.
   [[nodiscard]] result<prover_confirmation<Suite>> receive(std::span<const std::uint8_t> response) noexcept {
     using out = result<prover_confirmation<Suite>>;
-    if (m_spent) return errc::closed;
+    if (m_spent) return errc::already_finished;
+    if (m_x.empty()) return errc::moved_from;
     return sepal::detail::guarded<out>(errc::invalid_encoding, [&]() -> out {
       if (response.size() != response_size) return errc::invalid_encoding;
       const auto& grp = detail::group<Suite>::get();
@@ -220,7 +281,9 @@ class prover {
         m_x(secret_bytes(x.serialize<Botan::secure_vector<std::uint8_t>>())),
         m_tt(detail::transcript_prefix<Suite>(ids)) {
     const auto& grp = detail::group<Suite>::get();
-    const auto w0 = *grp.scalar(m_w0.reveal());
+    const auto w0_scalar = grp.scalar(m_w0.reveal());
+    if (!w0_scalar || m_w1.empty()) throw error(errc::moved_from);  // secrets that were moved from
+    const auto w0 = *w0_scalar;
     const auto share = Botan::EC_AffinePoint::mul_px_qy(grp.p, x, grp.m, w0, system_rng());
     if (!share) throw error(errc::internal_error);  // x*P = -w0*M: probability ~2^-256
     m_share = grp.encode(*share);
@@ -236,8 +299,9 @@ class prover {
 /// gives shareV || confirmV; `finish` checks confirmP and gives the keys.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a shareP of
-/// the wrong size, not a point, or the identity; `authentication_failed`
-/// when confirmP does not verify; `closed` after the exchange has ended.
+/// the wrong size, not a point, or the identity, and for a confirmP of the
+/// wrong size (which does not spend the exchange); `authentication_failed`
+/// when confirmP does not verify; `already_finished` after that.
 /// Security: every other failure (wrong password, unknown user with a fake
 /// record, replayed shareP) surfaces only at `finish`, after the same work.
 template <spake2plus_suite Suite>
@@ -271,12 +335,25 @@ class verifier {
   /// shareV || confirmV, to send to the prover.
   [[nodiscard]] std::span<const std::uint8_t> response() const noexcept { return m_response; }
 
-  /// Checks confirmP in constant time. Spent either way.
+  /// True once a well-formed confirmP was checked (right or wrong).
+  [[nodiscard]] bool finished() const noexcept { return m_spent; }
+
+  /// Checks confirmP in constant time.
+  ///
+  /// Security: a confirmP of the wrong size is refused as `invalid_encoding`
+  /// without spending anything (its size is public), so a malformed spoofed
+  /// datagram cannot end the exchange; one of the right size spends it
+  /// whether it verifies or not: one password guess per exchange
+  /// (RFC 9383 §3.4).
   [[nodiscard]] result<exchange_keys<Suite>> finish(std::span<const std::uint8_t> confirm_p) noexcept {
-    if (m_spent) return errc::closed;
+    if (m_spent) return errc::already_finished;
+    if (m_shared.empty()) return errc::moved_from;
+    if (confirm_p.size() != confirm_size) return errc::invalid_encoding;
     m_spent = true;
     if (!constant_time_equal(m_expected.reveal(), confirm_p)) return errc::authentication_failed;
-    return exchange_keys<Suite>(role::verifier, std::move(m_shared));
+    return sepal::detail::guarded<result<exchange_keys<Suite>>>(errc::internal_error, [&]() -> result<exchange_keys<Suite>> {
+      return exchange_keys<Suite>(role::verifier, std::move(m_shared));
+    });
   }
 
  private:
@@ -288,8 +365,11 @@ class verifier {
     const auto x = grp.point(share_p);
     if (!x) return errc::invalid_encoding;
     auto& rng = system_rng();
-    const auto w0 = *grp.scalar(record.w0().reveal());
-    const auto l = *grp.point(record.verifier_point());
+    const auto w0_scalar = grp.scalar(record.w0().reveal());
+    const auto l_point = grp.point(record.verifier_point());
+    if (!w0_scalar || !l_point) return errc::moved_from;  // a record that was moved from
+    const auto w0 = *w0_scalar;
+    const auto l = *l_point;
     const auto share_v = Botan::EC_AffinePoint::mul_px_qy(grp.p, y, grp.n, w0, rng);
     // Z = h*y*(X - w0*M) as y*X + (-y*w0)*M; V = h*y*L (h = 1).
     const auto z = Botan::EC_AffinePoint::mul_px_qy(*x, y, grp.m, (y * w0).negate(), rng);
