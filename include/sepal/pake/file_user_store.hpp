@@ -30,10 +30,12 @@ namespace sepal::pake {
 template <spake2plus_suite Suite = default_spake2plus_suite>
 class file_user_store final : public user_store<Suite> {
  public:
-  /// A store in `folder`, created if missing.
+  /// A store in `folder`, created if missing, whose records are parsed
+  /// with `limits` (a record whose KDF exceeds them reads as no user).
   ///
   /// Errors: throws `sepal::error(io_error)` when the folder cannot be created.
-  explicit file_user_store(std::filesystem::path folder) : m_folder(std::move(folder)) {
+  explicit file_user_store(std::filesystem::path folder, password_kdf_limits limits = {})
+      : m_folder(std::move(folder)), m_limits(limits) {
     std::error_code ec;
     std::filesystem::create_directories(m_folder, ec);
     if (!std::filesystem::is_directory(m_folder, ec)) throw error(errc::io_error);
@@ -64,7 +66,7 @@ class file_user_store final : public user_store<Suite> {
       if (!valid_username(username)) return std::nullopt;
       const auto bytes = sepal::detail::read_file(path_of(username));
       if (!bytes) return std::nullopt;
-      auto record = verifier_record<Suite>::parse(*bytes);
+      auto record = verifier_record<Suite>::parse(*bytes, m_limits);
       if (!record) return std::nullopt;
       return std::move(*record);
     } catch (...) {
@@ -84,6 +86,7 @@ class file_user_store final : public user_store<Suite> {
 
  private:
   std::filesystem::path m_folder;
+  password_kdf_limits m_limits;
 };
 
 }  // namespace sepal::pake

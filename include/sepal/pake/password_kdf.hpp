@@ -60,16 +60,25 @@ struct password_kdf {
 };
 
 /// What a client accepts from a server before running its password KDF, and
-/// what a record parser accepts: a hostile server must not be able to make a
-/// client allocate gigabytes or spin for minutes.
+/// what a record parser accepts: a hostile server (or a forged params
+/// message) must not be able to make a client allocate much memory or spin.
+///
+/// The defaults admit exactly what the registration defaults need and no
+/// more: Argon2id with m <= 64 MiB, t <= 3, p <= 4 (`password_kdf::argon2id()`)
+/// and scrypt with 128 * N * r * p <= 64 MiB (`password_kdf::scrypt()`: N =
+/// 2^16, r = 8, p = 1). scrypt's p counts against the memory bound because
+/// its p ROMix runs each take the full N * r work (RFC 7914 §5), so the
+/// bound caps its time as well. Records registered with costlier parameters
+/// need these raised, on the client (`login_client_config::limits`) and
+/// where records are parsed (`verifier_record::parse`, `file_user_store`).
 ///
 /// Security: there is deliberately no floor. Weak parameters only weaken
 /// the server's own stored record; on the wire SPAKE2+ gives an attacker one
 /// online guess per exchange whatever the KDF (RFC 9383 §5).
 struct password_kdf_limits {
-  std::uint64_t max_memory_kib = 1 << 20;  ///< 1 GiB
-  std::uint32_t max_iterations = 16;       ///< Argon2id t
-  std::uint32_t max_parallelism = 16;      ///< Argon2id lanes / scrypt p
+  std::uint64_t max_memory_kib = 65536;  ///< 64 MiB: Argon2id m; scrypt 128 * N * r * p bytes
+  std::uint32_t max_iterations = 3;      ///< Argon2id t
+  std::uint32_t max_parallelism = 4;     ///< Argon2id lanes / scrypt p
 
   /// True when `kdf` is well formed and within these limits.
   [[nodiscard]] constexpr bool allow(const password_kdf& kdf) const noexcept {
@@ -79,9 +88,9 @@ struct password_kdf_limits {
       case password_kdf::function::argon2id:  // RFC 9106 §3.1: m >= 8 * p KiB, t >= 1
         return kdf.iterations_or_r >= 1 && kdf.iterations_or_r <= max_iterations &&
                kdf.memory_or_n >= 8 * std::uint64_t{kdf.parallelism};
-      case password_kdf::function::scrypt:  // RFC 7914 §2: N > 1 a power of two
+      case password_kdf::function::scrypt:  // RFC 7914 §2: N > 1 a power of two; p runs of N * r work
         return kdf.memory_or_n > 1 && (kdf.memory_or_n & (kdf.memory_or_n - 1)) == 0 && kdf.iterations_or_r >= 1 &&
-               kdf.iterations_or_r <= 32;
+               kdf.iterations_or_r <= 32 && kdf.memory_kib() * kdf.parallelism <= max_memory_kib;
       case password_kdf::function::external:  // nothing to run
         return false;
     }
