@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -86,7 +87,7 @@ std::string serialize(const http::message& m) {
 
 class server {
  public:
-  explicit server(http::key_store& keys) : m_verifier(keys) {
+  explicit server(std::shared_ptr<http::key_store> keys) : m_verifier(std::move(keys)) {
     m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -154,9 +155,9 @@ int main() {
   // what the client is given once; the server stores only the key.
   const auto api_key = http::api_key::generate();
   auto ed = sepal::private_key<sepal::ed25519>::generate();
-  http::memory_key_store keys;
-  keys.add(api_key.id(), "v1", api_key.verifier());
-  keys.add("partner-ed25519", "v1", http::verification_key::ed25519(ed.public_key()));
+  auto keys = std::make_shared<http::memory_key_store>();  // the verifier shares ownership
+  keys->add(api_key.id(), "v1", api_key.verifier());
+  keys->add("partner-ed25519", "v1", http::verification_key::ed25519(ed.public_key()));
   server srv(keys);
   std::thread thread([&] { srv.serve(5); });
 

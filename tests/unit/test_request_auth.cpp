@@ -4,6 +4,11 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
 #include <sepal/http/api_key.hpp>
 #include <sepal/http/signer.hpp>
 #include <sepal/http/verifier.hpp>
@@ -248,15 +253,16 @@ TEST_CASE("public-key clients: ECDSA P-256/P-384 and Ed25519; no algorithm confu
 }
 
 TEST_CASE("the nonce cache keeps its memory under a flood and fails closed", "[http][verify]") {
-  http::nonce_cache cache(1024);
+  http::nonce_cache cache(1024, 1024);  // one key may take every slot here
   const auto bytes_before = cache.memory_bytes();
-  CHECK(bytes_before == 1024 * 24);
+  CHECK(bytes_before == 1024 * 64);
   std::size_t fresh = 0, full = 0;
   for (int i = 0; i < 20000; ++i) {
     switch (cache.insert("k", "nonce-" + std::to_string(i), now, now + 300)) {
       case http::nonce_cache::outcome::fresh: ++fresh; break;
       case http::nonce_cache::outcome::full: ++full; break;
       case http::nonce_cache::outcome::replayed: FAIL("a fresh nonce reported as replayed"); break;
+      case http::nonce_cache::outcome::over_quota: ++full; break;  // every slot taken: the same refusal
     }
   }
   CHECK(cache.memory_bytes() == bytes_before);
@@ -300,4 +306,100 @@ TEST_CASE("API keys: generation, printable credential, parsing", "[http][apikey]
     CHECK(http::api_key::parse(bad).error() == sepal::errc::invalid_encoding);
   }
   CHECK_THROWS_AS(http::signing_key::hmac_sha256(sepal::secret_bytes::copy_of(bytes(31, 1))), sepal::error);
+}
+
+TEST_CASE("nonce cache quota: one authenticated key flooding the cache does not lock out the others",
+          "[http][verify][nonce_quota]") {
+  fixture a;
+  const auto b_key = http::api_key::generate();
+  auto store = std::make_shared<http::memory_key_store>();
+  store->add(a.key.id(), "v1", a.key.verifier());
+  store->add(b_key.id(), "v1", b_key.verifier());
+  http::request_verifier v(store, {}, 1024);  // a quarter each: 256 live nonces per key id
+  CHECK(v.nonces().per_key_limit() == 256);
+  const auto memory = v.nonces().memory_bytes();
+
+  // Key A floods with authenticated, fresh nonces until it is refused, and on.
+  const auto first_of_a = signed_request(a);
+  REQUIRE(v.verify(first_of_a, now).has_value());
+  std::size_t accepted = 1, refused = 0;
+  for (int i = 0; i < 2048; ++i) {
+    const auto r = v.verify(signed_request(a), now);
+    if (r) {
+      ++accepted;
+    } else {
+      CHECK((r.failure() == verify_failure::nonce_quota || r.failure() == verify_failure::nonce_cache_full));
+      ++refused;
+    }
+  }
+  CHECK(accepted <= 256);
+  CHECK(refused >= 2048 - 256);
+  CHECK(v.nonces().memory_bytes() == memory);
+
+  // Key B still verifies, every time.
+  const auto signed_by_b = [&] {
+    auto m = request();
+    REQUIRE(http::sign_request(m, b_key.id(), b_key.signer(), now).has_value());
+    return m;
+  };
+  const auto first_of_b = signed_by_b();
+  REQUIRE(v.verify(first_of_b, now).has_value());
+  for (int i = 0; i < 64; ++i) CHECK(v.verify(signed_by_b(), now).has_value());
+
+  // Replays are still refused, for both (A's even while A is at its quota).
+  CHECK(v.verify(first_of_a, now + 1).failure() == verify_failure::replayed);
+  CHECK(v.verify(first_of_b, now + 1).failure() == verify_failure::replayed);
+
+  // Once A's nonces expire, A is served again.
+  CHECK(v.verify(signed_request(a, now + 302), now + 302).has_value());
+}
+
+TEST_CASE("nonce cache quota: counts are exact and expire", "[http][verify][nonce_quota]") {
+  http::nonce_cache cache(256, 8);
+  for (int i = 0; i < 8; ++i)
+    CHECK(cache.insert("a", "n" + std::to_string(i), now, now + 10 + i) == http::nonce_cache::outcome::fresh);
+  CHECK(cache.insert("a", "n8", now, now + 10) == http::nonce_cache::outcome::over_quota);
+  CHECK(cache.insert("a", "n0", now, now + 10) == http::nonce_cache::outcome::replayed);
+  CHECK(cache.insert("b", "n8", now, now + 10) == http::nonce_cache::outcome::fresh);
+  // The first of a's nonces expires at now + 10: exactly one more fits then.
+  CHECK(cache.insert("a", "n8", now + 9, now + 30) == http::nonce_cache::outcome::over_quota);
+  CHECK(cache.insert("a", "n8", now + 10, now + 30) == http::nonce_cache::outcome::fresh);
+  CHECK(cache.insert("a", "n9", now + 10, now + 30) == http::nonce_cache::outcome::over_quota);
+  CHECK(cache.insert("a", "n9", now + 11, now + 30) == http::nonce_cache::outcome::fresh);
+}
+
+TEST_CASE("Finding 12: the verifier owns its policy and shares its key store", "[http][verify][finding12]") {
+  static_assert(std::is_same_v<decltype(http::verify_policy::field_types)::value_type::first_type, std::string>);
+  static_assert(!std::is_constructible_v<http::request_verifier, http::memory_key_store&&>);
+  static_assert(std::is_constructible_v<http::request_verifier, std::shared_ptr<http::memory_key_store>>);
+  CHECK_THROWS_AS(http::request_verifier(std::shared_ptr<http::key_store>()), sepal::error);
+
+  const auto key = http::api_key::generate();
+  std::optional<http::request_verifier> v;
+  {
+    // The store, the policy and its strings all die (and are scribbled over) here.
+    auto store = std::make_shared<http::memory_key_store>();
+    store->add(key.id(), "v1", key.verifier());
+    http::verify_policy policy;
+    std::string name = "x-order-priority";  // longer than the small-string buffer
+    name += "-with-a-long-name-for-the-heap";
+    policy.field_types.emplace_back(name, http::field_type::dictionary);
+    v.emplace(store, std::move(policy));
+    name.assign(name.size(), 'X');
+  }
+  auto m = request();
+  m.add("X-Order-Priority-With-A-Long-Name-For-The-Heap", "a=1,  b=2");
+  http::signature_params params;
+  params.cover("@method").cover("@target-uri").cover("content-digest");
+  http::sf::parameters sf_param{{"sf", true}};
+  params.cover("x-order-priority-with-a-long-name-for-the-heap", sf_param);
+  params.created(now).keyid(key.id()).nonce("n-1").tag("sepal-request/1");
+  m.add("Content-Digest", http::content_digest(m.content));
+  const std::pair<std::string_view, http::field_type> types[] = {
+      {"x-order-priority-with-a-long-name-for-the-heap", http::field_type::dictionary}};
+  auto fields = http::sign(m, "sig", params, key.signer(), types);
+  REQUIRE(fields.has_value());
+  http::attach(m, *fields);
+  const auto r = v->verify(m, now);
+  CHECK(r.has_value());
 }

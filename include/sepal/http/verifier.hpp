@@ -1,6 +1,7 @@
 #ifndef SEPAL_HTTP_VERIFIER_HPP
 #define SEPAL_HTTP_VERIFIER_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "../detail/bytes.hpp"
+#include "../error.hpp"
 #include "content_digest.hpp"
 #include "keys.hpp"
 #include "message.hpp"
@@ -102,8 +104,9 @@ struct verify_policy {
   /// Algorithms accepted at all (each key still accepts only its own).
   std::vector<algorithm> allowed_algorithms = {algorithm::hmac_sha256, algorithm::ecdsa_p256_sha256,
                                                algorithm::ecdsa_p384_sha384, algorithm::ed25519};
-  /// Structured types of further fields, for `sf` (RFC 9421 §2.1.1).
-  std::vector<std::pair<std::string_view, field_type>> field_types;
+  /// Structured types of further fields, for `sf` (RFC 9421 §2.1.1). Owned
+  /// names: a policy built from temporaries stays valid.
+  std::vector<std::pair<std::string, field_type>> field_types;
 };
 
 /// Why a request was refused: for logs. Clients get `public_reason()` only.
@@ -123,6 +126,7 @@ enum class verify_failure {
   content_digest,          ///< Content-Digest missing, not covered, or not matching the content
   replayed,                ///< the nonce was seen within its lifetime
   nonce_cache_full,        ///< the replay cache is full of live nonces: refused, fail closed
+  nonce_quota,             ///< this key id holds its whole share of the replay cache: refused
 };
 
 /// A short name for logs.
@@ -143,6 +147,7 @@ enum class verify_failure {
     case verify_failure::content_digest: return "content digest missing or wrong";
     case verify_failure::replayed: return "replayed nonce";
     case verify_failure::nonce_cache_full: return "replay cache full";
+    case verify_failure::nonce_quota: return "replay cache share of this key id full";
   }
   return "unknown";
 }
@@ -180,12 +185,34 @@ class verification {
 
 /// Verifies RFC 9421 signatures on incoming messages against a key store and
 /// a policy, with replay protection. Thread-safe.
+///
+/// Security: the verifier owns its policy and shares ownership of its key
+/// store. The replay cache holds `nonce_capacity` nonces (64 bytes each, in
+/// all); one key id may hold at most `nonce_per_key_limit` of them (0: a
+/// quarter), so one misbehaving key cannot lock the others out
+/// (`nonce_cache`).
 class request_verifier {
  public:
-  /// A verifier over `keys` (which must outlive it), with a replay cache of
-  /// `nonce_capacity` slots (24 bytes each).
-  explicit request_verifier(key_store& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16)
-      : m_keys(&keys), m_policy(std::move(policy)), m_nonces(nonce_capacity) {}
+  /// A verifier over `keys`, with a replay cache of `nonce_capacity` slots
+  /// of which one key id may hold `nonce_per_key_limit` (0: a quarter).
+  ///
+  /// Errors: throws `sepal::error(invalid_argument)` for a null store,
+  /// `rng_failure` when the cache cannot be keyed.
+  explicit request_verifier(std::shared_ptr<key_store> keys, verify_policy policy = {},
+                            std::size_t nonce_capacity = 1 << 16, std::size_t nonce_per_key_limit = 0)
+      : m_keys(std::move(keys)), m_policy(std::move(policy)), m_nonces(nonce_capacity, nonce_per_key_limit) {
+    if (!m_keys) throw error(errc::invalid_argument);
+  }
+
+  /// A verifier over `keys`, not owned: `keys` must outlive the verifier.
+  /// Prefer the `shared_ptr` overload.
+  explicit request_verifier(key_store& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16,
+                            std::size_t nonce_per_key_limit = 0)
+      : request_verifier(std::shared_ptr<key_store>(std::shared_ptr<void>(), &keys), std::move(policy),
+                         nonce_capacity, nonce_per_key_limit) {}
+  /// Deleted: a temporary store would dangle; pass a `std::shared_ptr`.
+  explicit request_verifier(key_store&& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16,
+                            std::size_t nonce_per_key_limit = 0) = delete;
 
   /// Verifies `msg` at `now` (Unix seconds), RFC 9421 §3.2. Never throws.
   [[nodiscard]] verification verify(const message& msg, std::int64_t now) noexcept {
@@ -245,7 +272,10 @@ class request_verifier {
     const auto keys = m_keys->find(*keyid, now);
     if (keys.empty()) return verify_failure::unknown_key;
 
-    const auto base = signature_base(msg, *params, m_policy.field_types);
+    std::vector<std::pair<std::string_view, field_type>> types;
+    types.reserve(m_policy.field_types.size());
+    for (const auto& [name, type] : m_policy.field_types) types.emplace_back(name, type);
+    const auto base = signature_base(msg, *params, types);
     if (std::holds_alternative<base_error>(base)) return verify_failure::component;
     const auto& text = std::get<std::string>(base);
     const auto base_bytes = sepal::detail::bytes_of(text);
@@ -278,6 +308,7 @@ class request_verifier {
         case nonce_cache::outcome::fresh: break;
         case nonce_cache::outcome::replayed: return verify_failure::replayed;
         case nonce_cache::outcome::full: return verify_failure::nonce_cache_full;
+        case nonce_cache::outcome::over_quota: return verify_failure::nonce_quota;
       }
     }
     return verified_signature{chosen->first, *keyid, good->alg(), *params};
@@ -306,7 +337,7 @@ class request_verifier {
     return verify_content_digest(joined(msg, "content-digest"), msg.content);
   }
 
-  key_store* m_keys;
+  std::shared_ptr<key_store> m_keys;  // never null
   verify_policy m_policy;
   nonce_cache m_nonces;
 };
