@@ -42,7 +42,9 @@ class header_protector {
   }
 
   /// The mask for `sample`. Does not allocate.
+  /// Errors: throws `sepal::error(errc::moved_from)` on a moved-from protector.
   [[nodiscard]] mask_type mask(std::span<const std::uint8_t, sample_size> sample) {
+    if (!m_cipher) throw error(errc::moved_from);
     mask_type out{};
     if constexpr (is_chacha) {
       std::uint32_t counter = 0;

@@ -185,12 +185,28 @@ struct maybe_protector<Aead, true> {
   header_protector<Aead> hp;
 };
 
+/// A traffic IV: not a key, but derived from the traffic secret and wiped
+/// with the object that holds it.
 template <std::size_t N>
-std::array<std::uint8_t, N> to_array(const secret_bytes& s) {
-  std::array<std::uint8_t, N> out{};
-  std::copy_n(s.reveal().begin(), N, out.begin());
-  return out;
+struct traffic_iv {
+  std::array<std::uint8_t, N> bytes{};
+
+  traffic_iv() = default;
+  explicit traffic_iv(const secret_bytes& s) noexcept { std::copy_n(s.reveal().begin(), N, bytes.begin()); }
+  traffic_iv(const traffic_iv&) = default;
+  traffic_iv& operator=(const traffic_iv&) = default;
+  ~traffic_iv() { Botan::secure_scrub_memory(bytes.data(), bytes.size()); }
+};
+
+/// RFC 9001 §6.6 and Appendix B derive the AEAD limits for packets of at
+/// most 2^11 16-byte blocks; a larger packet counts as one packet per
+/// started 2^15 bytes, so the limits hold whatever the packet sizes.
+inline constexpr std::uint64_t usage_units(std::size_t bytes) noexcept {
+  constexpr std::size_t unit = std::size_t{1} << 15;
+  return 1 + static_cast<std::uint64_t>(bytes / unit);
 }
+
+struct sealer_testing;
 
 }  // namespace detail
 
@@ -198,11 +214,13 @@ std::array<std::uint8_t, N> to_array(const secret_bytes& s) {
 /// cannot repeat; updates its key before the AEAD's confidentiality limit.
 ///
 /// Errors: `seal` throws `sepal::error` with `invalid_argument` when `out` is
-/// too small, and `limit_reached` when the packet number space (2^62) is
-/// exhausted; it never reuses a nonce.
+/// too small, `limit_reached` when the packet number space (2^62) is
+/// exhausted, and `moved_from` on a moved-from sealer; it never reuses a
+/// nonce.
 ///
-/// Security: the traffic secret and keys live in wiped memory. Steady-state
-/// sealing allocates nothing.
+/// Security: the sealer consumes its traffic secret (one secret, one
+/// sealer: two sealers can never share a key and nonce sequence); the secret,
+/// keys and IV live in wiped memory. Steady-state sealing allocates nothing.
 template <session_suite Suite = default_suite, session_options Options = session_options{}>
 class sealer {
   using aead = typename Suite::aead;
@@ -210,34 +228,42 @@ class sealer {
  public:
   static constexpr std::size_t header_size = detail::header_size;  ///< header bytes
   static constexpr std::size_t overhead = detail::header_size + aead::tag_size;  ///< header + tag bytes
-  /// Packets sealed under one key before an automatic key update.
+  /// Packets sealed under one key before an automatic key update (a packet
+  /// over 2^15 bytes counts once per started 2^15 bytes).
   static constexpr std::uint64_t confidentiality_limit =
       detail::limit_or_default<aead, Options.confidentiality_limit, aead::confidentiality_limit>();
 
-  /// A sealer for the direction whose traffic secret is `traffic_secret`.
-  explicit sealer(std::span<const std::uint8_t> traffic_secret)
-      : sealer(secret_bytes::copy_of(traffic_secret), packet_keys<Suite>::derive(traffic_secret)) {}
+  /// A sealer for the direction whose traffic secret is `traffic_secret`,
+  /// which it takes over (pass it with `std::move`).
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
+  explicit sealer(secret_bytes traffic_secret) : sealer(std::move(traffic_secret), keys_of(traffic_secret)) {}
+
+  sealer(sealer&&) noexcept = default;
+  sealer& operator=(sealer&&) noexcept = default;
 
   /// Seals `payload` into `out` (at least `payload.size() + overhead` bytes)
   /// and returns the packet. `payload` may already sit at `out[header_size]`
   /// (in place); `ad` is authenticated but not sent.
   [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
                                              std::span<std::uint8_t> out) {
+    if (!m_aead.usable()) throw error(errc::moved_from);
     if (out.size() < payload.size() + overhead) throw error(errc::invalid_argument);
     if (m_pn > detail::max_packet_number) throw error(errc::limit_reached);
-    if (m_under_key >= confidentiality_limit) update_key();
+    const std::uint64_t units = detail::usage_units(payload.size());
+    if (m_under_key + units > confidentiality_limit) update_key();
 
     std::array<std::uint8_t, header_size> header{};
     header[0] = static_cast<std::uint8_t>(detail::fixed_bit | (m_phase ? detail::key_phase_bit : 0) |
                                           (detail::pn_length - 1));
     for (std::size_t i = 0; i < detail::pn_length; ++i)
       header[1 + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
-    const auto nonce = detail::packet_nonce(m_iv, m_pn);
+    const auto nonce = detail::packet_nonce(m_iv.bytes, m_pn);
     const auto body = m_aead.seal(nonce, m_ad.build(header, ad), payload, out.subspan(header_size));
     m_hp.apply(header, body.template first<16>());
     std::copy(header.begin(), header.end(), out.begin());
     ++m_pn;
-    ++m_under_key;
+    m_under_key += units;
     return out.first(header_size + body.size());
   }
 
@@ -251,8 +277,9 @@ class sealer {
 
   /// Moves to the next key generation now (RFC 9001 §6); the opener follows
   /// when it sees the flipped key phase. Also done automatically at
-  /// `confidentiality_limit`.
+  /// `confidentiality_limit`. Errors: `sepal::error(errc::moved_from)`.
   void update_key() {
+    if (!m_aead.usable()) throw error(errc::moved_from);
     m_secret = packet_keys<Suite>::next_secret(m_secret.reveal());
     install(packet_keys<Suite>::derive(m_secret.reveal()));
     m_phase = !m_phase;
@@ -265,23 +292,27 @@ class sealer {
   /// How many key updates happened.
   [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
 
-  /// Test-only: continue from packet number `pn` (to reach the 2^62 limit or
-  /// a 32-bit wrap in a test). Never call it on a live session.
-  void skip_packet_numbers_for_testing(std::uint64_t pn) noexcept { m_pn = pn; }
-
  private:
-  sealer(secret_bytes secret, const packet_keys<Suite>& keys) : m_secret(std::move(secret)), m_hp(keys.hp.reveal()) {
+  friend struct detail::sealer_testing;
+
+  static packet_keys<Suite> keys_of(const secret_bytes& secret) {
+    if (secret.empty()) throw error(errc::invalid_argument);
+    return packet_keys<Suite>::derive(secret.reveal());
+  }
+  // `secret` is bound, not moved, until the member initializer: `keys` was
+  // derived from it first.
+  sealer(secret_bytes&& secret, const packet_keys<Suite>& keys) : m_secret(std::move(secret)), m_hp(keys.hp.reveal()) {
     install(keys);
   }
 
   void install(const packet_keys<Suite>& keys) {
     m_aead.set_key(keys.key.reveal());
-    m_iv = detail::to_array<aead::nonce_size>(keys.iv);
+    m_iv = detail::traffic_iv<aead::nonce_size>(keys.iv);
   }
 
   secret_bytes m_secret;
   detail::aead_encryptor<aead> m_aead;
-  std::array<std::uint8_t, aead::nonce_size> m_iv{};
+  detail::traffic_iv<aead::nonce_size> m_iv;
   detail::maybe_protector<aead, Options.header_protection> m_hp;
   detail::ad_builder m_ad;
   std::uint64_t m_pn = 0;
@@ -289,6 +320,20 @@ class sealer {
   std::uint64_t m_generation = 0;
   bool m_phase = false;
 };
+
+namespace detail {
+/// Test-only access to a sealer's packet number (to reach the 2^62 limit or
+/// a 32-bit wrap in a test). Not API: it lives in `detail` so no application
+/// code reaches it by accident, and it only moves forward, so it cannot make
+/// a nonce repeat.
+struct sealer_testing {
+  template <class S, auto O>
+  static void skip_packet_numbers(sealer<S, O>& s, std::uint64_t pn) {
+    if (pn < s.m_pn) throw error(errc::invalid_argument);
+    s.m_pn = pn;
+  }
+};
+}  // namespace detail
 
 /// The receiving direction of a session: removes header protection, rejects
 /// replays (RFC 6479 window, updated only after the tag verifies), follows
@@ -298,9 +343,10 @@ class sealer {
 /// sepal's format; `replayed` for duplicates and packets older than the
 /// window; `authentication_failed` for anything that does not verify;
 /// `closed` once the integrity limit was reached; `invalid_argument` when
-/// `out` is too small.
+/// `out` is too small; `moved_from` on a moved-from opener.
 ///
-/// Security: a failed open changes nothing but the forgery counter, and
+/// Security: a failed open changes nothing but the forgery counter (no key
+/// is installed, dropped or promoted before a packet authenticates), and
 /// leaves no plaintext in `out`. Steady-state opening allocates nothing;
 /// packets rejected before decryption (malformed, replayed, too old) never
 /// allocate. A packet that fails its tag check costs the two short-lived
@@ -313,16 +359,22 @@ class opener {
  public:
   static constexpr std::size_t header_size = detail::header_size;              ///< header bytes
   static constexpr std::size_t overhead = detail::header_size + aead::tag_size;  ///< header + tag bytes
-  /// Failed opens after which the opener closes.
+  /// Failed opens after which the opener closes (a forged packet over 2^15
+  /// bytes counts once per started 2^15 bytes).
   static constexpr std::uint64_t integrity_limit =
       detail::limit_or_default<aead, Options.integrity_limit, aead::integrity_limit>();
   /// Packets accepted under new keys before the previous keys are dropped.
   static constexpr std::uint64_t previous_key_lifetime =
       Options.previous_key_lifetime == 0 ? Options.replay_window : Options.previous_key_lifetime;
 
-  /// An opener for the direction whose traffic secret is `traffic_secret`.
-  explicit opener(std::span<const std::uint8_t> traffic_secret)
-      : opener(packet_keys<Suite>::next_secret(traffic_secret), packet_keys<Suite>::derive(traffic_secret)) {}
+  /// An opener for the direction whose traffic secret is `traffic_secret`,
+  /// which it takes over (pass it with `std::move`).
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
+  explicit opener(secret_bytes traffic_secret) : opener(keys_of(std::move(traffic_secret))) {}
+
+  opener(opener&&) noexcept = default;
+  opener& operator=(opener&&) noexcept = default;
 
   /// Opens `packet` into `out` (at least `packet.size() - overhead` bytes)
   /// and returns the payload. `packet` may start at `out[-header_size]`,
@@ -330,6 +382,65 @@ class opener {
   [[nodiscard]] result<std::span<std::uint8_t>> open(std::span<const std::uint8_t> ad,
                                                      std::span<const std::uint8_t> packet,
                                                      std::span<std::uint8_t> out) noexcept {
+    return open_packet(ad, packet, out, false);
+  }
+
+  /// `open` in place: the payload is left at `packet[header_size]`.
+  [[nodiscard]] result<std::span<std::uint8_t>> open_in_place(std::span<const std::uint8_t> ad,
+                                                              std::span<std::uint8_t> packet) noexcept {
+    if (packet.size() < overhead) return errc::invalid_encoding;
+    return open(ad, packet, packet.subspan(header_size));
+  }
+
+  /// `open_in_place` for an ordered stream (TLS 1.3 §5.3's implicit
+  /// sequence): only the packet number right after the last accepted one
+  /// (0 first) opens. Errors: as `open`, and `out_of_order` for any other
+  /// packet number (checked before decryption).
+  [[nodiscard]] result<std::span<std::uint8_t>> open_next_in_place(std::span<const std::uint8_t> ad,
+                                                                   std::span<std::uint8_t> packet) noexcept {
+    if (packet.size() < overhead) return errc::invalid_encoding;
+    return open_packet(ad, packet, packet.subspan(header_size), true);
+  }
+
+  /// Packets that failed authentication so far (across all keys).
+  [[nodiscard]] std::uint64_t forged_packets() const noexcept { return m_forged; }
+  /// True once the integrity limit was reached: every open fails.
+  [[nodiscard]] bool closed() const noexcept { return m_forged >= integrity_limit; }
+  /// How many key updates the peer made that this opener followed.
+  [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
+
+ private:
+  /// One keyed Botan object and its IV.
+  struct keyed {
+    detail::aead_decryptor<aead> cipher;
+    detail::traffic_iv<aead::nonce_size> iv;
+    bool live = false;  ///< false: no keys (previous keys dropped or never held)
+  };
+
+  struct initial {
+    secret_bytes next_secret;
+    packet_keys<Suite> current;
+  };
+  static initial keys_of(secret_bytes secret) {
+    if (secret.empty()) throw error(errc::invalid_argument);
+    return {packet_keys<Suite>::next_secret(secret.reveal()), packet_keys<Suite>::derive(secret.reveal())};
+  }
+
+  explicit opener(initial k) : m_next_secret(std::move(k.next_secret)), m_hp(k.current.hp.reveal()) {
+    install(m_current, k.current);
+    install(m_next, packet_keys<Suite>::derive(m_next_secret.reveal()));
+  }
+
+  /// Keys a slot; Botan reuses the object's buffers, so rekeying does not allocate.
+  static void install(keyed& k, const packet_keys<Suite>& keys) {
+    k.cipher.set_key(keys.key.reveal());
+    k.iv = detail::traffic_iv<aead::nonce_size>(keys.iv);
+    k.live = true;
+  }
+
+  result<std::span<std::uint8_t>> open_packet(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> packet,
+                                              std::span<std::uint8_t> out, bool in_sequence) noexcept {
+    if (!m_current.cipher.usable()) return errc::moved_from;
     if (m_forged >= integrity_limit) return errc::closed;
     if (packet.size() < overhead || (packet[0] & detail::fixed_bit) == 0) return errc::invalid_encoding;
 
@@ -345,6 +456,7 @@ class opener {
     for (std::size_t i = 0; i < detail::pn_length; ++i) truncated = (truncated << 8) | header[1 + i];
     const std::uint64_t expected = m_window.empty() ? 0 : m_window.largest() + 1;
     const std::uint64_t pn = detail::decode_packet_number(expected, truncated, 8 * detail::pn_length);
+    if (in_sequence && pn != expected) return errc::out_of_order;
     if (pn > detail::max_packet_number) return errc::authentication_failed;
     if (!m_window.fresh(pn)) return errc::replayed;
 
@@ -353,10 +465,11 @@ class opener {
     // No keys apply (a late packet whose keys were dropped): nothing was
     // decrypted, so it does not count toward the integrity limit.
     if (k == nullptr) return errc::authentication_failed;
+    const std::size_t body_size = packet.size() - overhead;
     try {
-      const auto nonce = detail::packet_nonce(k->iv, pn);
+      const auto nonce = detail::packet_nonce(k->iv.bytes, pn);
       auto opened = k->cipher.open(nonce, m_ad.build(header, ad), packet.subspan(header_size), out);
-      if (!opened) return opened.error() == errc::invalid_argument ? errc::invalid_argument : fail();
+      if (!opened) return opened.error() == errc::invalid_argument ? errc::invalid_argument : fail(body_size);
       if ((header[0] & detail::reserved_bits) != 0) {
         // RFC 9001 §5.4.1: reserved bits are checked after removing protection.
         Botan::secure_scrub_memory(opened->data(), opened->size());
@@ -366,96 +479,50 @@ class opener {
       after_accept(*k, pn);
       return *opened;
     } catch (...) {
-      Botan::secure_scrub_memory(out.data(), std::min(out.size(), packet.size() - overhead));
+      Botan::secure_scrub_memory(out.data(), std::min(out.size(), body_size));
       return errc::internal_error;  // key derivation failed during a key update
     }
   }
 
-  /// `open` in place: the payload is left at `packet[header_size]`.
-  [[nodiscard]] result<std::span<std::uint8_t>> open_in_place(std::span<const std::uint8_t> ad,
-                                                              std::span<std::uint8_t> packet) noexcept {
-    if (packet.size() < overhead) return errc::invalid_encoding;
-    return open(ad, packet, packet.subspan(header_size));
-  }
-
-  /// Packets that failed authentication so far (across all keys).
-  [[nodiscard]] std::uint64_t forged_packets() const noexcept { return m_forged; }
-  /// True once the integrity limit was reached: every open fails.
-  [[nodiscard]] bool closed() const noexcept { return m_forged >= integrity_limit; }
-  /// How many key updates the peer made that this opener followed.
-  [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
-
- private:
-  /// One keyed Botan object: the current keys, or (in the other slot) the
-  /// previous generation's while they live, else the next generation's.
-  struct keyed {
-    enum class role { none, previous, next };
-    detail::aead_decryptor<aead> cipher;
-    std::array<std::uint8_t, aead::nonce_size> iv{};
-    role holds = role::none;
-  };
-
-  opener(secret_bytes next_secret, const packet_keys<Suite>& keys)
-      : m_next_secret(std::move(next_secret)),
-        m_next(packet_keys<Suite>::derive(m_next_secret.reveal())),
-        m_hp(keys.hp.reveal()) {
-    install(m_current, keys, keyed::role::none);
-    install(m_other, m_next, keyed::role::next);
-  }
-
-  /// Keys a slot; Botan reuses the object's buffers, so this does not allocate.
-  static void install(keyed& k, const packet_keys<Suite>& keys, typename keyed::role role) {
-    k.cipher.set_key(keys.key.reveal());
-    k.iv = detail::to_array<aead::nonce_size>(keys.iv);
-    k.holds = role;
-  }
-
   /// Which keys to try (RFC 9001 §6.3, §6.5): the current ones for the
   /// current phase; for the other phase, the previous ones when the packet
-  /// predates the current generation, else the next ones (keyed into the
-  /// other slot on demand, which drops previous keys still held). Null when
-  /// no keys apply.
+  /// predates the current generation, else the next ones, which are always
+  /// keyed ahead in a slot of their own. Choosing installs and drops nothing:
+  /// only an authenticated packet moves keys (`after_accept`). Null when no
+  /// keys apply.
   keyed* choose_keys(bool phase, std::uint64_t pn) noexcept {
     if (phase == m_phase) return &m_current;
-    if (pn < m_first_pn_of_current) return m_other.holds == keyed::role::previous ? &m_other : nullptr;
-    if (m_other.holds != keyed::role::next) {
-      try {
-        install(m_other, m_next, keyed::role::next);
-      } catch (...) {
-        return nullptr;
-      }
-    }
-    return &m_other;
+    if (pn < m_first_pn_of_current) return m_previous.live ? &m_previous : nullptr;
+    return &m_next;
   }
 
   void after_accept(keyed& k, std::uint64_t pn) {
-    if (&k == &m_other && k.holds == keyed::role::next) {  // the peer updated its keys: promote
-      std::swap(m_current, m_other);
-      m_current.holds = keyed::role::none;
-      m_other.holds = keyed::role::previous;
+    if (&k == &m_next) {  // the peer updated its keys, and this packet proves it: rotate
+      std::swap(m_previous, m_current);  // previous <- current
+      std::swap(m_current, m_next);      // current <- next; the next slot holds the old previous
       m_phase = !m_phase;
       m_first_pn_of_current = pn;
       m_accepted_since_update = 1;  // this packet is the first under the new keys
       ++m_generation;
       m_next_secret = packet_keys<Suite>::next_secret(m_next_secret.reveal());
-      m_next = packet_keys<Suite>::derive(m_next_secret.reveal());
+      install(m_next, packet_keys<Suite>::derive(m_next_secret.reveal()));
       return;
     }
-    if (m_other.holds == keyed::role::previous && ++m_accepted_since_update >= previous_key_lifetime) {
-      m_other.cipher.clear();  // drop the previous keys (RFC 9001 §6.5)
-      m_other.holds = keyed::role::none;
+    if (m_previous.live && ++m_accepted_since_update >= previous_key_lifetime) {
+      m_previous.cipher.clear();  // drop the previous keys (RFC 9001 §6.5)
+      m_previous.live = false;
     }
   }
 
-  errc fail() noexcept {
-    ++m_forged;
+  errc fail(std::size_t body_size) noexcept {
+    m_forged += detail::usage_units(body_size);
     return errc::authentication_failed;
   }
 
-  secret_bytes m_next_secret;
-  packet_keys<Suite> m_next;  ///< the next generation's keys, derived ahead
+  secret_bytes m_next_secret;  ///< the traffic secret `m_next`'s keys come from
   keyed m_current;
-  keyed m_other;
+  keyed m_next;      ///< the next generation's keys, keyed ahead
+  keyed m_previous;  ///< the previous generation's keys while they live
   bool m_phase = false;
   std::uint64_t m_first_pn_of_current = 0;
   std::uint64_t m_accepted_since_update = 0;

@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "packet.hpp"
+#include "secret.hpp"
 #include "suite.hpp"
 
 namespace sepal {
@@ -22,9 +24,12 @@ class session {
   using opener_type = opener<Suite, Options>;  ///< the receiving direction
   static constexpr std::size_t overhead = sealer_type::overhead;  ///< bytes a packet adds to its payload
 
-  /// A session from the two directions' traffic secrets.
-  session(std::span<const std::uint8_t> send_secret, std::span<const std::uint8_t> receive_secret)
-      : m_send(send_secret), m_receive(receive_secret) {}
+  /// A session from the two directions' traffic secrets, which it takes
+  /// over (pass them with `std::move`): one secret, one sealer.
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
+  session(secret_bytes send_secret, secret_bytes receive_secret)
+      : m_send(std::move(send_secret)), m_receive(std::move(receive_secret)) {}
 
   /// Seals an outgoing packet (see `sealer::seal`).
   [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
@@ -46,6 +51,13 @@ class session {
   [[nodiscard]] sealer_type& sender() noexcept { return m_send; }
   /// The receiving direction.
   [[nodiscard]] opener_type& receiver() noexcept { return m_receive; }
+
+  /// The two directions as separate objects (for example for a
+  /// `record_writer` and a `record_reader` on a stream); the session is left
+  /// moved-from (`seal` throws and `open` returns `moved_from`).
+  [[nodiscard]] std::pair<sealer_type, opener_type> split() && {
+    return {std::move(m_send), std::move(m_receive)};
+  }
 
  private:
   sealer_type m_send;

@@ -25,6 +25,9 @@ inline bytes hex(std::string_view h) { return Botan::hex_decode(h); }
 inline std::string to_hex(std::span<const std::uint8_t> b) { return Botan::hex_encode(b.data(), b.size(), false); }
 inline bytes as_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 inline bytes copy(std::span<const std::uint8_t> s) { return bytes(s.begin(), s.end()); }
+/// An owned copy of `b` as a traffic secret (sealers, openers and sessions
+/// consume theirs): tests that need one secret on both ends copy it explicitly.
+inline sepal::secret_bytes secret(std::span<const std::uint8_t> b) { return sepal::secret_bytes::copy_of(b); }
 
 /// The external vector suites (../shared/vectors), from SEPAL_VECTORS_DIR;
 /// nullopt when unset or missing, and the tests that need it skip.

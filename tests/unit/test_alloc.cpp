@@ -16,7 +16,8 @@ using suites = std::tuple<sepal::cipher_suite<sepal::aes128_gcm>, sepal::cipher_
 
 TEMPLATE_LIST_TEST_CASE("seal and open allocate nothing after warm-up", "[alloc]", suites) {
   const std::array<std::uint8_t, 32> a{1}, b{2};
-  sepal::session<TestType> alice(a, b), bob(b, a);
+  auto secret = [](const auto& b) { return sepal::secret_bytes::copy_of(b); };
+  sepal::session<TestType> alice(secret(a), secret(b)), bob(secret(b), secret(a));
   std::array<std::uint8_t, 1200 + 21> packet{};
   std::array<std::uint8_t, 1200> payload{}, out{};
   const std::array<std::uint8_t, 8> ad{1, 2, 3};

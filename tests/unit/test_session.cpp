@@ -5,7 +5,6 @@
 #include <random>
 
 #include <sepal/session.hpp>
-#include <sepal/stream.hpp>
 
 #include "test_support.hpp"
 
@@ -41,7 +40,7 @@ constexpr sepal::session_options no_hp{.header_protection = false};
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("sessions carry packets both ways, in place and out of place", "[session]", suites) {
-  sepal::session<TestType> alice(secret_a, secret_b), bob(secret_b, secret_a);
+  sepal::session<TestType> alice(secret(secret_a), secret(secret_b)), bob(secret(secret_b), secret(secret_a));
   const auto ad = as_bytes("connection-id-7");
   for (std::size_t n : {0, 1, 15, 16, 17, 64, 1200, 9000}) {
     bytes payload(n, static_cast<std::uint8_t>(n));
@@ -63,7 +62,7 @@ TEMPLATE_LIST_TEST_CASE("sessions carry packets both ways, in place and out of p
 }
 
 TEMPLATE_LIST_TEST_CASE("in-place sealing equals out-of-place sealing", "[session]", suites) {
-  sepal::sealer<TestType> s1(secret_a), s2(secret_a);
+  sepal::sealer<TestType> s1(secret(secret_a)), s2(secret(secret_a));
   for (std::size_t n = 0; n < 100; n += 7) {
     bytes payload(n, 0x33);
     const auto a = seal(s1, payload);
@@ -74,14 +73,14 @@ TEMPLATE_LIST_TEST_CASE("in-place sealing equals out-of-place sealing", "[sessio
 }
 
 TEST_CASE("the two directions use different keys", "[session]") {
-  sepal::session<> alice(secret_a, secret_b);
+  sepal::session<> alice(secret(secret_a), secret(secret_b));
   const auto packet = seal(alice.sender(), as_bytes("x"));
   CHECK(open(alice.receiver(), packet).error() == errc::authentication_failed);  // own packet reflected back
 }
 
 TEST_CASE("header protection hides the packet number and key phase", "[session]") {
-  sepal::sealer<> hidden(secret_a);
-  sepal::sealer<sepal::default_suite, no_hp> plain(secret_a);
+  sepal::sealer<> hidden(secret(secret_a));
+  sepal::sealer<sepal::default_suite, no_hp> plain(secret(secret_a));
   bytes first_plain, first_hidden;
   for (int i = 0; i < 4; ++i) {
     const auto p = seal(plain, as_bytes("same"));
@@ -96,8 +95,8 @@ TEST_CASE("header protection hides the packet number and key phase", "[session]"
 }
 
 TEST_CASE("replays, old packets and reordering inside the window", "[session]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
   std::vector<bytes> packets;
   for (int i = 0; i < 3000; ++i) packets.push_back(seal(s, as_bytes(std::to_string(i))));
   // Deliver 2999 first, then a shuffled window's worth of the others.
@@ -115,8 +114,8 @@ TEST_CASE("replays, old packets and reordering inside the window", "[session]") 
 }
 
 TEST_CASE("every bit flip of every packet byte is rejected and changes nothing", "[session][props]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
   (void)open(o, seal(s, as_bytes("warm up")));
   const auto packet = seal(s, as_bytes("the real packet, 32 bytes long.."));
   for (std::size_t bit = 0; bit < packet.size() * 8; ++bit) {
@@ -133,8 +132,8 @@ TEST_CASE("every bit flip of every packet byte is rejected and changes nothing",
 }
 
 TEST_CASE("garbage, short and truncated packets fail without throwing", "[session]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
   const auto packet = seal(s, as_bytes("abc"));
   for (std::size_t n = 0; n < packet.size(); ++n) CHECK_FALSE(open(o, std::span(packet).first(n)).has_value());
   CHECK(open(o, bytes{}).error() == errc::invalid_encoding);
@@ -150,8 +149,8 @@ TEST_CASE("garbage, short and truncated packets fail without throwing", "[sessio
 }
 
 TEST_CASE("associated data must match", "[session]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
   const auto p = seal(s, as_bytes("abc"), as_bytes("conn-1"));
   CHECK(open(o, p, as_bytes("conn-2")).error() == errc::authentication_failed);
   CHECK(open(o, p, as_bytes("conn-1")).has_value());
@@ -159,8 +158,8 @@ TEST_CASE("associated data must match", "[session]") {
 
 TEST_CASE("key updates are followed across reordering; old keys expire", "[session][keyupdate]") {
   constexpr sepal::session_options opts{.replay_window = 256, .previous_key_lifetime = 64};
-  sepal::sealer<sepal::default_suite, opts> s(secret_a);
-  sepal::opener<sepal::default_suite, opts> o(secret_a);
+  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
   std::vector<bytes> packets;
   for (int gen = 0; gen < 4; ++gen) {
     for (int i = 0; i < 20; ++i) packets.push_back(seal(s, as_bytes(std::to_string(gen))));
@@ -176,8 +175,8 @@ TEST_CASE("key updates are followed across reordering; old keys expire", "[sessi
   // The previous keys live for previous_key_lifetime packets accepted under
   // the new ones (RFC 9001 §6.5), counting the packet that promoted them.
   for (int accepted : {63, 64}) {
-    sepal::sealer<sepal::default_suite, opts> s2(secret_b);
-    sepal::opener<sepal::default_suite, opts> o2(secret_b);
+    sepal::sealer<sepal::default_suite, opts> s2(secret(secret_b));
+    sepal::opener<sepal::default_suite, opts> o2(secret(secret_b));
     const auto late = seal(s2, as_bytes("generation 0, delivered late"));
     s2.update_key();
     for (int i = 0; i < accepted; ++i) REQUIRE(open(o2, seal(s2, as_bytes("generation 1"))).has_value());
@@ -192,8 +191,8 @@ TEST_CASE("key updates are followed across reordering; old keys expire", "[sessi
 
 TEST_CASE("the sealer updates keys itself at the confidentiality limit", "[session][limits]") {
   constexpr sepal::session_options opts{.confidentiality_limit = 5};
-  sepal::sealer<sepal::default_suite, opts> s(secret_a);
-  sepal::opener<sepal::default_suite, opts> o(secret_a);
+  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
   for (int i = 0; i < 23; ++i) REQUIRE(open(o, seal(s, as_bytes("x"))).has_value());
   CHECK(s.key_generation() == 4);  // updated before packets 5, 10, 15, 20
   CHECK(o.key_generation() == 4);
@@ -203,8 +202,8 @@ TEST_CASE("the sealer updates keys itself at the confidentiality limit", "[sessi
 
 TEST_CASE("the opener closes at the integrity limit", "[session][limits]") {
   constexpr sepal::session_options opts{.integrity_limit = 3};
-  sepal::sealer<sepal::default_suite, opts> s(secret_a);
-  sepal::opener<sepal::default_suite, opts> o(secret_a);
+  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
   auto forged = seal(s, as_bytes("x"));
   forged.back() ^= 1;
   const auto good = seal(s, as_bytes("y"));
@@ -214,8 +213,8 @@ TEST_CASE("the opener closes at the integrity limit", "[session][limits]") {
 }
 
 TEST_CASE("the sealer refuses to exhaust the packet number space", "[session][limits]") {
-  sepal::sealer<> s(secret_a);
-  s.skip_packet_numbers_for_testing((std::uint64_t{1} << 62) - 2);
+  sepal::sealer<> s(secret(secret_a));
+  sepal::detail::sealer_testing::skip_packet_numbers(s, (std::uint64_t{1} << 62) - 2);
   CHECK_NOTHROW(seal(s, as_bytes("2^62-2")));
   CHECK_NOTHROW(seal(s, as_bytes("2^62-1")));
   try {
@@ -227,9 +226,9 @@ TEST_CASE("the sealer refuses to exhaust the packet number space", "[session][li
 }
 
 TEST_CASE("packet numbers decode across the 32-bit truncation boundary", "[session]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
-  s.skip_packet_numbers_for_testing((std::uint64_t{1} << 32) - 10);
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
+  sepal::detail::sealer_testing::skip_packet_numbers(s, (std::uint64_t{1} << 32) - 10);
   std::vector<bytes> packets;
   for (int i = 0; i < 20; ++i) packets.push_back(seal(s, as_bytes("w")));
   std::swap(packets[8], packets[12]);  // reorder across the wrap
@@ -237,60 +236,96 @@ TEST_CASE("packet numbers decode across the 32-bit truncation boundary", "[sessi
   CHECK(sepal::detail::decode_packet_number(0xa82f30ea, 0x9b32, 16) == 0xa82f9b32);  // RFC 9000 §A.3 example
 }
 
-TEST_CASE("stream records survive arbitrary chunking", "[stream]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
-  bytes wire;
-  std::vector<bytes> sent;
-  for (std::size_t n : {0, 1, 100, 5000, 16384}) {
-    bytes payload(n, static_cast<std::uint8_t>(n & 0xff));
-    bytes out(2 + n + s.overhead);
-    const auto rec = sepal::seal_record(s, {}, payload, out);
-    wire.insert(wire.end(), rec.begin(), rec.end());
-    sent.push_back(payload);
+TEST_CASE("hardening #6: an unauthenticated next-phase packet evicts no keys", "[session][keyupdate][hardening]") {
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
+  std::vector<bytes> late;
+  for (int i = 0; i < 10; ++i) late.push_back(seal(s, as_bytes("generation 0")));
+  s.update_key();
+  REQUIRE(open(o, seal(s, as_bytes("generation 1"))).has_value());  // the opener follows
+  REQUIRE(o.key_generation() == 1);
+  // Off-path garbage: random bytes with the fixed bit, both phase bits
+  // (header protection makes the phase random), fresh packet numbers.
+  std::mt19937 rng(20);
+  for (int i = 0; i < 200; ++i) {
+    bytes junk(64);
+    for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
+    junk[0] = static_cast<std::uint8_t>((junk[0] & 0x1f) | 0x40);
+    CHECK_FALSE(open(o, junk).has_value());
   }
-  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, wire.size()}) {
-    sepal::opener<> fresh(secret_a);
-    sepal::record_reader<sepal::opener<>> reader(fresh);
-    std::size_t next = 0, pos = 0;
-    while (pos < wire.size()) {
-      auto piece = std::span(wire).subspan(pos, std::min(chunk, wire.size() - pos));
-      while (!piece.empty()) {
-        const auto used = reader.feed(piece);
-        piece = piece.subspan(used);
-        pos += used;
-        if (reader.ready()) {
-          auto r = reader.open({});
-          REQUIRE(r.has_value());
-          CHECK(copy(*r) == sent[next++]);
-        }
-      }
-    }
-    CHECK(next == sent.size());
-  }
-  bytes big(16385);
-  bytes out(2 + big.size() + s.overhead);
-  CHECK_THROWS_AS(sepal::seal_record(s, {}, big, out), sepal::error);
+  // A forged packet of the next generation, at a fresh packet number.
+  sepal::sealer<> ahead(secret(secret_a));
+  sepal::detail::sealer_testing::skip_packet_numbers(ahead, 100);
+  ahead.update_key();
+  ahead.update_key();
+  auto forged = seal(ahead, as_bytes("generation 2, tampered"));
+  forged.back() ^= 1;
+  CHECK(open(o, forged).error() == errc::authentication_failed);
+  // Every genuine late packet of the previous generation still opens, and
+  // so does the current generation.
+  for (const auto& p : late) CHECK(open(o, p).has_value());
+  CHECK(open(o, seal(s, as_bytes("generation 1 again"))).has_value());
+  CHECK(o.key_generation() == 1);
+  // The genuine next update is still followed.
+  s.update_key();
+  CHECK(open(o, seal(s, as_bytes("generation 2"))).has_value());
+  CHECK(o.key_generation() == 2);
 }
 
-TEST_CASE("a bad record length or a forged record ends the stream", "[stream]") {
-  sepal::sealer<> s(secret_a);
-  sepal::opener<> o(secret_a);
-  sepal::record_reader<sepal::opener<>> reader(o);
-  const std::uint8_t too_long[] = {0xff, 0xff, 0, 0};
-  CHECK(reader.feed(too_long) == 2);
-  CHECK(reader.failed());
-  CHECK(reader.open({}).error() == errc::invalid_encoding);
-  CHECK(reader.open({}).error() == errc::closed);
+TEST_CASE("hardening #13: moved-from sealers, openers and sessions fail safely", "[session][hardening]") {
+  sepal::sealer<> s(secret(secret_a));
+  sepal::opener<> o(secret(secret_a));
+  const auto packet = seal(s, as_bytes("before the move"));
+  auto s2 = std::move(s);
+  auto o2 = std::move(o);
+  bytes out(64);
+  try {
+    (void)s.seal({}, as_bytes("x"), out);  // NOLINT(bugprone-use-after-move): the point of the test
+    FAIL("seal on a moved-from sealer must throw");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::moved_from);
+  }
+  CHECK_THROWS_AS(s.update_key(), sepal::error);                     // NOLINT(bugprone-use-after-move)
+  CHECK(o.open({}, packet, out).error() == errc::moved_from);        // NOLINT(bugprone-use-after-move)
+  bytes in_place = packet;
+  CHECK(o.open_in_place({}, in_place).error() == errc::moved_from);  // NOLINT(bugprone-use-after-move)
+  CHECK(open(o2, packet).has_value());                               // the moved-to objects work
+  CHECK(open(o2, seal(s2, as_bytes("after"))).has_value());
 
-  sepal::opener<> o2(secret_a);
-  sepal::record_reader<sepal::opener<>> reader2(o2);
-  bytes out(2 + 3 + s.overhead);
-  auto rec = copy(sepal::seal_record(s, {}, as_bytes("abc"), out));
-  rec.back() ^= 1;
-  reader2.feed(rec);
-  REQUIRE(reader2.ready());
-  CHECK(reader2.open({}).error() == errc::authentication_failed);
-  CHECK(reader2.failed());
-  CHECK(reader2.feed(rec) == 0);
+  sepal::session<> alice(secret(secret_a), secret(secret_b));
+  auto moved = std::move(alice);
+  CHECK_THROWS_AS(alice.seal({}, as_bytes("x"), out), sepal::error);  // NOLINT(bugprone-use-after-move)
+  CHECK(alice.open({}, packet, out).error() == errc::moved_from);     // NOLINT(bugprone-use-after-move)
+  CHECK_THROWS_AS(sepal::sealer<>(sepal::secret_bytes{}), sepal::error);  // an empty (spent) secret
+}
+
+TEST_CASE("hardening #2: the packet number can only be skipped forward in tests", "[session][hardening]") {
+  sepal::sealer<> s(secret(secret_a));
+  sepal::detail::sealer_testing::skip_packet_numbers(s, 10);
+  CHECK_THROWS_AS(sepal::detail::sealer_testing::skip_packet_numbers(s, 9), sepal::error);
+  CHECK(s.next_packet_number() == 10);
+}
+
+TEST_CASE("hardening: usage limits count large packets by their size", "[session][limits][hardening]") {
+  // RFC 9001 §6.6's limits assume packets of at most 2^11 blocks (2^15
+  // bytes): a 100 KiB packet counts as 4 of them.
+  static_assert(sepal::detail::usage_units(0) == 1);
+  static_assert(sepal::detail::usage_units(32767) == 1);
+  static_assert(sepal::detail::usage_units(32768) == 2);
+  static_assert(sepal::detail::usage_units(100 * 1024) == 4);
+  constexpr sepal::session_options opts{.confidentiality_limit = 8, .integrity_limit = 8};
+  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
+  const bytes big(100 * 1024, 0x5a);
+  REQUIRE(open(o, seal(s, big)).has_value());  // 4 units
+  REQUIRE(open(o, seal(s, big)).has_value());  // 8 units: the limit
+  CHECK(s.key_generation() == 0);
+  REQUIRE(open(o, seal(s, big)).has_value());  // would pass it: updates first
+  CHECK(s.key_generation() == 1);
+  auto forged = seal(s, big);
+  forged.back() ^= 1;
+  CHECK(open(o, forged).error() == errc::authentication_failed);
+  CHECK_FALSE(o.closed());  // 4 of 8
+  CHECK(open(o, forged).error() == errc::authentication_failed);
+  CHECK(o.closed());  // a forged 100 KiB packet counts 4 toward the integrity limit
 }

@@ -41,11 +41,16 @@ class aead_engine {
   /// Errors: throws `sepal::error(errc::invalid_argument)` on a wrong size.
   void set_key(std::span<const std::uint8_t> key) {
     if (key.size() != Aead::key_size) throw error(errc::invalid_argument);
+    if (!m_mode) throw error(errc::moved_from);
     or_throw(errc::internal_error, [&] { m_mode->set_key(key); });
   }
 
+  /// False for a moved-from engine (it holds no Botan object).
+  [[nodiscard]] bool usable() const noexcept { return m_mode != nullptr; }
+
   /// Wipes the key; the engine is unusable until `set_key`.
   void clear() noexcept {
+    if (!m_mode) return;
     try {
       m_mode->clear();
     } catch (...) {
@@ -65,9 +70,11 @@ class aead_encryptor : public aead_engine<Aead, Botan::Cipher_Dir::Encryption> {
 
   /// Encrypts `plaintext` into `out` as ciphertext || tag; `plaintext` may be
   /// `out`'s own first bytes. Errors: `sepal::error(errc::invalid_argument)`
-  /// when `out` is too small or partially overlaps `plaintext`.
+  /// when `out` is too small or partially overlaps `plaintext`;
+  /// `sepal::error(errc::moved_from)` on a moved-from engine.
   std::span<std::uint8_t> seal(nonce_view nonce, std::span<const std::uint8_t> ad,
                                std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) {
+    if (!this->m_mode) throw error(errc::moved_from);
     const std::size_t n = plaintext.size();
     if (out.size() < n + Aead::tag_size || partially_overlaps(plaintext, out)) throw error(errc::invalid_argument);
     if (n != 0 && plaintext.data() != out.data()) std::memmove(out.data(), plaintext.data(), n);
@@ -91,8 +98,10 @@ class aead_decryptor : public aead_engine<Aead, Botan::Cipher_Dir::Decryption> {
 
   /// Decrypts ciphertext || tag into `out`; never throws. On failure the
   /// bytes written to `out` are wiped: Botan decrypts before it checks the tag.
+  /// A moved-from engine returns `moved_from` and touches nothing.
   result<std::span<std::uint8_t>> open(nonce_view nonce, std::span<const std::uint8_t> ad,
                                        std::span<const std::uint8_t> ciphertext, std::span<std::uint8_t> out) noexcept {
+    if (!this->m_mode) return errc::moved_from;
     if (ciphertext.size() < Aead::tag_size) return errc::authentication_failed;
     const std::size_t n = ciphertext.size() - Aead::tag_size;
     if (out.size() < n || partially_overlaps(ciphertext, out)) return errc::invalid_argument;
