@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::span<const std::uint8_t> in(data + 1, size - 1);
   // Genuine packets 0..3 exist; the fuzzer may splice them in via the seeds.
-  sepal::opener<> o(secret);
+  sepal::opener<> o(sepal::secret_bytes::copy_of(secret));
   std::array<std::uint8_t, 4096> out{};
   switch (data[0] % 3) {
     case 0: {  // one packet, possibly many times (replays)
@@ -40,14 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
     case 1: {  // a stream of records fed in pieces of varying size
-      sepal::record_reader<sepal::opener<>, 2048> reader(o);
+      sepal::record_reader<sepal::opener<>, 2048> reader(sepal::opener<>(sepal::secret_bytes::copy_of(secret)));
       std::size_t pos = 0, step = 1;
-      while (pos < in.size() && !reader.failed()) {
+      while (pos < in.size() && !reader.failed() && !reader.ended()) {
         const auto piece = in.subspan(pos, std::min(step, in.size() - pos));
         pos += reader.feed(piece);
         if (reader.ready()) (void)reader.open({});
         step = step * 3 + 1;
       }
+      (void)reader.finish();
       break;
     }
     default: {  // packets separated by 2-byte lengths, opened in order
