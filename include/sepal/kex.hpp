@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <new>
 #include <span>
 
 #include "concepts.hpp"
@@ -30,14 +31,25 @@ template <key_agreement Curve>
   return detail::guarded<result<secret_bytes>>(errc::invalid_key, [&]() -> result<secret_bytes> {
     Botan::PK_Key_Agreement ka(mine.botan_agreement(), system_rng(), detail::algorithm<Curve>::kdf);
     const auto peer_value = peer.to_raw();
-    auto secret = ka.derive_key(0, peer_value).bits_of();
-    if (secret.size() != Curve::shared_secret_size) return errc::invalid_shared_secret;
-    if constexpr (!detail::is_weierstrass<Curve>) {
+    Botan::secure_vector<std::uint8_t> secret;
+    if constexpr (detail::is_weierstrass<Curve>) {
+      secret = ka.derive_key(0, peer_value).bits_of();
+    } else {
       // RFC 7748 §6.1: an all-zero X25519/X448 output means a small-order
-      // peer key. (On the NIST curves x = 0 is an ordinary point.)
+      // peer key. Botan refuses to return it (it throws); every 32/56-byte
+      // string is an acceptable X25519/X448 public key, so a throw here is
+      // that case. (On the NIST curves x = 0 is an ordinary point.)
+      try {
+        secret = ka.derive_key(0, peer_value).bits_of();
+      } catch (const std::bad_alloc&) {
+        throw;
+      } catch (...) {
+        return errc::invalid_shared_secret;
+      }
       const std::array<std::uint8_t, Curve::shared_secret_size> zero{};
-      if (constant_time_equal(secret, zero)) return errc::invalid_shared_secret;
+      if (secret.size() == zero.size() && constant_time_equal(secret, zero)) return errc::invalid_shared_secret;
     }
+    if (secret.size() != Curve::shared_secret_size) return errc::invalid_shared_secret;
     return secret_bytes(std::move(secret));
   });
 }

@@ -6,6 +6,7 @@
 #include <botan/hex.h>
 #include <botan/pem.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -49,11 +50,17 @@ class public_key {
  public:
   using curve_type = Curve;  ///< the curve tag
 
-  /// Parses a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
+  /// Parses a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7). Only the one
+  /// canonical encoding `to_der()` gives is accepted (X.690 DER; uncompressed
+  /// points for the NIST curves), so a key has exactly one DER encoding and
+  /// one fingerprint: BER forms (long-form or indefinite lengths, trailing
+  /// bytes, unused bits) and compressed points are `invalid_encoding`.
   [[nodiscard]] static result<public_key> from_der(std::span<const std::uint8_t> der) noexcept {
     return detail::guarded<result<public_key>>(errc::invalid_encoding, [&]() -> result<public_key> {
       if (der.empty() || der[0] != 0x30) return errc::invalid_encoding;  // DER only: no PEM sniffing
-      return from_botan(*detail::decode_spki(der));
+      auto key = from_botan(*detail::decode_spki(der));
+      if (key && !std::ranges::equal(key->to_der(), der)) return errc::invalid_encoding;
+      return key;
     });
   }
 
@@ -67,10 +74,14 @@ class public_key {
 
   /// Parses raw bytes: a SEC1 compressed or uncompressed point for the NIST
   /// curves, the RFC 7748 / RFC 8032 encoding otherwise.
+  ///
+  /// Errors: `invalid_key` for bytes that are not a valid key; the same key
+  /// checks as `from_der` (Botan's `check_key`: on curve, not the identity,
+  /// not of small order for Ed25519/Ed448).
   [[nodiscard]] static result<public_key> from_raw(std::span<const std::uint8_t> raw) noexcept {
     return detail::guarded<result<public_key>>(errc::invalid_key, [&]() -> result<public_key> {
       auto key = ops::public_from_raw(raw);
-      if (!key) return errc::invalid_key;
+      if (!key || !key->check_key(system_rng(), false)) return errc::invalid_key;
       return public_key(std::move(key));
     });
   }
@@ -83,18 +94,18 @@ class public_key {
   /// The DER SubjectPublicKeyInfo (id-ecPublicKey with a named curve for the
   /// NIST curves, RFC 8410 for the others).
   [[nodiscard]] std::vector<std::uint8_t> to_der() const {
-    return detail::or_throw(errc::internal_error, [&] { return m_key->subject_public_key(); });
+    return detail::or_throw(errc::internal_error, [&] { return get().subject_public_key(); });
   }
 
   /// The PEM "PUBLIC KEY" block.
   [[nodiscard]] std::string to_pem() const {
-    return detail::or_throw(errc::internal_error, [&] { return Botan::X509::PEM_encode(*m_key); });
+    return detail::or_throw(errc::internal_error, [&] { return Botan::X509::PEM_encode(get()); });
   }
 
   /// The raw encoding; `format` applies to the NIST curves only.
   [[nodiscard]] std::vector<std::uint8_t> to_raw(point_format format = point_format::uncompressed) const {
     return detail::or_throw(errc::internal_error,
-                            [&] { return ops::public_to_raw(*m_key, format == point_format::compressed); });
+                            [&] { return ops::public_to_raw(get(), format == point_format::compressed); });
   }
 
   /// Writes the PEM to `path` atomically, mode 0644.
@@ -122,11 +133,24 @@ class public_key {
   }
 
   /// The Botan key, for code that goes beyond sepal's API.
-  [[nodiscard]] const typename ops::public_type& botan() const noexcept { return *m_key; }
+  /// Errors: throws `sepal::error(errc::moved_from)` on a moved-from key.
+  [[nodiscard]] const typename ops::public_type& botan() const { return get(); }
+
+  /// A shared handle on the Botan key (for objects that must outlive this one).
+  /// Errors: throws `sepal::error(errc::moved_from)` on a moved-from key.
+  [[nodiscard]] std::shared_ptr<const typename ops::public_type> botan_shared() const {
+    (void)get();
+    return m_key;
+  }
 
  private:
   template <curve>
   friend class private_key;
+
+  const typename ops::public_type& get() const {
+    if (!m_key) throw error(errc::moved_from);
+    return *m_key;
+  }
 
   explicit public_key(std::shared_ptr<const typename ops::public_type> key) noexcept : m_key(std::move(key)) {}
 
@@ -223,19 +247,19 @@ class private_key {
   /// The matching public key.
   [[nodiscard]] sepal::public_key<Curve> public_key() const {
     return detail::or_throw(errc::internal_error, [&] {
-      return sepal::public_key<Curve>(ops::public_from_raw(ops::public_to_raw(*m_key, false)));
+      return sepal::public_key<Curve>(ops::public_from_raw(ops::public_to_raw(get(), false)));
     });
   }
 
   /// The unencrypted DER PKCS#8 encoding.
   [[nodiscard]] secret_bytes to_der() const {
-    return detail::or_throw(errc::internal_error, [&] { return secret_bytes(Botan::PKCS8::BER_encode(*m_key)); });
+    return detail::or_throw(errc::internal_error, [&] { return secret_bytes(Botan::PKCS8::BER_encode(get())); });
   }
 
   /// The unencrypted PEM "PRIVATE KEY" block.
   [[nodiscard]] secret_bytes to_pem() const {
     return detail::or_throw(errc::internal_error, [&] {
-      std::string pem = Botan::PEM_Code::encode(Botan::PKCS8::BER_encode(*m_key), detail::pem_private_key);
+      std::string pem = Botan::PEM_Code::encode(Botan::PKCS8::BER_encode(get()), detail::pem_private_key);
       auto out = secret_bytes::copy_of(sepal::detail::bytes_of(pem));
       Botan::secure_scrub_memory(pem.data(), pem.size());  // Botan's PEM encoder returns a plain string
       return out;
@@ -246,14 +270,14 @@ class private_key {
   /// and AES-256-CBC (detail/botan_algorithms.hpp), readable by OpenSSL.
   [[nodiscard]] std::string to_pem(std::string_view password, Botan::RandomNumberGenerator& rng = system_rng()) const {
     return detail::or_throw(errc::internal_error, [&] {
-      return Botan::PKCS8::PEM_encode_encrypted_pbkdf_iter(*m_key, rng, password, detail::pkcs8_pbkdf_iterations,
+      return Botan::PKCS8::PEM_encode_encrypted_pbkdf_iter(get(), rng, password, detail::pkcs8_pbkdf_iterations,
                                                            detail::pkcs8_cipher, detail::pkcs8_pbkdf_hash);
     });
   }
 
   /// The raw private key (see `from_raw`).
   [[nodiscard]] secret_bytes to_raw() const {
-    return detail::or_throw(errc::internal_error, [&] { return secret_bytes(ops::private_to_raw(*m_key)); });
+    return detail::or_throw(errc::internal_error, [&] { return secret_bytes(ops::private_to_raw(get())); });
   }
 
   /// Writes the unencrypted PEM to `path` atomically with mode 0600.
@@ -271,21 +295,29 @@ class private_key {
   }
 
   /// The Botan key (ECDSA for the NIST curves), for code that goes beyond
-  /// sepal's API.
-  [[nodiscard]] const typename ops::private_type& botan() const noexcept { return *m_key; }
+  /// sepal's API. Errors: throws `sepal::error(errc::moved_from)` on a
+  /// moved-from key (as every accessor does).
+  [[nodiscard]] const typename ops::private_type& botan() const { return get(); }
 
   /// The Botan key for key agreement: the ECDH twin on the NIST curves.
-  [[nodiscard]] const Botan::Private_Key& botan_agreement() const noexcept
+  /// Errors: throws `sepal::error(errc::moved_from)` on a moved-from key.
+  [[nodiscard]] const Botan::Private_Key& botan_agreement() const
     requires Curve::agrees
   {
     if constexpr (detail::is_weierstrass<Curve>) {
+      (void)get();
       return *m_agree;
     } else {
-      return *m_key;
+      return get();
     }
   }
 
  private:
+  const typename ops::private_type& get() const {
+    if (!m_key) throw error(errc::moved_from);
+    return *m_key;
+  }
+
   explicit private_key(std::unique_ptr<typename ops::private_type> key) : m_key(std::move(key)) {
     if constexpr (detail::is_weierstrass<Curve>) m_agree = ops::agreement_key(*m_key);
   }

@@ -4,6 +4,7 @@
 #include <botan/pubkey.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -104,9 +105,9 @@ template <signature_scheme Curve, class Hash = signature_hash_t<Curve>>
   requires detail::valid_signature_hash<Curve, Hash>
 class verifier {
  public:
-  /// A verifier for `key` (which must outlive the verifier).
+  /// A verifier for `key` (the verifier shares ownership of the key).
   explicit verifier(const public_key<Curve>& key, signature_format format = signature_format::der)
-      : m_key(&key.botan()),
+      : m_key(key.botan_shared()),
         m_format(format),
         m_verifier(detail::or_throw(errc::internal_error, [&] { return make(*m_key, format); })) {}
 
@@ -144,7 +145,7 @@ class verifier {
     return Botan::PK_Verifier(key, detail::signature_padding<Curve, Hash>(), detail::botan_format<Curve>(format));
   }
 
-  const Botan::Public_Key* m_key;
+  std::shared_ptr<const Botan::Public_Key> m_key;
   signature_format m_format;
   Botan::PK_Verifier m_verifier;
 };

@@ -47,11 +47,19 @@ TEST_CASE("RFC 7748 §5.2: X25519 and X448 scalar multiplication", "[kex][kat]")
         "ce3e4ff95a60dc6697da1db1d85e6afbdf79b50a2412d7546d5f239fe14fbaadeb445fc66a01b0779d98223961111e21766282f73dd96b6f");
 }
 
-TEST_CASE("an all-zero X25519 result (small-order peer) is rejected", "[kex]") {
+TEST_CASE("hardening #11: an all-zero X25519/X448 result reports invalid_shared_secret", "[kex][hardening]") {
   const auto mine = sepal::private_key<sepal::x25519>::generate();
-  const auto r = sepal::agree(mine, bytes(32, 0));  // u = 0 has order 1
-  REQUIRE_FALSE(r.has_value());
-  CHECK((r.error() == errc::invalid_shared_secret || r.error() == errc::invalid_key));
+  // RFC 7748 §6.1 small-order inputs: u = 0, u = 1, and the order-8 point.
+  for (const auto& u : {bytes(32, 0), hex("0100000000000000000000000000000000000000000000000000000000000000"),
+                        hex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")}) {
+    const auto r = sepal::agree(mine, u);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::invalid_shared_secret);
+  }
+  const auto mine448 = sepal::private_key<sepal::x448>::generate();
+  const auto r448 = sepal::agree(mine448, bytes(56, 0));
+  REQUIRE_FALSE(r448.has_value());
+  CHECK(r448.error() == errc::invalid_shared_secret);
 }
 
 TEST_CASE("invalid ECDH peer points are rejected without throwing", "[kex]") {

@@ -168,3 +168,85 @@ TEST_CASE("a DER key whose bytes contain a PEM header still parses as DER", "[ke
   REQUIRE(back.has_value());
   CHECK(*back == *key);
 }
+
+TEMPLATE_LIST_TEST_CASE("hardening #10: raw and DER parsing apply the same key checks", "[keys][hardening]",
+                        all_curves) {
+  using C = TestType;
+  const auto key = sepal::private_key<C>::generate().public_key();
+  CHECK(sepal::public_key<C>::from_raw(key.to_raw()).has_value());
+  CHECK(sepal::public_key<C>::from_der(key.to_der()).has_value());
+}
+
+TEST_CASE("hardening #10: Ed25519/Ed448 raw keys of small order are rejected", "[keys][hardening]") {
+  // The identity point (y = 1): (R = identity, S = 0) would verify any message.
+  auto identity25519 = bytes(32, 0);
+  identity25519[0] = 1;
+  CHECK(sepal::public_key<sepal::ed25519>::from_raw(identity25519).error() == errc::invalid_key);
+  auto identity448 = bytes(57, 0);
+  identity448[0] = 1;
+  CHECK(sepal::public_key<sepal::ed448>::from_raw(identity448).error() == errc::invalid_key);
+}
+
+TEMPLATE_LIST_TEST_CASE("hardening #8: a public key has exactly one DER encoding", "[keys][hardening]", all_curves) {
+  using C = TestType;
+  using P = sepal::public_key<C>;
+  const auto der = sepal::private_key<C>::generate().public_key().to_der();
+  REQUIRE(P::from_der(der).has_value());
+  // Trailing bytes after the SEQUENCE.
+  auto trailing = der;
+  trailing.push_back(0);
+  CHECK(P::from_der(trailing).error() == errc::invalid_encoding);
+  // The outer length one octet longer than needed (0x81 nn for a short
+  // length, 0x82 00 nn for a one-octet long form): BER, not DER.
+  const std::size_t header = der[1] < 0x80 ? 2 : 3;
+  bytes long_form{0x30, static_cast<std::uint8_t>(header == 2 ? 0x81 : 0x82)};
+  if (header == 3) long_form.push_back(0x00);
+  long_form.push_back(der[header - 1]);
+  long_form.insert(long_form.end(), der.begin() + static_cast<std::ptrdiff_t>(header), der.end());
+  CHECK(P::from_der(long_form).error() == errc::invalid_encoding);
+  // Indefinite length (0x80 ... 00 00).
+  bytes indefinite{0x30, 0x80};
+  indefinite.insert(indefinite.end(), der.begin() + static_cast<std::ptrdiff_t>(header), der.end());
+  indefinite.insert(indefinite.end(), {0, 0});
+  CHECK_FALSE(P::from_der(indefinite).has_value());
+  // Non-zero unused bits in the BIT STRING's last octet.
+  auto unused = der;
+  const auto bit_string = der.size() - P::from_der(der)->to_raw().size() - 1;  // the unused-bits octet
+  REQUIRE(unused[bit_string] == 0);
+  unused[bit_string] = 1;
+  CHECK_FALSE(P::from_der(unused).has_value());
+}
+
+TEST_CASE("hardening #8: a compressed-point SubjectPublicKeyInfo is not a second encoding", "[keys][hardening]") {
+  using P = sepal::public_key<sepal::p256>;
+  const auto key = sepal::private_key<sepal::p256>::generate().public_key();
+  // SPKI with the 33-byte compressed point: the same prefix, a shorter BIT STRING.
+  const auto der = key.to_der();
+  const auto compressed = key.to_raw(sepal::point_format::compressed);
+  bytes spki{0x30, static_cast<std::uint8_t>(der[1] - 32)};
+  const std::size_t prefix = der.size() - 65 - 3;  // up to the BIT STRING header
+  spki.insert(spki.end(), der.begin() + 2, der.begin() + static_cast<std::ptrdiff_t>(prefix));
+  spki.insert(spki.end(), {0x03, static_cast<std::uint8_t>(compressed.size() + 1), 0x00});
+  spki.insert(spki.end(), compressed.begin(), compressed.end());
+  CHECK(P::from_der(spki).error() == errc::invalid_encoding);
+  CHECK(P::from_raw(compressed).has_value());  // raw compressed points stay accepted (SEC1)
+}
+
+TEST_CASE("hardening #13: moved-from keys report an error instead of crashing", "[keys][hardening]") {
+  auto key = sepal::private_key<sepal::p256>::generate();
+  auto moved = std::move(key);
+  try {
+    (void)key.public_key();  // NOLINT(bugprone-use-after-move): the point of the test
+    FAIL("public_key() on a moved-from key must throw");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::moved_from);
+  }
+  CHECK_THROWS_AS(key.to_der(), sepal::error);                      // NOLINT(bugprone-use-after-move)
+  CHECK_THROWS_AS(sepal::sign(key, as_bytes("m")), sepal::error);   // NOLINT(bugprone-use-after-move)
+  CHECK_THROWS_AS(sepal::agree(key, moved.public_key()).value(), sepal::error);  // NOLINT(bugprone-use-after-move)
+  auto pub = moved.public_key();
+  auto pub2 = std::move(pub);
+  CHECK_THROWS_AS(pub.to_raw(), sepal::error);                      // NOLINT(bugprone-use-after-move)
+  CHECK_FALSE(sepal::verify(pub, as_bytes("m"), sepal::sign(moved, as_bytes("m"))));  // NOLINT(bugprone-use-after-move)
+  CHECK(sepal::verify(pub2, as_bytes("m"), sepal::sign(moved, as_bytes("m"))));
+}

@@ -29,6 +29,7 @@
   #include <botan/ed25519.h>
 #endif
 #if defined(BOTAN_HAS_ED448)
+  #include <botan/bigint.h>
   #include <botan/ed448.h>
 #endif
 
@@ -36,6 +37,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "botan_algorithms.hpp"
@@ -168,6 +170,27 @@ struct key_ops {
     }
   }
 
+  /// False for a key no signature check should accept: an Ed448 point of
+  /// small order. Botan's `check_key` rejects the eight small-order Ed25519
+  /// points but, in 3.7, none for Ed448. Ed448's torsion is {(0, 1), (0, -1),
+  /// (±1, 0)} (cofactor 4, RFC 8032 §5.2), exactly the points with y ≡ 0, 1
+  /// or -1 (mod p); for the identity, (R = identity, S = 0) verifies every
+  /// message. y is read as RFC 8032 §5.2.3 encodes it (little-endian, the
+  /// last octet holds x's sign), reduced mod p so non-canonical forms count.
+  static bool acceptable_public(std::span<const std::uint8_t> raw) {
+#if defined(BOTAN_HAS_ED448)
+    if constexpr (std::is_same_v<Curve, ed448>) {
+      if (raw.size() != Curve::public_key_size) return false;
+      std::vector<std::uint8_t> big_endian(raw.rbegin() + 1, raw.rend());  // drop the sign octet
+      const Botan::BigInt p = (Botan::BigInt::one() << 448) - (Botan::BigInt::one() << 224) - 1;
+      const Botan::BigInt y = Botan::BigInt(std::span<const std::uint8_t>(big_endian)) % p;
+      return !(y.is_zero() || y == Botan::BigInt::one() || y == p - 1);
+    }
+#endif
+    (void)raw;
+    return true;
+  }
+
   /// SEC1 (compressed or uncompressed) for the NIST curves, RFC 7748/8032
   /// bytes otherwise. Rejects the identity and points not on the curve.
   static std::shared_ptr<const public_type> public_from_raw(std::span<const std::uint8_t> raw) {
@@ -177,7 +200,7 @@ struct key_ops {
       if (!p || p->is_identity()) return nullptr;
       return std::make_shared<const public_type>(group(), *p);
     } else {
-      if (raw.size() != Curve::public_key_size) return nullptr;
+      if (raw.size() != Curve::public_key_size || !acceptable_public(raw)) return nullptr;
       return std::make_shared<const public_type>(raw);
     }
   }
@@ -203,7 +226,7 @@ struct key_ops {
     } else {
       const auto* k = dynamic_cast<const public_type*>(&key);
       if (k == nullptr) return nullptr;
-      return std::make_shared<const public_type>(k->raw_public_key_bits());
+      return public_from_raw(k->raw_public_key_bits());
     }
   }
 
