@@ -26,15 +26,17 @@ using key = sepal::private_key<sepal::p256>;
 
 struct fixture {
   std::int64_t now = std::time(nullptr);
-  key root_key = key::generate(), server_key = key::generate(), client_key = key::generate();
+  std::shared_ptr<const key> server_key = std::make_shared<const key>(key::generate()),
+                             client_key = std::make_shared<const key>(key::generate());
   pki::certificate_authority<sepal::p256> root =
-      pki::certificate_authority<sepal::p256>::create_root(root_key, {"bench root"}, now - 3600, now + 86400 * 30);
+      pki::certificate_authority<sepal::p256>::create_root(key::generate(), {"bench root"}, now - 3600, now + 86400 * 30);
   std::vector<pki::certificate> server_chain{
-      root.issue(pki::certificate_request::create(server_key, {"bench.example"}, {{"bench.example"}, {}, {}}),
-                 pki::usage::server, now - 60, now + 86400)
+      root.issue(pki::certificate_request::create(*server_key, {"bench.example"}, {{"bench.example"}, {}, {}}),
+                 pki::usage::server, {.dns = {"bench.example"}}, now - 60, now + 86400)
           .value()};
   std::vector<pki::certificate> client_chain{
-      root.issue(pki::certificate_request::create(client_key, {"bench-client"}), pki::usage::client, now - 60, now + 86400)
+      root.issue(pki::certificate_request::create(*client_key, {"bench-client"}), pki::usage::client,
+                 {.common_names = {"bench-client"}}, now - 60, now + 86400)
           .value()};
   std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
   fixture() { anchors->add(root.cert()); }
@@ -43,7 +45,7 @@ struct fixture {
 double sepal_certificate_handshakes(const fixture& f, const options& opt, bool mutual) {
   hs::server_config<hs::default_suite> sc{hs::certified_identity<hs::default_suite>(f.server_key, f.server_chain)};
   if (mutual) sc.verify_client_chain = hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::client);
-  hs::client_config<hs::default_suite> cc{std::nullopt, mutual ? &f.client_key : nullptr,
+  hs::client_config<hs::default_suite> cc{std::nullopt, mutual ? f.client_key : nullptr,
                                           hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::server, "bench.example"),
                                           mutual ? hs::to_der_chain(f.client_chain) : hs::der_chain{}};
   const auto now = static_cast<std::uint64_t>(f.now);

@@ -135,7 +135,7 @@ template <class A, sepal::session_options Opt>
 struct sepal_state {
   using suite = sepal::cipher_suite<A>;
   std::array<std::uint8_t, 32> secret{9};
-  sepal::sealer<suite, Opt> sealer{secret};
+  sepal::sealer<suite, Opt> sealer{sepal::secret_bytes::copy_of(secret)};
   std::unique_ptr<sepal::opener<suite, Opt>> opener;
   std::vector<std::uint8_t> payload, out;
   std::vector<std::vector<std::uint8_t>> packets;
@@ -149,8 +149,8 @@ std::pair<backend, std::function<void(std::size_t)>> sepal_backend(std::size_t s
   s->payload.assign(size, 0x42);
   s->out.resize(size + sepal::sealer<>::overhead);
   auto prepare = [s](std::size_t n) {
-    s->opener = std::make_unique<sepal::opener<typename state::suite, Opt>>(s->secret);
-    sepal::sealer<typename state::suite, Opt> fresh(s->secret);
+    s->opener = std::make_unique<sepal::opener<typename state::suite, Opt>>(sepal::secret_bytes::copy_of(s->secret));
+    sepal::sealer<typename state::suite, Opt> fresh(sepal::secret_bytes::copy_of(s->secret));
     s->packets.resize(n);
     for (auto& p : s->packets) {
       p.resize(s->out.size());
@@ -310,8 +310,8 @@ forged_row forged_cost(const char* name, double valid_ns, const options& opt, st
   // state, so the same packet can be offered repeatedly.
   using suite = sepal::cipher_suite<A>;
   const std::array<std::uint8_t, 32> secret{9};
-  sepal::sealer<suite> s(secret);
-  sepal::opener<suite> o(secret);
+  sepal::sealer<suite> s(sepal::secret_bytes::copy_of(secret));
+  sepal::opener<suite> o(sepal::secret_bytes::copy_of(secret));
   std::vector<std::uint8_t> payload(1200, 0x42), packet(1200 + sepal::sealer<suite>::overhead), out(1200);
   const std::array<std::uint8_t, 8> ad{};
   (void)s.seal(ad, payload, packet);
@@ -387,13 +387,13 @@ struct handshake_report {
 /// One thread plays both sides of full sepal handshakes (default suite).
 double sepal_handshakes(const options& opt, bool mutual) {
   namespace hs = sepal::handshake;
-  const auto root = sepal::private_key<sepal::p256>::generate();
-  const auto client_key = sepal::private_key<sepal::p256>::generate();
+  const auto root = hs::share(sepal::private_key<sepal::p256>::generate());
+  const auto client_key = hs::share(sepal::private_key<sepal::p256>::generate());
   hs::fingerprint_allowlist<sepal::p256> allowed;
-  allowed.allow(client_key.public_key());
+  allowed.allow(client_key->public_key());
   hs::server_config<hs::default_suite> sc{hs::server_identity<hs::default_suite>::root(root), {}};
   if (mutual) sc.allow_client = allowed;
-  hs::client_config<hs::default_suite> cc{root.public_key(), mutual ? &client_key : nullptr};
+  hs::client_config<hs::default_suite> cc{root->public_key(), mutual ? client_key : nullptr};
   return rate(
       [&](std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) {
@@ -530,16 +530,17 @@ memory_report measure_memory(std::size_t count) {
   memory_report m;
   m.object_bytes = sizeof(S);
   m.sessions = count;
-  { S warm(a, b); }  // Botan's one-time initialisation is not per-session memory
+  const auto secret = [](const auto& s) { return sepal::secret_bytes::copy_of(s); };
+  { S warm(secret(a), secret(b)); }  // Botan's one-time initialisation is not per-session memory
   {
-    const auto before = heap_in_use();
-    auto one = std::make_unique<S>(a, b);
+    const auto before = heap_in_use();  // the secrets a session keeps count as its memory
+    auto one = std::make_unique<S>(secret(a), secret(b));
     m.heap_bytes_per_session = heap_in_use() - before;
   }
   std::vector<std::unique_ptr<S>> many;
   many.reserve(count);
   const auto rss0 = rss_bytes();
-  for (std::size_t i = 0; i < count; ++i) many.push_back(std::make_unique<S>(a, b));
+  for (std::size_t i = 0; i < count; ++i) many.push_back(std::make_unique<S>(secret(a), secret(b)));
   m.rss_kib_per_session = static_cast<double>(rss_bytes() - rss0) / 1024.0 / static_cast<double>(count);
   return m;
 }

@@ -20,9 +20,9 @@ void require(bool ok) {
 }
 
 struct fixture {
-  sepal::private_key<sepal::p256> root = sepal::private_key<sepal::p256>::unsafe_test_key();
+  hs::shared_private_key<sepal::p256> root = hs::share(sepal::private_key<sepal::p256>::unsafe_test_key());
   hs::server_config<suite> server{hs::server_identity<suite>::root(root), {}};
-  hs::client_config<suite> client{root.public_key(), nullptr};
+  hs::client_config<suite> client{root->public_key(), nullptr};
 };
 
 }  // namespace
@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static fixture f;
   if (size == 0) return 0;
   const std::span<const std::uint8_t> in(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {  // ClientHello at the server
       (void)hs::server_handshake<suite>::accept(f.server, in);
       break;
@@ -51,14 +51,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 4: {  // the stateless validator on an arbitrary ClientHello: never accepts without a cookie it made
       static const hs::address_validator<suite> validator;
       const std::uint8_t address[] = {127, 0, 0, 1, 0x11, 0x51};
-      auto retry = validator.check(in, address, 1'800'000'000);
-      require(retry.has_value());  // the fuzzer cannot forge a valid cookie
+      const auto decision = validator.check(in, address, 1'800'000'000);
+      require(decision.what() != hs::retry_decision::action::accept);  // the fuzzer cannot forge a valid cookie
+      // Only a well-formed ClientHello is answered, and by less than it sent.
+      if (decision.what() == hs::retry_decision::action::send_retry)
+        require(hs::server_handshake<suite>::accept(f.server, in).has_value() &&
+                decision.hello_retry().size() < in.size());
+      break;
+    }
+    case 5: {  // a HelloRetry at a client: only one bound to its ClientHello changes anything
+      auto c = hs::client_handshake<suite>::start(f.client);
+      const auto hello = std::vector<std::uint8_t>(c.client_hello().begin(), c.client_hello().end());
+      (void)c.receive(in, 1'800'000'000);
+      require(std::ranges::equal(c.client_hello(), hello));  // the fuzzer does not know the client random
       break;
     }
     default: {  // delegated credential
       sepal::detail::wire_reader r(in);
       auto dc = hs::delegated_credential<suite>::decode(r);
-      if (dc) (void)dc->verify(f.root.public_key(), 0);
+      if (dc) require(!dc->verify(f.root->public_key(), 0).has_value());  // no clock: never valid
       break;
     }
   }

@@ -24,9 +24,8 @@ void require(bool ok) {
 }
 
 struct fixture {
-  sepal::private_key<sepal::p256> root_key = sepal::private_key<sepal::p256>::unsafe_test_key();
-  pki::certificate_authority<sepal::p256> root =
-      pki::certificate_authority<sepal::p256>::create_root(root_key, {"fuzz root"}, 1'700'000'000, 1'900'000'000);
+  pki::certificate_authority<sepal::p256> root = pki::certificate_authority<sepal::p256>::create_root(
+      sepal::private_key<sepal::p256>::unsafe_test_key(), {"fuzz root"}, 1'700'000'000, 1'900'000'000);
   std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
   hs::client_config<hs::default_suite> client{std::nullopt, nullptr,
                                                hs::x509_verifier<sepal::p256>(anchors, pki::purpose::server, "fuzz.example")};

@@ -29,7 +29,7 @@ except ImportError:
     sys.exit(77)
 
 SUITE_ID = 0x1121  # P-256 ECDH, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
-VERSION = 1
+VERSION = 2  # protocol.md §10
 HASH_LEN = 32
 
 

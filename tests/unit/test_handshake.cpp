@@ -17,9 +17,9 @@ constexpr std::uint64_t now = 1'800'000'000;
 template <class Suite>
 struct parties {
   using sig = typename Suite::sig;
-  sepal::private_key<sig> root = sepal::private_key<sig>::generate();
+  hs::shared_private_key<sig> root = hs::share(sepal::private_key<sig>::generate());
   hs::server_config<Suite> server{hs::server_identity<Suite>::root(root), {}};
-  hs::client_config<Suite> client{root.public_key(), nullptr};
+  hs::client_config<Suite> client{root->public_key(), nullptr};
 };
 
 /// Runs a whole handshake; returns both ends.
@@ -151,19 +151,18 @@ TEST_CASE("every byte flip of every message fails, and the genuine message still
   auto established = server->receive(fin);
   REQUIRE(established.has_value());
   exchange(*done, *established);
-  CHECK(server->receive(fin).error() == errc::closed);  // spent
-  CHECK(client.receive(reply, now).error() == errc::closed);
+  CHECK(server->receive(fin).error() == errc::already_finished);  // spent
+  CHECK(client.receive(reply, now).error() == errc::already_finished);
 }
 
 TEST_CASE("a suite or version mismatch fails cleanly: no downgrade", "[handshake][attack]") {
   using weaker = hs::suite<sepal::p256, sepal::p256, sepal::aes128_gcm, sepal::sha256>;
   parties<hs::default_suite> p;
-  const auto weak_root = sepal::private_key<sepal::p256>::generate();
-  hs::server_config<weaker> weak_server{hs::server_identity<weaker>::root(weak_root), {}};
+  hs::server_config<weaker> weak_server{hs::server_identity<weaker>::root(sepal::private_key<sepal::p256>::generate()), {}};
   auto client = hs::client_handshake<hs::default_suite>::start(p.client);
   CHECK(hs::server_handshake<weaker>::accept(weak_server, client.client_hello()).error() == errc::wrong_algorithm);
   auto hello = copy(client.client_hello());
-  hello[1] = 2;  // version
+  hello[1] = 1;  // version 1, before the HelloRetry tag
   CHECK(hs::server_handshake<hs::default_suite>::accept(p.server, hello).error() == errc::wrong_algorithm);
 }
 
@@ -179,8 +178,8 @@ TEST_CASE("short or oversized ClientHellos are ignored (anti-amplification)", "[
 
 TEST_CASE("delegated credentials: valid, expired, or signed by another root", "[handshake][delegation]") {
   parties<hs::default_suite> p;
-  const auto online = sepal::private_key<sepal::p256>::generate();
-  auto dc = hs::delegated_credential<hs::default_suite>::issue(p.root, online.public_key(), now + 3600);
+  const auto online = hs::share(sepal::private_key<sepal::p256>::generate());
+  auto dc = hs::delegated_credential<hs::default_suite>::issue(*p.root, online->public_key(), now + 3600);
   hs::server_config<hs::default_suite> delegated{hs::server_identity<hs::default_suite>::delegated(online, dc), {}};
   auto [client, server] = handshake(p.client, delegated);
   exchange(client, server);
@@ -190,40 +189,40 @@ TEST_CASE("delegated credentials: valid, expired, or signed by another root", "[
   CHECK(late.receive(s->server_hello(), now + 3601).error() == errc::limit_reached);
 
   const auto rogue_root = sepal::private_key<sepal::p256>::generate();
-  auto rogue_dc = hs::delegated_credential<hs::default_suite>::issue(rogue_root, online.public_key(), now + 3600);
+  auto rogue_dc = hs::delegated_credential<hs::default_suite>::issue(rogue_root, online->public_key(), now + 3600);
   hs::server_config<hs::default_suite> rogue{hs::server_identity<hs::default_suite>::delegated(online, rogue_dc), {}};
   auto c = hs::client_handshake<hs::default_suite>::start(p.client);
   auto rs = hs::server_handshake<hs::default_suite>::accept(rogue, c.client_hello());
   CHECK(c.receive(rs->server_hello(), now).error() == errc::invalid_signature);
 
-  const auto unrelated = sepal::private_key<sepal::p256>::generate();
-  CHECK_THROWS_AS(hs::server_identity<hs::default_suite>::delegated(unrelated, dc), sepal::error);
+  CHECK_THROWS_AS(hs::server_identity<hs::default_suite>::delegated(sepal::private_key<sepal::p256>::generate(), dc),
+                  sepal::error);
 }
 
 TEST_CASE("mutual authentication: allowed, unknown and missing client keys", "[handshake][mutual]") {
   parties<hs::default_suite> p;
-  const auto alice = sepal::private_key<sepal::p256>::generate();
-  const auto mallory = sepal::private_key<sepal::p256>::generate();
+  const auto alice = hs::share(sepal::private_key<sepal::p256>::generate());
+  const auto mallory = hs::share(sepal::private_key<sepal::p256>::generate());
   hs::fingerprint_allowlist<sepal::p256> allowed;
-  allowed.allow(alice.public_key());
+  allowed.allow(alice->public_key());
   hs::server_config<hs::default_suite> strict{hs::server_identity<hs::default_suite>::root(p.root), allowed};
 
-  hs::client_config<hs::default_suite> as_alice{p.root.public_key(), &alice};
+  hs::client_config<hs::default_suite> as_alice{p.root->public_key(), alice};
   auto [client, server] = handshake(as_alice, strict);
   REQUIRE(server.client_identity().has_value());
-  CHECK(*server.client_identity() == alice.public_key());
+  CHECK(*server.client_identity() == alice->public_key());
   exchange(client, server);
 
-  hs::client_config<hs::default_suite> as_mallory{p.root.public_key(), &mallory};
+  hs::client_config<hs::default_suite> as_mallory{p.root->public_key(), mallory};
   auto m = hs::client_handshake<hs::default_suite>::start(as_mallory);
   auto ms = hs::server_handshake<hs::default_suite>::accept(strict, m.client_hello());
   auto mc = m.receive(ms->server_hello(), now);
   REQUIRE(mc.has_value());
-  CHECK(ms->receive(mc->client_finished()).error() == errc::closed);  // unknown client
+  CHECK(ms->receive(mc->client_finished()).error() == errc::unknown_identity);  // proved a key nobody allowed
 
   auto anon = hs::client_handshake<hs::default_suite>::start(p.client);  // no identity
   auto as = hs::server_handshake<hs::default_suite>::accept(strict, anon.client_hello());
-  CHECK(anon.receive(as->server_hello(), now).error() == errc::closed);
+  CHECK(anon.receive(as->server_hello(), now).error() == errc::missing_credential);
 }
 
 TEST_CASE("retransmissions are recognised; a new ClientHello leaves a session alone", "[handshake][datagram]") {
@@ -247,6 +246,7 @@ TEST_CASE("retransmissions are recognised; a new ClientHello leaves a session al
 }
 
 TEST_CASE("stateless retry: only a client at the address completes", "[handshake][retry]") {
+  using action = hs::retry_decision::action;
   parties<hs::default_suite> p;
   const hs::address_validator<hs::default_suite> validator;
   const auto here = as_bytes("127.0.0.1:4433");
@@ -254,26 +254,219 @@ TEST_CASE("stateless retry: only a client at the address completes", "[handshake
 
   auto client = hs::client_handshake<hs::default_suite>::start(p.client);
   auto retry = validator.check(client.client_hello(), here, now);
-  REQUIRE(retry.has_value());
-  CHECK(retry->size() < client.client_hello().size() / 10);  // tiny: no amplification
-  CHECK(client.receive(*retry, now).error() == errc::retry_requested);
-  CHECK_FALSE(validator.check(client.client_hello(), here, now + 5).has_value());  // cookie accepted
-  CHECK(validator.check(client.client_hello(), elsewhere, now + 5).has_value());    // another address
-  CHECK(validator.check(client.client_hello(), here, now + 31).has_value());        // expired
-  CHECK(validator.check(client.client_hello(), here, now - 1).has_value());         // from the future
+  REQUIRE(retry.what() == action::send_retry);
+  CHECK(retry.hello_retry().size() < client.client_hello().size() / 10);  // tiny: no amplification
+  CHECK(client.receive(retry.hello_retry(), now).error() == errc::retry_requested);
+  CHECK(validator.check(client.client_hello(), here, now + 5).what() == action::accept);  // cookie accepted
+  CHECK(validator.check(client.client_hello(), elsewhere, now + 5).what() == action::send_retry);  // another address
+  CHECK(validator.check(client.client_hello(), here, now + 31).what() == action::send_retry);      // expired
+  CHECK(validator.check(client.client_hello(), here, now - 1).what() == action::send_retry);       // from the future
   auto forged = copy(client.client_hello());
   forged[4 + 32 + 2 + 65 + 2 + 10] ^= 1;  // a byte of the cookie's MAC
-  CHECK(validator.check(forged, here, now).has_value());
+  CHECK(validator.check(forged, here, now).what() == action::send_retry);
 
-  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello(),
+                                                                hs::address_status::validated);
   REQUIRE(server.has_value());
   auto done = client.receive(server->server_hello(), now);
   REQUIRE(done.has_value());
   REQUIRE(server->receive(done->client_finished()).has_value());
 
-  // A second HelloRetry in one handshake is refused (no retry loops).
+  // A client follows at most max_hello_retries HelloRetries (no retry loops).
   auto again = hs::client_handshake<hs::default_suite>::start(p.client);
-  auto r1 = validator.check(again.client_hello(), here, now);
-  CHECK(again.receive(*r1, now).error() == errc::retry_requested);
-  CHECK(again.receive(*r1, now).error() == errc::invalid_encoding);
+  for (unsigned i = 0; i < hs::max_hello_retries; ++i) {  // each cookie expired by the next try
+    const auto r = validator.check(again.client_hello(), elsewhere, now + 40 * i);
+    REQUIRE(r.what() == action::send_retry);
+    CHECK(again.receive(r.hello_retry(), now).error() == errc::retry_requested);
+  }
+  const auto one_more = validator.check(again.client_hello(), elsewhere, now + 40 * hs::max_hello_retries);
+  REQUIRE(one_more.what() == action::send_retry);
+  CHECK(again.receive(one_more.hello_retry(), now).error() == errc::limit_reached);
+}
+
+namespace {
+
+/// The byte totals of a spoofed flood against one pending handshake: a
+/// ClientHello "from" the victim, then `small` 1-byte datagrams, `again`
+/// copies of the ClientHello and `timer` resend ticks.
+struct flood_totals {
+  std::size_t in = 0, out = 0;
+};
+
+template <class Suite>
+flood_totals spoofed_flood(const hs::server_config<Suite>& config, int small, int again, int timer) {
+  auto victim = hs::client_handshake<Suite>::start(hs::client_config<Suite>{});
+  const auto hello = copy(victim.client_hello());
+  auto server = hs::server_handshake<Suite>::accept(config, hello);
+  REQUIRE(server.has_value());
+  flood_totals t{hello.size(), server->server_hello().size()};
+  const bytes one{0x40};
+  for (int i = 0; i < small; ++i) {
+    t.in += one.size();
+    if (auto r = server->on_datagram(one)) t.out += r->size();
+  }
+  for (int i = 0; i < again; ++i) {
+    t.in += hello.size();
+    if (auto r = server->on_datagram(hello)) t.out += r->size();
+  }
+  for (int i = 0; i < timer; ++i) {
+    if (auto r = server->on_timer()) t.out += r->size();
+  }
+  CHECK(server->bytes_received() == t.in);
+  CHECK(server->bytes_sent() == t.out);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("hardening #4: a spoofed flood draws at most 3x the bytes it sent, resends included",
+          "[handshake][datagram][hardening]") {
+  parties<hs::default_suite> p;
+  const auto online = hs::share(sepal::private_key<sepal::p256>::generate());
+  const auto dc = hs::delegated_credential<hs::default_suite>::issue(*p.root, online->public_key(), now + 3600);
+  const hs::server_config<hs::default_suite> delegated{hs::server_identity<hs::default_suite>::delegated(online, dc), {}};
+  for (const auto* config : std::array<const hs::server_config<hs::default_suite>*, 2>{&p.server, &delegated}) {
+    // The measured attack: 1816 one-byte datagrams drew 1762 ServerHellos.
+    const auto t = spoofed_flood(*config, 1816, 0, 0);
+    CHECK(t.out <= hs::amplification_limit * t.in);
+    const auto timers = spoofed_flood(*config, 0, 0, 1000);  // the timer alone: 10 resends at most, within budget
+    CHECK(timers.out <= hs::amplification_limit * timers.in);
+    const auto mixed = spoofed_flood(*config, 500, 50, 50);
+    CHECK(mixed.out <= hs::amplification_limit * mixed.in);
+  }
+}
+
+TEST_CASE("hardening #4: a lost ServerHello is still recovered within the budget", "[handshake][datagram][hardening]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  REQUIRE(server.has_value());
+  // The first ServerHello is lost; the client's retransmitted ClientHello gets it again.
+  auto again = server->on_datagram(client.client_hello());
+  REQUIRE(again.has_value());
+  auto c = client.receive(*again, now);
+  REQUIRE(c.has_value());
+  // The ClientFinished is lost; the timer resends the ServerHello, and the
+  // client recognises it.
+  auto timer = server->on_timer();
+  REQUIRE(timer.has_value());
+  CHECK(c->is_server_hello_again(*timer));
+  REQUIRE(server->receive(c->client_finished()).has_value());
+  CHECK_FALSE(server->on_timer().has_value());  // established: nothing more to send
+  // A validated address may be answered beyond 3x (up to the resend cap).
+  auto v = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello(), hs::address_status::validated);
+  unsigned sent = 0;
+  while (v->on_timer()) ++sent;
+  CHECK(sent == hs::max_server_hello_resends);
+  CHECK(v->exhausted());
+}
+
+TEST_CASE("hardening #5: a forged HelloRetry cannot end or redirect the handshake", "[handshake][retry][hardening]") {
+  using action = hs::retry_decision::action;
+  parties<hs::default_suite> p;
+  const hs::address_validator<hs::default_suite> validator;
+  const auto here = as_bytes("127.0.0.1:4433");
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  const auto original = copy(client.client_hello());
+
+  // An off-path attacker knows the address and the format, not the client random.
+  auto other = hs::client_handshake<hs::default_suite>::start(p.client);
+  const auto attacker_retry = validator.check(other.client_hello(), here, now);  // a validly formed, foreign HelloRetry
+  REQUIRE(attacker_retry.what() == action::send_retry);
+  CHECK(client.receive(attacker_retry.hello_retry(), now).error() == errc::authentication_failed);
+  CHECK(std::ranges::equal(client.client_hello(), original));  // nothing changed
+  for (std::size_t i = 0; i < attacker_retry.hello_retry().size(); ++i) {  // nor any bit-flipped genuine one
+    const auto genuine = validator.check(client.client_hello(), here, now);
+    auto bad = copy(genuine.hello_retry());
+    bad[i] ^= 0x01;
+    CHECK_FALSE(client.receive(bad, now).has_value());
+    CHECK(std::ranges::equal(client.client_hello(), original));
+  }
+  // The genuine HelloRetry still works afterwards, and the handshake completes.
+  const auto genuine = validator.check(client.client_hello(), here, now);
+  CHECK(client.receive(genuine.hello_retry(), now).error() == errc::retry_requested);
+  REQUIRE(validator.check(client.client_hello(), here, now).what() == action::accept);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello(),
+                                                                hs::address_status::validated);
+  REQUIRE(server.has_value());
+  CHECK(client.receive(server->server_hello(), now).has_value());
+}
+
+TEST_CASE("hardening #5: the validator answers only a well-formed ClientHello", "[handshake][retry][hardening]") {
+  using action = hs::retry_decision::action;
+  parties<hs::default_suite> p;
+  const hs::address_validator<hs::default_suite> validator;
+  const auto here = as_bytes("127.0.0.1:4433");
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  const auto hello = copy(client.client_hello());
+  REQUIRE(validator.check(hello, here, now).what() == action::send_retry);
+  const auto drop = [&](std::span<const std::uint8_t> d) { return validator.check(d, here, now).what() == action::drop; };
+  CHECK(drop(bytes{}));
+  CHECK(drop(bytes{1}));
+  CHECK(drop(std::span(hello).first(4)));     // a bare header
+  CHECK(drop(std::span(hello).first(1199)));  // short
+  CHECK(drop(bytes(1200, 0)));
+  auto padding = hello;
+  padding.back() = 1;  // non-zero padding
+  CHECK(drop(padding));
+  auto version = hello;
+  version[1] = 1;  // another version
+  CHECK(drop(version));
+  auto suite = hello;
+  suite[3] ^= 1;  // another suite
+  CHECK(drop(suite));
+  auto type = hello;
+  type[0] = 3;
+  CHECK(drop(type));
+}
+
+TEST_CASE("hardening #12: identities own their key, so a temporary key is safe", "[handshake][hardening]") {
+  // The natural one-liner that used to leave a dangling pointer: the key is
+  // a temporary, moved into the identity.
+  auto root_public = sepal::public_key<sepal::p256>::from_raw(
+      sepal::private_key<sepal::p256>::unsafe_test_key().public_key().to_raw());
+  REQUIRE(root_public.has_value());
+  const hs::server_config<hs::default_suite> server{
+      hs::server_identity<hs::default_suite>::root(sepal::private_key<sepal::p256>::unsafe_test_key()), {}};
+  const hs::client_config<hs::default_suite> client{*root_public, hs::share(sepal::private_key<sepal::p256>::generate())};
+  auto copy_of_server = server;  // configs copy: they share the key
+  hs::fingerprint_allowlist<sepal::p256> allowed;
+  allowed.allow(client.identity->public_key());
+  copy_of_server.allow_client = allowed;
+  auto [c, s] = handshake(client, copy_of_server);
+  exchange(c, s);
+  CHECK(s.client_identity().has_value());
+}
+
+TEST_CASE("hardening #14: each handshake failure has its own code", "[handshake][hardening]") {
+  CHECK(sepal::describe(errc::unknown_identity) != sepal::describe(errc::closed));
+  CHECK(sepal::describe(errc::already_finished) != sepal::describe(errc::closed));
+  CHECK(sepal::describe(errc::missing_credential) != sepal::describe(errc::closed));
+  // The codes themselves are checked where they arise: unknown client
+  // (unknown_identity), a spent handshake (already_finished), a client
+  // asked for a key it lacks (missing_credential), in the tests above.
+}
+
+TEST_CASE("hardening: delegated credentials are capped at 7 days and need a clock", "[handshake][delegation][hardening]") {
+  parties<hs::default_suite> p;
+  const auto online = sepal::private_key<sepal::p256>::generate();
+  const auto week = hs::delegated_credential<hs::default_suite>::issue(*p.root, online.public_key(),
+                                                                       now + hs::max_delegation_lifetime);
+  CHECK(week.verify(p.root->public_key(), now).has_value());
+  const auto too_long = hs::delegated_credential<hs::default_suite>::issue(*p.root, online.public_key(),
+                                                                           now + hs::max_delegation_lifetime + 1);
+  CHECK(too_long.verify(p.root->public_key(), now).error() == errc::limit_reached);
+  CHECK(too_long.verify(p.root->public_key(), now + 1).has_value());
+  CHECK(week.verify(p.root->public_key(), 0).error() == errc::invalid_argument);
+}
+
+TEST_CASE("hardening: a spent server handshake keeps no secrets and answers nothing", "[handshake][hardening]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  auto c = client.receive(server->server_hello(), now);
+  REQUIRE(c.has_value());
+  REQUIRE(server->receive(c->client_finished()).has_value());
+  CHECK(server->receive(c->client_finished()).error() == errc::already_finished);
+  CHECK_FALSE(server->on_datagram(client.client_hello()).has_value());
 }

@@ -25,7 +25,7 @@ constexpr std::int64_t year = 365 * 86400;
 /// A root, an intermediate, a server leaf and a client leaf.
 struct pki_fixture {
   std::shared_ptr<const key> inter_key = std::make_shared<const key>(key::generate());
-  key server_key = key::generate(), client_key = key::generate();
+  hs::shared_private_key<sepal::p256> server_key = hs::share(key::generate()), client_key = hs::share(key::generate());
   pki::certificate_authority<sepal::p256> root = pki::certificate_authority<sepal::p256>::create_root(
       key::generate(), {"hs root"}, now - 86400, now + 10 * year);
   pki::certificate inter_cert =
@@ -33,11 +33,11 @@ struct pki_fixture {
           .value();
   pki::certificate_authority<sepal::p256> inter = pki::certificate_authority<sepal::p256>::from(inter_cert, inter_key).value();
   pki::certificate server_cert =
-      inter.issue(pki::certificate_request::create(server_key, {"game.example.com"}, {{"game.example.com"}, {}, {}}),
+      inter.issue(pki::certificate_request::create(*server_key, {"game.example.com"}, {{"game.example.com"}, {}, {}}),
                   pki::usage::server, {.dns = {"game.example.com"}}, now - 86400, now + year)
           .value();
   pki::certificate client_cert =
-      inter.issue(pki::certificate_request::create(client_key, {"player-7"}), pki::usage::client, {.common_names = {"player-7"}}, now - 86400, now + year)
+      inter.issue(pki::certificate_request::create(*client_key, {"player-7"}), pki::usage::client, {.common_names = {"player-7"}}, now - 86400, now + year)
           .value();
   std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
   pki_fixture() { anchors->add(root.cert()); }
@@ -95,8 +95,8 @@ TEST_CASE("certificate server, client verifies the chain and host name", "[hands
   REQUIRE(o.client.has_value());
   REQUIRE(o.server.has_value());
   talk(*o.client, *o.server);
-  CHECK(o.client->peer_certificates().size() == 2);
-  CHECK(o.client->peer_certificates()[0] == f.server_cert.to_der());
+  CHECK(o.client->peer_chain_as_received().size() == 2);
+  CHECK(o.client->peer_chain_as_received()[0] == f.server_cert.to_der());
   // Anti-amplification (RFC 9000 §8.1): within 3x the ClientHello (a P-256
   // leaf and intermediate still fit under 1x).
   CHECK(o.reply_size <= hs::amplification_limit * o.hello_size);
@@ -104,38 +104,38 @@ TEST_CASE("certificate server, client verifies the chain and host name", "[hands
 
 TEST_CASE("mutual X.509 and every mixed mode", "[handshake][x509]") {
   pki_fixture f;
-  const auto root_identity = key::generate();
-  const auto raw_client = key::generate();
+  const auto root_identity = hs::share(key::generate());
+  const auto raw_client = hs::share(key::generate());
   hs::fingerprint_allowlist<sepal::p256> allowed;
-  allowed.allow(raw_client.public_key());
+  allowed.allow(raw_client->public_key());
 
   SECTION("certificate server, certificate client") {
     hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain()), {}, f.client_verifier()};
-    hs::client_config<suite> cc{std::nullopt, &f.client_key, f.server_verifier(), f.client_chain()};
+    hs::client_config<suite> cc{std::nullopt, f.client_key, f.server_verifier(), f.client_chain()};
     auto o = run(cc, sc);
     REQUIRE(o.server.has_value());
-    CHECK(o.server->client_identity().value() == f.client_key.public_key());
-    CHECK(o.server->peer_certificates() == f.client_chain());
+    CHECK(o.server->client_identity().value() == f.client_key->public_key());
+    CHECK(o.server->peer_chain_as_received() == f.client_chain());
     talk(*o.server, *o.client);
   }
   SECTION("root-key server, certificate client") {
     hs::server_config<suite> sc{hs::server_identity<suite>::root(root_identity), {}, f.client_verifier()};
-    hs::client_config<suite> cc{root_identity.public_key(), &f.client_key, {}, f.client_chain()};
+    hs::client_config<suite> cc{root_identity->public_key(), f.client_key, {}, f.client_chain()};
     auto o = run(cc, sc);
     REQUIRE(o.server.has_value());
-    CHECK(o.server->client_identity().value() == f.client_key.public_key());
+    CHECK(o.server->client_identity().value() == f.client_key->public_key());
     CHECK(o.reply_size <= o.hello_size);  // root-key replies stay under the ClientHello
   }
   SECTION("certificate server, raw-key client") {
     hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain()), allowed};
-    hs::client_config<suite> cc{std::nullopt, &raw_client, f.server_verifier()};
+    hs::client_config<suite> cc{std::nullopt, raw_client, f.server_verifier()};
     auto o = run(cc, sc);
     REQUIRE(o.server.has_value());
-    CHECK(o.server->client_identity().value() == raw_client.public_key());
-    CHECK(o.server->peer_certificates().empty());
+    CHECK(o.server->client_identity().value() == raw_client->public_key());
+    CHECK(o.server->peer_chain_as_received().empty());
   }
   SECTION("a client set up for both accepts either server") {
-    hs::client_config<suite> both{root_identity.public_key(), nullptr, f.server_verifier()};
+    hs::client_config<suite> both{root_identity->public_key(), nullptr, f.server_verifier()};
     CHECK(run(both, {hs::server_identity<suite>::root(root_identity)}).server.has_value());
     CHECK(run(both, {hs::certified_identity<suite>(f.server_key, f.server_chain())}).server.has_value());
   }
@@ -154,12 +154,12 @@ TEST_CASE("certificate attacks fail", "[handshake][x509]") {
   pki_fixture other;
   CHECK(client_error({std::nullopt, nullptr, other.server_verifier()}, sc) == errc::invalid_signature);
   // A client with only a pinned root refuses a chain, and a certificate-only client a root key.
-  const auto root_identity = key::generate();
-  CHECK(client_error({root_identity.public_key()}, sc) == errc::invalid_signature);
+  const auto root_identity = hs::share(key::generate());
+  CHECK(client_error({root_identity->public_key()}, sc) == errc::invalid_signature);
   CHECK(client_error({std::nullopt, nullptr, f.server_verifier()}, {hs::server_identity<suite>::root(root_identity)}) ==
         errc::invalid_signature);
   // A server presenting someone else's chain cannot sign for its leaf.
-  const auto mallory = key::generate();
+  const auto mallory = hs::share(key::generate());
   hs::server_config<suite> stolen{hs::server_identity<suite>::certified(mallory, hs::to_der_chain(f.server_chain()))};
   CHECK(client_error({std::nullopt, nullptr, f.server_verifier()}, stolen) == errc::invalid_signature);
   CHECK_THROWS_AS(hs::certified_identity<suite>(mallory, f.server_chain()), sepal::error);
@@ -171,16 +171,16 @@ TEST_CASE("certificate attacks fail", "[handshake][x509]") {
   SECTION("client certificates: wrong EKU, untrusted CA, missing chain, expired") {
     hs::server_config<suite> strict{hs::certified_identity<suite>(f.server_key, f.server_chain()), {}, f.client_verifier()};
     // The server's own certificate as a client certificate.
-    auto o = run({std::nullopt, &f.server_key, f.server_verifier(), hs::to_der_chain(f.server_chain())}, strict);
-    CHECK(o.server_error == errc::closed);
+    auto o = run({std::nullopt, f.server_key, f.server_verifier(), hs::to_der_chain(f.server_chain())}, strict);
+    CHECK(o.server_error == errc::unknown_identity);
     // A client certificate from another CA.
-    o = run({std::nullopt, &other.client_key, f.server_verifier(), other.client_chain()}, strict);
-    CHECK(o.server_error == errc::closed);
+    o = run({std::nullopt, other.client_key, f.server_verifier(), other.client_chain()}, strict);
+    CHECK(o.server_error == errc::unknown_identity);
     // A client with a key but no chain cannot answer a certificate request.
-    o = run({std::nullopt, &f.client_key, f.server_verifier()}, strict);
-    CHECK(o.client_error == errc::closed);
+    o = run({std::nullopt, f.client_key, f.server_verifier()}, strict);
+    CHECK(o.client_error == errc::missing_credential);
     // A chain whose leaf is not the signing key.
-    o = run({std::nullopt, &mallory, f.server_verifier(), f.client_chain()}, strict);
+    o = run({std::nullopt, mallory, f.server_verifier(), f.client_chain()}, strict);
     CHECK(o.server_error == errc::invalid_signature);
   }
   SECTION("every byte of a certificate ServerHello matters") {
@@ -234,9 +234,35 @@ TEST_CASE("finding 3: x509_verifier needs a host name; a.example's verifier refu
   const auto anyone = hs::x509_verifier<sepal::p256>(f.anchors, pki::purpose::server, pki::any_host_name_i_trust_every_leaf);
   CHECK(check(anyone, a).has_value());
   CHECK(check(anyone, b).has_value());
-  CHECK(check(f.client_verifier(), f.client_chain()).value() == f.client_key.public_key());
+  CHECK(check(f.client_verifier(), f.client_chain()).value() == f.client_key->public_key());
   CHECK(check(f.client_verifier(), b).error() == errc::unknown_identity);  // serverAuth only: not a client
   // Garbage never throws.
   const hs::der_chain junk{{0x30, 0x03, 0x02, 0x01, 0x01}};
   CHECK(check(expects_a, junk).error() == errc::invalid_encoding);
+}
+
+TEST_CASE("hardening #4: a spoofed flood against a certificate server draws at most 3x the bytes in",
+          "[handshake][x509][datagram][hardening]") {
+  pki_fixture f;
+  const hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, f.server_chain())};
+  auto victim = hs::client_handshake<suite>::start(hs::client_config<suite>{});
+  const auto hello = copy(victim.client_hello());
+  auto server = hs::server_handshake<suite>::accept(sc, hello);
+  REQUIRE(server.has_value());
+  std::size_t in = hello.size(), out = server->server_hello().size();
+  const bytes one{0x40};
+  for (int i = 0; i < 1816; ++i) {  // the measured attack: one-byte datagrams "from" the victim
+    in += one.size();
+    if (auto r = server->on_datagram(one)) out += r->size();
+  }
+  for (int i = 0; i < 100; ++i) {  // and the resend timer
+    if (auto r = server->on_timer()) out += r->size();
+  }
+  for (int i = 0; i < 20; ++i) {  // and retransmitted ClientHellos
+    in += hello.size();
+    if (auto r = server->on_datagram(hello)) out += r->size();
+  }
+  CHECK(out <= hs::amplification_limit * in);
+  CHECK(server->bytes_sent() == out);
+  CHECK(server->bytes_received() == in);
 }

@@ -52,6 +52,26 @@ TEST_CASE("RFC 8448 §3: the TLS 1.3 key schedule of the simple 1-RTT handshake"
         "fe22f881176eda18eb8f44529e6792c50c9a3f89452f68d8ae311b4309d3cf50");
 }
 
+TEST_CASE("hardening #2: each traffic secret can be taken from the schedule once", "[handshake][hardening]") {
+  const auto h = digest("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8");
+  auto handshake = hs::early_secret<H>::start().next(hex("01"));
+  (void)handshake.client_traffic(h);
+  (void)handshake.server_traffic(h);
+  CHECK_THROWS_AS(handshake.client_traffic(h), sepal::error);  // would be a second sealer's key
+  CHECK_THROWS_AS(handshake.server_traffic(h), sepal::error);
+  auto master = std::move(handshake).next();
+  (void)master.client_traffic(h);
+  try {
+    (void)master.client_traffic(h);
+    FAIL("a second client_traffic must throw");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == sepal::errc::already_finished);
+  }
+  (void)master.server_traffic(h);
+  CHECK_THROWS_AS(master.server_traffic(h), sepal::error);
+  CHECK_NOTHROW(master.exporter_master(h));  // not a traffic secret: derived as often as asked
+}
+
 TEST_CASE("the transcript hash continues after current() and copies independently", "[handshake]") {
   hs::transcript<H> t;
   CHECK(to_hex(t.current()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");  // SHA-256("")

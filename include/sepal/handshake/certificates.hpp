@@ -24,18 +24,25 @@ namespace sepal::handshake {
   return out;
 }
 
-/// A server identity that signs with `key` and presents `chain` (leaf first,
-/// without the root).
+/// A server identity that signs with `key` (shared with the identity) and
+/// presents `chain` (leaf first, without the root).
 ///
 /// Errors: throws `sepal::error(invalid_argument)` when the leaf does not
 /// hold `key`, or the chain is empty or too long.
 template <handshake_suite Suite>
-[[nodiscard]] server_identity<Suite> certified_identity(const private_key<typename Suite::sig>& key,
+[[nodiscard]] server_identity<Suite> certified_identity(shared_private_key<typename Suite::sig> key,
                                                          std::span<const pki::certificate> chain) {
-  if (chain.empty()) throw error(errc::invalid_argument);
+  if (chain.empty() || !key) throw error(errc::invalid_argument);
   const auto leaf_key = chain.front().template public_key<typename Suite::sig>();
-  if (!leaf_key || !(*leaf_key == key.public_key())) throw error(errc::invalid_argument);
-  return server_identity<Suite>::certified(key, to_der_chain(chain));
+  if (!leaf_key || !(*leaf_key == key->public_key())) throw error(errc::invalid_argument);
+  return server_identity<Suite>::certified(std::move(key), to_der_chain(chain));
+}
+
+/// `certified_identity` with the key moved in.
+template <handshake_suite Suite>
+[[nodiscard]] server_identity<Suite> certified_identity(private_key<typename Suite::sig>&& key,
+                                                         std::span<const pki::certificate> chain) {
+  return certified_identity<Suite>(share(std::move(key)), chain);
 }
 
 /// A chain verifier: RFC 5280 path validation against `anchors` (shared, so

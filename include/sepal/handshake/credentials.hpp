@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -20,6 +21,11 @@ namespace sepal::handshake {
 namespace detail {
 inline constexpr std::string_view delegation_context = "sepal v1 delegated credential";
 }
+
+/// The longest validity a delegated credential may claim, counted from the
+/// time it is checked: 7 days, the cap RFC 9345 §4.1.3 sets for TLS
+/// delegated credentials. A stolen delegated key is useful for at most this long.
+inline constexpr std::uint64_t max_delegation_lifetime = 7 * 24 * 3600;
 
 /// A short-lived server key signed by the (offline) root key
 /// (docs/protocol.md §4): the server signs handshakes with the delegated key,
@@ -37,15 +43,20 @@ class delegated_credential {
     return dc;
   }
 
-  /// Checks the root's signature and the expiry. Never throws.
-  /// Errors: `invalid_signature`, or `limit_reached` once `now > not_after`.
+  /// Checks the root's signature and the validity at `now` (Unix seconds).
+  /// Never throws.
+  ///
+  /// Errors: `invalid_signature`; `limit_reached` once `now > not_after`, or
+  /// when `not_after` lies more than `max_delegation_lifetime` after `now`;
+  /// `invalid_argument` for `now == 0` (no clock: the expiry cannot be checked).
   [[nodiscard]] result<void> verify(const public_key<sig>& root, std::uint64_t now) const noexcept {
+    if (now == 0) return errc::invalid_argument;
     try {
       if (!sepal::verify(root, signed_bytes(), m_signature, signature_format::p1363)) return errc::invalid_signature;
     } catch (...) {
       return errc::invalid_signature;
     }
-    if (now > m_not_after) return errc::limit_reached;
+    if (now > m_not_after || m_not_after - now > max_delegation_lifetime) return errc::limit_reached;
     return {};
   }
 
@@ -103,25 +114,51 @@ using der_chain = std::vector<std::vector<std::uint8_t>>;
 /// The most certificates a handshake chain may hold.
 inline constexpr std::size_t max_chain_certificates = 4;
 
+/// A private signing key shared by the objects that sign with it
+/// (identities, client configs): they keep it alive, so no handshake can
+/// outlive its key.
+template <class Sig>
+using shared_private_key = std::shared_ptr<const private_key<Sig>>;
+
+/// Shares `key` (moved in) for identities and configs.
+template <class Sig>
+[[nodiscard]] shared_private_key<Sig> share(private_key<Sig>&& key) {
+  return std::make_shared<const private_key<Sig>>(std::move(key));
+}
+
 /// What the server proves its identity with: the root key itself, a
 /// delegated key with its credential, or a key with its X.509 chain.
 ///
-/// Security: the identity refers to the private key; the key must outlive
-/// every handshake that uses it.
+/// Security: the identity owns (shares) its private key: pass the key with
+/// `std::move`, or a `shared_private_key` to use one key in several
+/// identities. Taking a caller's key by reference is refused at compile
+/// time, so a temporary key cannot leave a dangling signer behind.
+///
+/// Errors: the factories throw `sepal::error(invalid_argument)` for a null
+/// key and the other conditions they list.
 template <handshake_suite Suite>
 class server_identity {
   using sig = typename Suite::sig;
 
  public:
   /// Sign with the root key directly (it must stay online).
-  [[nodiscard]] static server_identity root(const private_key<sig>& root_key) noexcept {
-    return server_identity(root_key, std::nullopt);
+  [[nodiscard]] static server_identity root(shared_private_key<sig> root_key) {
+    return server_identity(std::move(root_key), std::nullopt);
   }
+  /// Sign with the root key directly (moved in).
+  [[nodiscard]] static server_identity root(private_key<sig>&& root_key) { return root(share(std::move(root_key))); }
+  static server_identity root(const private_key<sig>&) = delete;  ///< would keep a pointer to the caller's key
+
   /// Sign with a delegated key; `credential` must delegate `key`.
-  [[nodiscard]] static server_identity delegated(const private_key<sig>& key, delegated_credential<Suite> credential) {
-    if (!(key.public_key() == credential.key())) throw error(errc::invalid_argument);
-    return server_identity(key, std::move(credential));
+  [[nodiscard]] static server_identity delegated(shared_private_key<sig> key, delegated_credential<Suite> credential) {
+    if (!key || !(key->public_key() == credential.key())) throw error(errc::invalid_argument);
+    return server_identity(std::move(key), std::move(credential));
   }
+  /// Sign with a delegated key (moved in).
+  [[nodiscard]] static server_identity delegated(private_key<sig>&& key, delegated_credential<Suite> credential) {
+    return delegated(share(std::move(key)), std::move(credential));
+  }
+  static server_identity delegated(const private_key<sig>&, delegated_credential<Suite>) = delete;  ///< see `root`
 
   /// Sign with the key of an X.509 certificate: `chain` holds the DER
   /// certificates, leaf (whose key is `key`'s) first, without the root.
@@ -129,12 +166,13 @@ class server_identity {
   /// Errors: throws `sepal::error(invalid_argument)` for an empty chain or
   /// one longer than `max_chain_certificates`. (handshake/certificates.hpp
   /// checks that the leaf holds `key`.)
-  [[nodiscard]] static server_identity certified(const private_key<sig>& key, der_chain chain) {
+  [[nodiscard]] static server_identity certified(shared_private_key<sig> key, der_chain chain) {
     if (chain.empty() || chain.size() > max_chain_certificates) throw error(errc::invalid_argument);
-    server_identity id(key, std::nullopt);
+    server_identity id(std::move(key), std::nullopt);
     id.m_chain = std::move(chain);
     return id;
   }
+  static server_identity certified(const private_key<sig>&, der_chain) = delete;  ///< see `root`
 
   /// The signing key.
   [[nodiscard]] const private_key<sig>& key() const noexcept { return *m_key; }
@@ -144,9 +182,11 @@ class server_identity {
   [[nodiscard]] const der_chain& chain() const noexcept { return m_chain; }
 
  private:
-  server_identity(const private_key<sig>& key, std::optional<delegated_credential<Suite>> dc)
-      : m_key(&key), m_credential(std::move(dc)) {}
-  const private_key<sig>* m_key;
+  server_identity(shared_private_key<sig> key, std::optional<delegated_credential<Suite>> dc)
+      : m_key(std::move(key)), m_credential(std::move(dc)) {
+    if (!m_key) throw error(errc::invalid_argument);
+  }
+  shared_private_key<sig> m_key;
   std::optional<delegated_credential<Suite>> m_credential;
   der_chain m_chain;
 };

@@ -4,7 +4,10 @@
 // The TLS 1.3 key schedule (RFC 8446 §7.1) as a typestate chain of public
 // building blocks: early secret -> handshake secret -> master secret. Each
 // step consumes the previous one, so a secret cannot be used at the wrong
-// stage, and the stages' secrets are wiped when they are left behind.
+// stage, and the stages' secrets are wiped when they are left behind. Each
+// traffic secret can be taken once per stage object (a second call throws
+// `already_finished`), so a schedule cannot mint the same traffic secret for
+// two sealers.
 
 #include <botan/hash.h>
 
@@ -15,6 +18,7 @@
 #include <utility>
 
 #include "../concepts.hpp"
+#include "../error.hpp"
 #include "../kdf.hpp"
 #include "../secret.hpp"
 #include "transcript.hpp"
@@ -32,6 +36,15 @@ template <hash_algorithm Hash>
 template <hash_algorithm Hash>
 class master_secret;
 
+namespace detail {
+/// Marks a one-shot derivation as taken. Errors: throws
+/// `sepal::error(errc::already_finished)` when it was taken before.
+inline void take_once(bool& taken) {
+  if (taken) throw error(errc::already_finished);
+  taken = true;
+}
+}  // namespace detail
+
 /// The handshake stage: HKDF-Extract(Derive-Secret(early, "derived", ""),
 /// (EC)DHE shared secret).
 template <hash_algorithm Hash>
@@ -40,11 +53,15 @@ class handshake_secret {
   using digest = typename transcript<Hash>::digest;  ///< a transcript hash
 
   /// client_handshake_traffic_secret over ClientHello..ServerHello.
-  [[nodiscard]] secret_bytes client_traffic(const digest& hello_hash) const {
+  /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
+  [[nodiscard]] secret_bytes client_traffic(const digest& hello_hash) {
+    detail::take_once(m_client_taken);
     return derive_secret<Hash>(m_secret.reveal(), "c hs traffic", hello_hash);
   }
   /// server_handshake_traffic_secret over ClientHello..ServerHello.
-  [[nodiscard]] secret_bytes server_traffic(const digest& hello_hash) const {
+  /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
+  [[nodiscard]] secret_bytes server_traffic(const digest& hello_hash) {
+    detail::take_once(m_server_taken);
     return derive_secret<Hash>(m_secret.reveal(), "s hs traffic", hello_hash);
   }
   /// Moves on: Master Secret = HKDF-Extract(Derive-Secret(., "derived", ""), 0).
@@ -61,6 +78,8 @@ class handshake_secret {
   friend class early_secret;
   explicit handshake_secret(secret_bytes s) noexcept : m_secret(std::move(s)) {}
   secret_bytes m_secret;
+  bool m_client_taken = false;
+  bool m_server_taken = false;
 };
 
 /// The start of the schedule: Early Secret = HKDF-Extract(0, PSK), with an
@@ -96,11 +115,15 @@ class master_secret {
   using digest = typename transcript<Hash>::digest;  ///< a transcript hash
 
   /// client_application_traffic_secret_0 over ClientHello..server Finished.
-  [[nodiscard]] secret_bytes client_traffic(const digest& server_finished_hash) const {
+  /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
+  [[nodiscard]] secret_bytes client_traffic(const digest& server_finished_hash) {
+    detail::take_once(m_client_taken);
     return derive_secret<Hash>(m_secret.reveal(), "c ap traffic", server_finished_hash);
   }
   /// server_application_traffic_secret_0 over ClientHello..server Finished.
-  [[nodiscard]] secret_bytes server_traffic(const digest& server_finished_hash) const {
+  /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
+  [[nodiscard]] secret_bytes server_traffic(const digest& server_finished_hash) {
+    detail::take_once(m_server_taken);
     return derive_secret<Hash>(m_secret.reveal(), "s ap traffic", server_finished_hash);
   }
   /// exporter_master_secret over ClientHello..server Finished.
@@ -115,6 +138,8 @@ class master_secret {
   friend class handshake_secret;
   explicit master_secret(secret_bytes s) noexcept : m_secret(std::move(s)) {}
   secret_bytes m_secret;
+  bool m_client_taken = false;
+  bool m_server_taken = false;
 };
 
 /// verify_data of a Finished message (RFC 8446 §4.4.4): HMAC keyed with

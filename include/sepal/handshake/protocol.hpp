@@ -1,7 +1,7 @@
 #ifndef SEPAL_HANDSHAKE_PROTOCOL_HPP
 #define SEPAL_HANDSHAKE_PROTOCOL_HPP
 
-// The sepal handshake, version 1 (docs/protocol.md): sans-I/O client and
+// The sepal handshake, version 2 (docs/protocol.md): sans-I/O client and
 // server state machines that authenticate the server by its root key (or a
 // delegated key), optionally the client by its own key, and produce sessions.
 
@@ -16,7 +16,10 @@
 #include <vector>
 
 #include "../aead.hpp"
+#include "../detail/bytes.hpp"
 #include "../detail/wire.hpp"
+#include "../hashes.hpp"
+#include "../kdf.hpp"
 #include "../kex.hpp"
 #include "../keys.hpp"
 #include "../session.hpp"
@@ -29,10 +32,21 @@ namespace sepal::handshake {
 
 /// A ClientHello is padded to at least this size (docs/protocol.md §3.1).
 inline constexpr std::size_t min_client_hello_size = 1200;
-/// A server's reply is at most this many times the ClientHello that caused
-/// it (RFC 9000 §8.1's anti-amplification limit): root-key replies are
-/// smaller than the ClientHello, certificate chains need the headroom.
+/// Before a client's address is validated, a server sends it at most this
+/// many times the bytes it received from that address, resends included
+/// (RFC 9000 §8.1's anti-amplification limit): root-key replies are smaller
+/// than the ClientHello, certificate chains need the headroom.
 inline constexpr std::size_t amplification_limit = 3;
+/// A pending server handshake sends its ServerHello at most this many times
+/// more (on a retransmitted ClientHello or the caller's timer), budget permitting.
+inline constexpr unsigned max_server_hello_resends = 10;
+/// A client follows at most this many HelloRetry messages per handshake
+/// (each must carry a valid integrity tag): a later genuine one may replace
+/// an earlier one whose cookie did not get through, and a loop ends.
+inline constexpr unsigned max_hello_retries = 3;
+/// Whether the server knows the client can receive at its address (it
+/// echoed a valid retry cookie): then the amplification budget does not apply.
+enum class address_status : bool { unvalidated, validated };
 /// No handshake message is larger.
 inline constexpr std::size_t max_message_size = 4096;
 
@@ -45,6 +59,9 @@ enum : std::uint8_t { client_hello_type = 1, server_hello_type = 2, client_finis
 
 /// The longest cookie a client echoes back (docs/protocol.md §7).
 inline constexpr std::size_t max_cookie_size = 64;
+/// HelloRetry's integrity tag (docs/protocol.md §7, after RFC 9001 §5.8).
+inline constexpr std::size_t retry_tag_size = 16;
+inline constexpr std::string_view retry_tag_context = "sepal v2 hello retry";
 
 template <class Suite>
 void write_header(wire_writer& w, std::uint8_t type) {
@@ -61,6 +78,45 @@ result<void> read_header(wire_reader& r, std::uint8_t type) noexcept {
   if (!r.ok() || t != type) return errc::invalid_encoding;
   if (version != protocol_version || suite_id != Suite::id) return errc::wrong_algorithm;
   return {};
+}
+
+/// The fields of a well-formed ClientHello (docs/protocol.md §3.1).
+struct client_hello_fields {
+  std::span<const std::uint8_t> random;
+  std::span<const std::uint8_t> share;
+  std::span<const std::uint8_t> cookie;
+};
+
+/// Parses a ClientHello completely (size, header, every field, zero
+/// padding), so nothing is spent on a datagram that is not one.
+/// Errors: `invalid_encoding`, `wrong_algorithm`.
+template <class Suite>
+result<client_hello_fields> parse_client_hello(std::span<const std::uint8_t> hello) noexcept {
+  if (hello.size() < min_client_hello_size || hello.size() > max_message_size) return errc::invalid_encoding;
+  wire_reader r(hello);
+  if (auto h = read_header<Suite>(r, client_hello_type); !h) return h.error();
+  client_hello_fields f;
+  f.random = r.bytes(32);
+  f.share = r.opaque16();
+  f.cookie = r.opaque16();
+  const auto padding = r.opaque16();
+  if (!r.at_end() || f.cookie.size() > max_cookie_size) return errc::invalid_encoding;
+  if (!std::all_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b == 0; })) return errc::invalid_encoding;
+  return f;
+}
+
+/// HelloRetry's tag: HMAC-SHA-256 keyed with the ClientHello's random over
+/// the context and the message before the tag, truncated to 16 bytes
+/// (docs/protocol.md §7). It binds the HelloRetry to the ClientHello it
+/// answers: an off-path attacker, who never saw the random, cannot forge one.
+inline std::array<std::uint8_t, retry_tag_size> retry_tag(std::span<const std::uint8_t> client_random,
+                                                         std::span<const std::uint8_t> retry_without_tag) {
+  hmac<sha256> mac(client_random);
+  mac.update(sepal::detail::bytes_of(retry_tag_context)).update(retry_without_tag);
+  const auto full = mac.final();
+  std::array<std::uint8_t, retry_tag_size> out{};
+  std::copy_n(full.begin(), out.size(), out.begin());
+  return out;
 }
 
 /// opaque chain<2>: a list of opaque certificate<2> (docs/protocol.md §3.2).
@@ -142,6 +198,8 @@ std::vector<std::uint8_t> signature_input(std::string_view context, const Digest
   std::copy(transcript_hash.begin(), transcript_hash.end(), at + 1);
   return out;
 }
+// The contexts kept their v1 text; the version byte in every header (and so
+// in the transcript) separates the protocol versions.
 inline constexpr std::string_view server_signature_context = "sepal v1 server signature";
 inline constexpr std::string_view client_signature_context = "sepal v1 client signature";
 
@@ -165,12 +223,14 @@ struct application_secrets {
 /// it uses) and, for mutual authentication, the client's own signing key
 /// (which must outlive the handshake) and, when the server asks for a
 /// certificate, the key's chain.
+///
+/// Security: the config shares ownership of the client key (`share(std::move(key))`).
 template <handshake_suite Suite>
 struct client_config {
-  std::optional<public_key<typename Suite::sig>> root{};       ///< pinned; never taken from the wire
-  const private_key<typename Suite::sig>* identity = nullptr;  ///< client key, for mutual authentication
-  chain_verifier<typename Suite::sig> verify_server_chain{};   ///< X.509 server authentication
-  der_chain certificate_chain{};                               ///< the client's chain (leaf first)
+  std::optional<public_key<typename Suite::sig>> root{};      ///< pinned; never taken from the wire
+  shared_private_key<typename Suite::sig> identity{};         ///< client key, for mutual authentication
+  chain_verifier<typename Suite::sig> verify_server_chain{};  ///< X.509 server authentication
+  der_chain certificate_chain{};                              ///< the client's chain (leaf first)
 };
 
 /// Server settings: its identity and, for mutual authentication, either a
@@ -205,9 +265,12 @@ class established {
     return m_client;
   }
 
-  /// The peer's certificate chain (DER, leaf first) when it authenticated
-  /// with one: the server's on the client side, the client's on the server side.
-  [[nodiscard]] const der_chain& peer_certificates() const noexcept { return m_peer_chain; }
+  /// The certificate chain (DER, leaf first) exactly as the peer sent it,
+  /// when it authenticated with one: the server's on the client side, the
+  /// client's on the server side. Security: this is what was received, not
+  /// the validated path (which the chain verifier built from it and the trust
+  /// anchors); only the leaf is known to be the peer's.
+  [[nodiscard]] const der_chain& peer_chain_as_received() const noexcept { return m_peer_chain; }
 
   /// Client side: the ClientFinished to send, and to send again when
   /// `is_server_hello_again` says the server repeated its ServerHello.
@@ -224,9 +287,9 @@ class established {
   template <handshake_suite>
   friend class server_handshake;
 
-  established(std::span<const std::uint8_t> send, std::span<const std::uint8_t> receive, secret_bytes exporter,
-              std::vector<std::uint8_t> last_flight, std::vector<std::uint8_t> peer_flight)
-      : m_session(send, receive),
+  established(secret_bytes send, secret_bytes receive, secret_bytes exporter, std::vector<std::uint8_t> last_flight,
+              std::vector<std::uint8_t> peer_flight)
+      : m_session(std::move(send), std::move(receive)),
         m_exporter(std::move(exporter)),
         m_last_flight(std::move(last_flight)),
         m_peer_flight(std::move(peer_flight)) {}
@@ -267,16 +330,18 @@ class client_handshake {
   [[nodiscard]] std::span<const std::uint8_t> client_hello() const noexcept { return m_hello; }
 
   /// Processes a ServerHello. On success the handshake is established (this
-  /// object is spent: further calls return `closed`); send
+  /// object is spent: further calls return `already_finished`); send
   /// `client_finished()` of the result. `now` is Unix seconds, for delegated
-  /// credentials.
+  /// credentials and certificates.
   ///
   /// Errors: `retry_requested` is not a failure: the server asked for address
   /// validation (docs/protocol.md §7), and `client_hello()` now carries its
-  /// cookie: send it again. Only one retry per handshake is followed.
+  /// cookie: send it again. A HelloRetry whose tag does not match this
+  /// handshake's ClientHello is ignored (`authentication_failed`), and at
+  /// most `max_hello_retries` are followed.
   [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> server_hello,
                                                    std::uint64_t now) noexcept {
-    if (!m_ephemeral) return errc::closed;
+    if (!m_ephemeral) return errc::already_finished;
     if (server_hello.size() > max_message_size) return errc::invalid_encoding;
     try {
       if (!server_hello.empty() && server_hello[0] == detail::hello_retry_type) return retry(server_hello);
@@ -306,14 +371,19 @@ class client_handshake {
     m_transcript.update(m_hello);
   }
 
-  /// HelloRetry: header, opaque cookie<2> (docs/protocol.md §7).
+  /// HelloRetry: header, opaque cookie<2>, tag[16] (docs/protocol.md §7).
+  /// Nothing changes unless the tag proves the message answers this
+  /// handshake's ClientHello.
   result<established<Suite>> retry(std::span<const std::uint8_t> message) {
     detail::wire_reader r(message);
     if (auto h = detail::read_header<Suite>(r, detail::hello_retry_type); !h) return h.error();
     const auto cookie = r.opaque16();
+    const auto before_tag = r.consumed();
+    const auto tag = r.bytes(detail::retry_tag_size);
     if (!r.at_end() || cookie.empty() || cookie.size() > detail::max_cookie_size) return errc::invalid_encoding;
-    if (m_retried) return errc::invalid_encoding;  // one retry only: no loops
-    m_retried = true;
+    if (!constant_time_equal(detail::retry_tag(m_random, before_tag), tag)) return errc::authentication_failed;
+    if (m_retries == max_hello_retries) return errc::limit_reached;  // no loops
+    ++m_retries;
     build_hello(cookie);
     return errc::retry_requested;
   }
@@ -388,8 +458,8 @@ class client_handshake {
 
     // ClientAuth (docs/protocol.md §3.3): nothing, a raw key or a chain,
     // then a signature by that key.
-    if (client_auth != detail::no_client_auth && m_identity == nullptr) return errc::closed;  // nothing to prove with
-    if (client_auth == detail::certificate_auth && m_chain.empty()) return errc::closed;
+    if (client_auth != detail::no_client_auth && !m_identity) return errc::missing_credential;  // nothing to prove with
+    if (client_auth == detail::certificate_auth && m_chain.empty()) return errc::missing_credential;
     std::vector<std::uint8_t> auth;
     detail::wire_writer w(auth);
     w.u8(client_auth);
@@ -415,25 +485,31 @@ class client_handshake {
     f.opaque16(detail::seal_flight<Suite>(c_hs.reveal(), header, auth));
 
     m_ephemeral.reset();  // spent: the ephemeral key is wiped
-    established<Suite> done(app.client.reveal(), app.server.reveal(), std::move(app.exporter), std::move(flight),
+    established<Suite> done(std::move(app.client), std::move(app.server), std::move(app.exporter), std::move(flight),
                             std::vector<std::uint8_t>(message.begin(), message.end()));
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;
   }
 
   std::optional<public_key<sig>> m_root;
-  const private_key<sig>* m_identity;
+  shared_private_key<sig> m_identity;
   chain_verifier<sig> m_verify_chain;
   der_chain m_chain;
   std::optional<private_key<kex>> m_ephemeral;
   std::array<std::uint8_t, 32> m_random{};
   transcript<hash> m_transcript;
   std::vector<std::uint8_t> m_hello;
-  bool m_retried = false;
+  unsigned m_retries = 0;
 };
 
 /// The server side: `accept` answers a ClientHello with a ServerHello;
 /// `receive` takes the ClientFinished and gives the established session.
+///
+/// Until the client's address is validated (a valid retry cookie, or the
+/// ClientFinished) the handshake keeps RFC 9000 §8.1's budget: it never
+/// sends more than `amplification_limit` times the bytes it was given from
+/// that address, resends included. Send the ServerHello only as `accept`,
+/// `on_datagram` and `on_timer` hand it out.
 ///
 /// Errors (never throws on peer input): see docs/protocol.md §9.
 template <handshake_suite Suite>
@@ -443,36 +519,82 @@ class server_handshake {
   using hash = typename Suite::hash;
 
  public:
-  /// Answers `client_hello`: on success, send `server_hello()`.
+  /// Answers `client_hello` from an address not validated yet: on success,
+  /// send `server_hello()` once.
   [[nodiscard]] static result<server_handshake> accept(const server_config<Suite>& config,
                                                        std::span<const std::uint8_t> client_hello,
                                                        Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
-    if (client_hello.size() < min_client_hello_size || client_hello.size() > max_message_size)
-      return errc::invalid_encoding;
+    return accept(config, client_hello, address_status::unvalidated, rng);
+  }
+
+  /// Answers `client_hello`; `address` says whether its sender proved its
+  /// address (an `address_validator` accepted the cookie).
+  [[nodiscard]] static result<server_handshake> accept(const server_config<Suite>& config,
+                                                       std::span<const std::uint8_t> client_hello,
+                                                       address_status address,
+                                                       Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
     try {
-      return answer(config, client_hello, rng);
+      auto h = answer(config, client_hello, rng);
+      if (h) {
+        h->m_validated = address == address_status::validated;
+        h->m_received = client_hello.size();
+        h->m_sent = h->m_reply.size();
+      }
+      return h;
     } catch (...) {
       return errc::internal_error;
     }
   }
 
-  /// The ServerHello to send; send it again when `is_client_hello_again`.
+  /// The ServerHello, to send once after `accept`.
   [[nodiscard]] std::span<const std::uint8_t> server_hello() const noexcept { return m_reply; }
   /// True when `message` is the ClientHello this handshake answered.
   [[nodiscard]] bool is_client_hello_again(std::span<const std::uint8_t> message) const noexcept {
     return std::ranges::equal(message, m_hello);
   }
 
+  /// A datagram from the client's address that is not its ClientFinished
+  /// (the caller demultiplexes): its bytes count toward the budget, and
+  /// when it is this handshake's ClientHello again (the ServerHello was
+  /// lost), the ServerHello to send again, if the budget and
+  /// `max_server_hello_resends` allow. Nothing else is ever answered.
+  [[nodiscard]] std::optional<std::span<const std::uint8_t>> on_datagram(
+      std::span<const std::uint8_t> datagram) noexcept {
+    m_received += datagram.size();
+    if (!is_client_hello_again(datagram)) return std::nullopt;
+    return resend();
+  }
+
+  /// The caller's resend timer fired (the ClientFinished may have been
+  /// lost): the ServerHello to send again, if the budget and
+  /// `max_server_hello_resends` allow. Drop the handshake once `exhausted()`.
+  [[nodiscard]] std::optional<std::span<const std::uint8_t>> on_timer() noexcept { return resend(); }
+
+  /// True when no more resends will be given: drop the pending handshake
+  /// after the caller's last wait.
+  [[nodiscard]] bool exhausted() const noexcept {
+    return m_resends == max_server_hello_resends || !within_budget();
+  }
+
+  /// Bytes counted from the client's address (ClientHello, then `on_datagram`).
+  [[nodiscard]] std::size_t bytes_received() const noexcept { return m_received; }
+  /// Bytes handed out to send (the ServerHello and its resends).
+  [[nodiscard]] std::size_t bytes_sent() const noexcept { return m_sent; }
+
   /// Processes a ClientFinished. On success the handshake is established
-  /// (this object is spent: further calls return `closed`). `now` is Unix
-  /// seconds, for client certificates.
+  /// (this object is spent, its secrets wiped: further calls return
+  /// `already_finished`). `now` is Unix seconds, for client certificates.
   [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> client_finished,
                                                    std::uint64_t now) noexcept {
-    if (m_spent) return errc::closed;
+    if (m_spent) return errc::already_finished;
     if (client_finished.size() > max_message_size) return errc::invalid_encoding;
     try {
       auto r = process(client_finished, now);
-      if (r) m_spent = true;
+      if (r) {
+        m_spent = true;
+        m_client_hs = secret_bytes();
+        m_app = {};
+      }
       return r;
     } catch (...) {
       return errc::internal_error;
@@ -496,18 +618,24 @@ class server_handshake {
         m_hello(std::move(hello)),
         m_reply(std::move(reply)) {}
 
+  [[nodiscard]] bool within_budget() const noexcept {
+    return m_validated || m_sent + m_reply.size() <= amplification_limit * m_received;
+  }
+
+  std::optional<std::span<const std::uint8_t>> resend() noexcept {
+    if (m_spent || exhausted()) return std::nullopt;
+    ++m_resends;
+    m_sent += m_reply.size();
+    return std::span<const std::uint8_t>(m_reply);
+  }
+
   static result<server_handshake> answer(const server_config<Suite>& config, std::span<const std::uint8_t> hello,
                                          Botan::RandomNumberGenerator& rng) {
-    detail::wire_reader r(hello);
-    if (auto h = detail::read_header<Suite>(r, detail::client_hello_type); !h) return h.error();
-    (void)r.bytes(32);  // client random: bound through the transcript
-    const auto share = r.opaque16();
-    const auto cookie = r.opaque16();  // checked by an address_validator, if the server uses one
-    const auto padding = r.opaque16();
-    if (cookie.size() > detail::max_cookie_size) return errc::invalid_encoding;
-    if (!r.at_end()) return errc::invalid_encoding;
-    if (!std::all_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b == 0; }))
-      return errc::invalid_encoding;
+    // The client random is bound through the transcript; the cookie was
+    // checked by an address_validator, if the server uses one.
+    const auto fields = detail::parse_client_hello<Suite>(hello);
+    if (!fields) return fields.error();
+    const auto share = fields->share;
 
     const auto ephemeral = private_key<kex>::generate(rng);
     auto ecdhe = agree(ephemeral, share);
@@ -556,7 +684,7 @@ class server_handshake {
 
     w.opaque16(detail::seal_flight<Suite>(s_hs.reveal(), cleartext, auth));
     if (reply.size() > amplification_limit * hello.size() || reply.size() > max_message_size)
-      return errc::internal_error;  // anti-amplification (docs/protocol.md §3.1): configure a shorter chain
+      return errc::limit_reached;  // anti-amplification (docs/protocol.md §3.1): configure a shorter chain
     return server_handshake(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
                             std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
   }
@@ -593,14 +721,14 @@ class server_handshake {
       if (!p.ok()) return errc::invalid_encoding;
       if (chain) {  // the signing key is the leaf's, once the chain verifies
         auto leaf = m_verify_chain(*chain, now);
-        if (!leaf) return errc::closed;  // not an allowed client
+        if (!leaf) return errc::unknown_identity;  // not an allowed client
         key = std::move(*leaf);
       }
       t.update(pt.first(through_key));
       if (!verify(*key, detail::signature_input(detail::client_signature_context, t.current()), signature,
                   signature_format::p1363))
         return errc::invalid_signature;
-      if (!chain && !m_allow(*key)) return errc::closed;  // not an allowed client
+      if (!chain && !m_allow(*key)) return errc::unknown_identity;  // not an allowed client
       t.update(pt.subspan(through_key, p.consumed().size() - through_key));
       client = std::move(*key);
     } else {
@@ -610,7 +738,7 @@ class server_handshake {
     if (!p.at_end()) return errc::invalid_encoding;
     if (!verify_finished<hash>(m_client_hs.reveal(), t.current(), finished)) return errc::authentication_failed;
 
-    established<Suite> done(m_app.server.reveal(), m_app.client.reveal(), std::move(m_app.exporter), {}, {});
+    established<Suite> done(std::move(m_app.server), std::move(m_app.client), std::move(m_app.exporter), {}, {});
     done.m_client = std::move(client);
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;
@@ -623,6 +751,10 @@ class server_handshake {
   detail::application_secrets<Suite> m_app;
   std::uint8_t m_client_auth;
   bool m_spent = false;
+  bool m_validated = false;
+  unsigned m_resends = 0;
+  std::size_t m_received = 0;
+  std::size_t m_sent = 0;
   std::vector<std::uint8_t> m_hello;
   std::vector<std::uint8_t> m_reply;
 };

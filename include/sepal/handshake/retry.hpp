@@ -16,15 +16,43 @@
 
 namespace sepal::handshake {
 
+/// What an `address_validator` decided about a datagram.
+class retry_decision {
+ public:
+  enum class action {
+    accept,      ///< a ClientHello with a valid cookie: call `server_handshake::accept` with `address_status::validated`
+    send_retry,  ///< a ClientHello without a valid cookie: send `hello_retry()`, keep no state
+    drop,        ///< not a well-formed ClientHello of this suite: send nothing
+  };
+
+  /// The decision.
+  [[nodiscard]] action what() const noexcept { return m_action; }
+  /// The HelloRetry to send (empty unless `what() == action::send_retry`).
+  [[nodiscard]] std::span<const std::uint8_t> hello_retry() const noexcept { return m_retry; }
+
+ private:
+  template <handshake_suite>
+  friend class address_validator;
+  explicit retry_decision(action a, std::vector<std::uint8_t> retry = {}) noexcept
+      : m_action(a), m_retry(std::move(retry)) {}
+  action m_action;
+  std::vector<std::uint8_t> m_retry;
+};
+
 /// Stateless address validation (docs/protocol.md §7): a server under attack
 /// answers a ClientHello that has no valid cookie with a small HelloRetry and
 /// keeps no state; only a client that receives at its address can echo the
 /// cookie back. Cookie = timestamp (8 bytes) || HMAC-SHA-256(key, "sepal v1
-/// retry" || timestamp || address), truncated to 16 bytes.
+/// retry" || timestamp || address), truncated to 16 bytes. The HelloRetry
+/// carries a tag keyed with the ClientHello's random, so an off-path
+/// attacker cannot forge one.
 ///
 /// Security: the key is random per validator and lives in wiped memory;
 /// cookies expire after `lifetime` seconds. A cookie proves the address, not
-/// the client's identity (the handshake does that).
+/// the client's identity (the handshake does that). Only a complete,
+/// well-formed ClientHello (docs/protocol.md §3.1: at least 1200 bytes, this
+/// version and suite, zero padding) is answered, and the 46-byte HelloRetry
+/// is under 4% of it.
 template <handshake_suite Suite>
 class address_validator {
  public:
@@ -35,36 +63,28 @@ class address_validator {
   explicit address_validator(Botan::RandomNumberGenerator& rng = system_rng())
       : m_key(secret_bytes::copy_of(random_bytes<32>(rng))) {}
 
-  /// What to do with `client_hello` from `address` (the caller's encoding of
-  /// the peer's address and port): nullopt when its cookie is valid (go on to
-  /// `server_handshake::accept`), otherwise the HelloRetry to send back.
-  /// Never throws; never keeps state.
-  [[nodiscard]] std::optional<std::vector<std::uint8_t>> check(std::span<const std::uint8_t> client_hello,
-                                                               std::span<const std::uint8_t> address,
-                                                               std::uint64_t now) const noexcept {
+  /// What to do with `datagram` from `address` (the caller's encoding of the
+  /// peer's address and port). Never throws; never keeps state.
+  [[nodiscard]] retry_decision check(std::span<const std::uint8_t> datagram, std::span<const std::uint8_t> address,
+                                     std::uint64_t now) const noexcept {
+    using action = retry_decision::action;
+    const auto hello = detail::parse_client_hello<Suite>(datagram);
+    if (!hello) return retry_decision(action::drop);  // before any MAC: malformed input costs nothing
     try {
-      if (valid(cookie_of(client_hello), address, now)) return std::nullopt;
+      if (valid(hello->cookie, address, now)) return retry_decision(action::accept);
       std::vector<std::uint8_t> retry;
       detail::wire_writer w(retry);
       detail::write_header<Suite>(w, detail::hello_retry_type);
-      const auto cookie = make(address, now);
-      w.opaque16(cookie);
-      return retry;
+      w.opaque16(make(address, now));
+      w.bytes(detail::retry_tag(hello->random, retry));
+      return retry_decision(action::send_retry, std::move(retry));
     } catch (...) {
-      return std::vector<std::uint8_t>{};  // send nothing
+      return retry_decision(action::drop);
     }
   }
 
  private:
   static constexpr std::size_t mac_size = 16;
-
-  static std::span<const std::uint8_t> cookie_of(std::span<const std::uint8_t> hello) noexcept {
-    detail::wire_reader r(hello);
-    (void)r.bytes(4 + 32);
-    (void)r.opaque16();
-    const auto cookie = r.opaque16();
-    return r.ok() ? cookie : std::span<const std::uint8_t>{};
-  }
 
   std::array<std::uint8_t, 8 + mac_size> make(std::span<const std::uint8_t> address, std::uint64_t when) const {
     std::array<std::uint8_t, 8 + mac_size> out{};
