@@ -72,8 +72,9 @@ int main() {
   const auto a_fin = hs::finished_mac<H>(a_ab.reveal(), th);
   if (!hs::verify_finished<H>(b_ab.reveal(), b.transcript.current(), a_fin)) return 1;
 
-  // 5. Sessions, one secret per direction.
-  sepal::session<> sa(a_ab.reveal(), a_ba.reveal()), sb(b_ba.reveal(), b_ab.reveal());
+  // 5. Sessions, one secret per direction, moved in: each secret becomes
+  // exactly one sealer (A's a->b) or opener (B's a->b).
+  sepal::session<> sa(std::move(a_ab), std::move(a_ba)), sb(std::move(b_ba), std::move(b_ab));
   bytes wire(64), out(64);
   auto packet = sa.seal({}, text("hello over a custom handshake"), wire);
   auto got = sb.open({}, packet, out);

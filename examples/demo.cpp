@@ -4,11 +4,18 @@
 // encrypted packets, and prints handshake latency and packet throughput.
 //
 //   demo [--clients N] [--packets N] [--size BYTES] [--keys DIR] [--retry]
-//   (--retry: the server demands stateless address validation first)
+//   (--retry: the server demands stateless address validation first;
+//   --keys: keep the root key in DIR, created 0700, instead of a private
+//   temporary directory removed at exit)
+//
+// The clients are anonymous (no client key): only the server is
+// authenticated, by the root key the clients pin. See docs/protocol.md for
+// mutual authentication.
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -19,7 +26,7 @@
 int main(int argc, char** argv) {
   int clients = 64, packets = 200;
   std::size_t size = 1200;
-  std::filesystem::path keys = std::filesystem::temp_directory_path() / "sepal-demo";
+  std::filesystem::path keys;
   bool retry = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--retry") retry = true;
@@ -36,8 +43,28 @@ int main(int argc, char** argv) {
     if (a == "--keys") keys = argv[i + 1];
   }
 
-  // The root key: created once, then loaded; clients pin its public key.
-  std::filesystem::create_directories(keys);
+  // The root key: created once, then loaded; clients pin its public key. It
+  // lives in a directory only this user can enter: a private temporary one
+  // (mkdtemp, 0700) unless --keys names one.
+  const bool temporary_keys = keys.empty();
+  if (temporary_keys) {
+    std::string dir = (std::filesystem::temp_directory_path() / "sepal-demo-XXXXXX").string();
+    if (::mkdtemp(dir.data()) == nullptr) {
+      std::fprintf(stderr, "cannot create a private directory in %s\n", dir.c_str());
+      return 1;
+    }
+    keys = dir;
+  } else {
+    std::filesystem::create_directories(keys);
+    std::filesystem::permissions(keys, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+  }
+  struct remove_at_exit {
+    std::filesystem::path dir;
+    ~remove_at_exit() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{temporary_keys ? keys : std::filesystem::path{}};
   const auto key_path = keys / "root.key.pem";
   if (!std::filesystem::exists(key_path)) sepal::private_key<sepal::p256>::generate().save_pem(key_path);
   auto root = sepal::private_key<sepal::p256>::load_pem(key_path);
@@ -48,10 +75,10 @@ int main(int argc, char** argv) {
   const auto fp = root->public_key().fingerprint();
   std::printf("root key %s (fingerprint %02x%02x%02x%02x...)\n", key_path.c_str(), fp[0], fp[1], fp[2], fp[3]);
 
-  demo::hs::server_config<demo::suite> server_config{demo::hs::server_identity<demo::suite>::root(*root), {}};
   demo::hs::client_config<demo::suite> client_config{root->public_key(), nullptr};
-  const demo::hs::address_validator<demo::suite> validator;
-  demo::echo_server server(server_config, 0, retry ? &validator : nullptr);
+  demo::hs::server_config<demo::suite> server_config{demo::hs::server_identity<demo::suite>::root(std::move(*root)), {}};
+  demo::echo_server server(std::move(server_config), 0,
+                           retry ? std::make_shared<const demo::hs::address_validator<demo::suite>>() : nullptr);
   std::thread server_thread([&] { server.run(); });
 
   // Unloaded latency: one client at a time.

@@ -26,10 +26,11 @@ int main() {
   (void)aead;
 
   // Sessions: one traffic secret per direction (a handshake provides them).
-  const auto client_to_server_secret = sepal::hkdf<sepal::sha256>::expand_label(okm.reveal(), "c ap", {}, 32);
-  const auto server_to_client_secret = sepal::hkdf<sepal::sha256>::expand_label(okm.reveal(), "s ap", {}, 32);
-  sepal::session<> client(client_to_server_secret.reveal(), server_to_client_secret.reveal());
-  sepal::session<> server(server_to_client_secret.reveal(), client_to_server_secret.reveal());
+  // Each side derives its own and the session takes them over (moved in):
+  // one secret can never become two sealers.
+  auto secret = [&](std::string_view label) { return sepal::hkdf<sepal::sha256>::expand_label(okm.reveal(), label, {}, 32); };
+  sepal::session<> client(secret("c ap"), secret("s ap"));  // sends c ap, receives s ap
+  sepal::session<> server(secret("s ap"), secret("c ap"));
   const std::array<std::uint8_t, 4> connection_id{1, 2, 3, 4};
   const std::array<std::uint8_t, 5> payload{'h', 'e', 'l', 'l', 'o'};
   std::array<std::uint8_t, 1200 + sepal::session<>::overhead> packet{};
@@ -41,10 +42,11 @@ int main() {
 
   // A handshake: the pinned root public key authenticates the server.
   namespace hs = sepal::handshake;
-  const auto& root_key = key;
-  const auto root_public_key = key.public_key();
+  auto root_key = sepal::private_key<sepal::p256>::generate();
+  const auto root_public_key = root_key.public_key();
   const std::uint64_t unix_time = 1'800'000'000;
-  hs::server_config<hs::default_suite> server_cfg{hs::server_identity<hs::default_suite>::root(root_key), {}};
+  // The identity owns the key (moved in; share() it to use it twice).
+  hs::server_config<hs::default_suite> server_cfg{hs::server_identity<hs::default_suite>::root(std::move(root_key)), {}};
   hs::client_config<hs::default_suite> client_cfg{root_public_key, nullptr};  // pinned root
 
   auto hs_client = hs::client_handshake<hs::default_suite>::start(client_cfg);  // send client.client_hello()

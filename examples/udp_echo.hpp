@@ -1,8 +1,9 @@
 // A UDP echo server and client over sepal handshakes and sessions (POSIX
 // sockets, loopback). Shared by udp_echo_server, udp_echo_client and demo.
 //
-// Datagram demultiplexing: handshake messages start with their type (1, 2,
-// 3); session packets have the fixed bit 0x40 set in their first byte.
+// Datagram demultiplexing: handshake messages start with their type (1 to
+// 4); session packets have the fixed bit 0x40 set in their first byte and
+// are at least 21 bytes (header and tag).
 #pragma once
 
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -86,14 +88,20 @@ inline std::uint64_t peer_id(const sockaddr_in& a) {
 
 /// The echo server: one handshake object per pending peer, one session per
 /// established peer. A new ClientHello never replaces an established session
-/// until its own handshake completes (docs/protocol.md §7).
+/// until its own handshake completes, nor a pending handshake until it
+/// completes or times out (docs/protocol.md §7), so a spoofed ClientHello
+/// cannot take a peer's place.
 class echo_server {
  public:
+  /// At most this many handshakes are pending at once; more are dropped.
+  static constexpr std::size_t max_pending = 1024;
+
   /// With a `validator`, every client must first prove its address with a
-  /// retry cookie (docs/protocol.md §7).
-  explicit echo_server(const hs::server_config<suite>& config, std::uint16_t port = 0,
-                       const hs::address_validator<suite>* validator = nullptr)
-      : m_config(&config), m_validator(validator), m_socket(port) {}
+  /// retry cookie (docs/protocol.md §7). The server keeps its own copy of
+  /// `config` and shares the validator.
+  explicit echo_server(hs::server_config<suite> config, std::uint16_t port = 0,
+                       std::shared_ptr<const hs::address_validator<suite>> validator = nullptr)
+      : m_config(std::move(config)), m_validator(std::move(validator)), m_socket(port) {}
 
   [[nodiscard]] std::uint16_t port() const { return m_socket.port(); }
 
@@ -101,7 +109,7 @@ class echo_server {
   void run() {
     bytes buf(65536), out(65536);
     auto last_tick = std::chrono::steady_clock::now();
-    while (!m_stop) {
+    while (!m_stop.load(std::memory_order_relaxed)) {
       sockaddr_in from{};
       const auto n = m_socket.receive(buf, from, 50);
       if (n && *n > 0) handle(from, std::span(buf).first(*n), out);
@@ -111,66 +119,78 @@ class echo_server {
       }
     }
   }
-  void stop() { m_stop = true; }
+  /// Asks `run` to return (from any thread).
+  void stop() { m_stop.store(true, std::memory_order_relaxed); }
   [[nodiscard]] std::size_t established_peers() const { return m_sessions.size(); }
   /// Handshakes completed so far (a peer may have completed more than one).
   [[nodiscard]] std::size_t completed_handshakes() const { return m_completed; }
 
  private:
+  void send(const sockaddr_in& to, std::span<const std::uint8_t> b) { m_socket.send_to(to, b); }
+
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
     const auto id = peer_id(from);
-    if (msg[0] & 0x40) {  // a session packet: echo it
+    auto pending = m_pending.find(id);
+    // A session packet is at least a header and a tag (21 bytes) with the
+    // fixed bit; handshake messages start with their type (1 to 4).
+    if ((msg[0] & 0x40) != 0 && msg.size() >= sepal::session<>::overhead) {
       auto it = m_sessions.find(id);
       if (it == m_sessions.end()) {
-        // The client finished but its ClientFinished was lost: our
-        // ServerHello again makes it resend (docs/protocol.md §7).
-        if (auto pending = m_pending.find(id); pending != m_pending.end())
-          m_socket.send_to(from, pending->second.handshake.server_hello());
+        // Its handshake may still be pending (a lost ClientFinished): the
+        // bytes count toward that address's budget; the resend timer
+        // answers, never this datagram (docs/protocol.md §7).
+        if (pending != m_pending.end()) (void)pending->second.handshake.on_datagram(msg);
         return;
       }
       auto payload = it->second->session().open({}, msg, out);
       if (!payload) return;  // forged, replayed or garbage: dropped silently
-      m_socket.send_to(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
+      send(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
       return;
     }
-    if (msg[0] == 1) {  // ClientHello
-      auto pending = m_pending.find(id);
-      if (pending != m_pending.end() && pending->second.handshake.is_client_hello_again(msg)) {
-        m_socket.send_to(from, pending->second.handshake.server_hello());  // a retransmission: same answer
+    if (msg[0] == 3 && pending != m_pending.end()) {  // ClientFinished
+      auto done = pending->second.handshake.receive(msg);
+      if (!done) {
+        (void)pending->second.handshake.on_datagram(msg);
         return;
       }
-      if (m_validator) {
-        std::array<std::uint8_t, 8> addr{};  // the peer's address and port, as peer_id encodes them
-        for (std::size_t i = 0; i < addr.size(); ++i) addr[i] = static_cast<std::uint8_t>(id >> (8 * i));
-        if (auto retry = m_validator->check(msg, addr, unix_now())) {
-          if (!retry->empty()) m_socket.send_to(from, *retry);  // no state kept
-          return;
-        }
-      }
-      auto h = hs::server_handshake<suite>::accept(*m_config, msg);
-      if (!h) return;
-      m_socket.send_to(from, h->server_hello());
-      m_pending.insert_or_assign(id, pending_handshake{std::move(*h), from, 0});
-    } else if (msg[0] == 3) {  // ClientFinished
-      auto pending = m_pending.find(id);
-      if (pending == m_pending.end()) return;
-      auto done = pending->second.handshake.receive(msg);
-      if (!done) return;
       m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
       ++m_completed;
       m_pending.erase(pending);
+      return;
     }
+    if (pending != m_pending.end()) {
+      // The first pending handshake per address stays until it completes or
+      // times out; its own ClientHello again gets the ServerHello again,
+      // within the amplification budget.
+      if (auto again = pending->second.handshake.on_datagram(msg)) send(from, *again);
+      return;
+    }
+    if (msg[0] != 1 || m_pending.size() >= max_pending) return;
+    auto address = hs::address_status::unvalidated;
+    if (m_validator) {
+      std::array<std::uint8_t, 8> addr{};  // the peer's address and port, as peer_id encodes them
+      for (std::size_t i = 0; i < addr.size(); ++i) addr[i] = static_cast<std::uint8_t>(id >> (8 * i));
+      const auto decision = m_validator->check(msg, addr, unix_now());
+      if (decision.what() == hs::retry_decision::action::send_retry) send(from, decision.hello_retry());
+      if (decision.what() != hs::retry_decision::action::accept) return;  // no state kept
+      address = hs::address_status::validated;
+    }
+    auto h = hs::server_handshake<suite>::accept(m_config, msg, address);
+    if (!h) return;
+    send(from, h->server_hello());
+    m_pending.emplace(id, pending_handshake{std::move(*h), from});
   }
 
   /// Resends each pending ServerHello on the timer (the ClientFinished may
-  /// have been lost); gives up on a handshake after 10 tries.
+  /// have been lost), as the handshake's budget allows; drops a handshake
+  /// once it has no resends left.
   void retransmit() {
     for (auto it = m_pending.begin(); it != m_pending.end();) {
-      if (++it->second.tries > 10) {
+      if (it->second.handshake.exhausted()) {
         it = m_pending.erase(it);
         continue;
       }
-      m_socket.send_to(it->second.peer, it->second.handshake.server_hello());
+      if (auto again = it->second.handshake.on_timer()) send(it->second.peer, *again);
       ++it;
     }
   }
@@ -178,17 +198,16 @@ class echo_server {
   struct pending_handshake {
     hs::server_handshake<suite> handshake;
     sockaddr_in peer;
-    int tries;
   };
 
-  const hs::server_config<suite>* m_config;
-  const hs::address_validator<suite>* m_validator;
+  hs::server_config<suite> m_config;
+  std::shared_ptr<const hs::address_validator<suite>> m_validator;
   udp_socket m_socket;
   std::map<std::uint64_t, pending_handshake> m_pending;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
   std::size_t m_completed = 0;
   bytes m_reply = bytes(65536 + sepal::session<>::overhead);
-  volatile bool m_stop = false;
+  std::atomic<bool> m_stop = false;
 };
 
 /// A client: handshake with retransmission on a 200 ms timer, then echo
@@ -196,15 +215,15 @@ class echo_server {
 class echo_client {
  public:
   /// A client of the server at `server_port`, from `local_port` (0: any).
-  echo_client(const hs::client_config<suite>& config, std::uint16_t server_port, std::uint16_t local_port = 0)
-      : m_config(&config), m_server(loopback(server_port)), m_socket(local_port) {}
+  echo_client(hs::client_config<suite> config, std::uint16_t server_port, std::uint16_t local_port = 0)
+      : m_config(std::move(config)), m_server(loopback(server_port)), m_socket(local_port) {}
 
   /// Runs the handshake; throws after `attempts` timeouts.
   /// `lose_client_finished_for_testing` does not send ClientFinished, as if the
   /// network dropped it: the server's retransmitted ServerHello recovers.
   std::chrono::nanoseconds connect(int attempts = 10, bool lose_client_finished_for_testing = false) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto h = hs::client_handshake<suite>::start(*m_config);
+    auto h = hs::client_handshake<suite>::start(m_config);
     bytes buf(65536);
     for (int i = 0; i < attempts; ++i) {
       m_socket.send_to(m_server, h.client_hello());
@@ -242,7 +261,7 @@ class echo_client {
   }
 
  private:
-  const hs::client_config<suite>* m_config;
+  hs::client_config<suite> m_config;
   sockaddr_in m_server;
   udp_socket m_socket;
   std::unique_ptr<hs::established<suite>> m_done;

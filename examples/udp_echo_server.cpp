@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot load %s: %s\n", argv[1], std::string(sepal::describe(root.error())).c_str());
     return 1;
   }
-  demo::hs::server_config<demo::suite> config{demo::hs::server_identity<demo::suite>::root(*root), {}};
-  demo::echo_server server(config, static_cast<std::uint16_t>(std::atoi(argv[2])));
+  demo::hs::server_config<demo::suite> config{demo::hs::server_identity<demo::suite>::root(std::move(*root)), {}};
+  demo::echo_server server(std::move(config), static_cast<std::uint16_t>(std::atoi(argv[2])));
   std::printf("listening on 127.0.0.1:%u\n", server.port());
   std::fflush(stdout);
   const int seconds = argc > 3 ? std::atoi(argv[3]) : 0;

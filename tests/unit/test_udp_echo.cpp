@@ -11,9 +11,9 @@
 namespace {
 
 struct running_server {
-  sepal::private_key<sepal::p256> root = sepal::private_key<sepal::p256>::generate();
+  demo::hs::shared_private_key<sepal::p256> root = demo::hs::share(sepal::private_key<sepal::p256>::generate());
   demo::hs::server_config<demo::suite> config{demo::hs::server_identity<demo::suite>::root(root), {}};
-  demo::hs::client_config<demo::suite> client_config{root.public_key(), nullptr};
+  demo::hs::client_config<demo::suite> client_config{root->public_key(), nullptr};
   demo::echo_server server{config};
   std::thread thread{[this] { server.run(); }};
   ~running_server() {
@@ -62,4 +62,36 @@ TEST_CASE("garbage and forged datagrams do not disturb an established session", 
     attacker.send_to(to, junk);
   }
   CHECK(client.echo(payload));
+}
+
+TEST_CASE("hardening: a second ClientHello from a peer's address does not replace its pending handshake",
+          "[udp][hardening]") {
+  running_server s;
+  demo::udp_socket peer;  // the genuine client's address, which the attacker spoofs
+  const auto to = demo::loopback(s.server.port());
+  auto genuine = demo::hs::client_handshake<demo::suite>::start(s.client_config);
+  peer.send_to(to, genuine.client_hello());
+  demo::bytes buf(65536);
+  sockaddr_in from{};
+  const auto n = peer.receive(buf, from, 2000);
+  REQUIRE(n.has_value());
+  auto done = genuine.receive(std::span(buf).first(*n), demo::unix_now());
+  REQUIRE(done.has_value());
+  // The attacker's ClientHello "from" the same address, before ClientFinished arrives.
+  auto spoofed = demo::hs::client_handshake<demo::suite>::start(s.client_config);
+  peer.send_to(to, spoofed.client_hello());
+  peer.send_to(to, done->client_finished());
+  // The genuine handshake completes: its session echoes.
+  const demo::bytes msg{'o', 'k'};
+  demo::bytes packet(msg.size() + sepal::session<>::overhead), out(64);
+  bool echoed = false;
+  for (int attempt = 0; attempt < 10 && !echoed; ++attempt) {
+    peer.send_to(to, done->session().seal({}, msg, packet));
+    if (const auto m = peer.receive(buf, from, 300)) {
+      auto got = done->session().open({}, std::span(buf).first(*m), out);
+      echoed = got && std::ranges::equal(*got, msg);
+    }
+  }
+  CHECK(echoed);
+  CHECK(s.server.completed_handshakes() == 1);
 }
