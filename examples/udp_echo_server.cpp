@@ -1,13 +1,17 @@
-// UDP echo server: `udp_echo_server ROOT_KEY.pem PORT [SECONDS]`. Clients pin
-// the root public key; every session packet they send comes back re-sealed.
+// UDP echo server: `udp_echo_server ROOT_KEY.pem PORT [SECONDS] [--retry]`.
+// Clients pin the root public key; every session packet they send comes back
+// re-sealed. With --retry every client first proves its address with a
+// stateless retry cookie (docs/protocol.md §7).
 #include <cstdlib>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "udp_echo.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s ROOT_KEY.pem PORT [SECONDS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ROOT_KEY.pem PORT [SECONDS] [--retry]\n", argv[0]);
     return 2;
   }
   auto root = sepal::private_key<sepal::p256>::load_pem(argv[1]);
@@ -16,7 +20,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   demo::hs::server_config<demo::suite> config{demo::hs::server_identity<demo::suite>::root(std::move(*root)), {}};
-  demo::echo_server server(std::move(config), static_cast<std::uint16_t>(std::atoi(argv[2])));
+  const bool retry = argc > 4 && std::string(argv[4]) == "--retry";
+  demo::echo_server server(std::move(config), static_cast<std::uint16_t>(std::atoi(argv[2])),
+                           retry ? std::make_shared<const demo::hs::address_validator<demo::suite>>() : nullptr);
   std::printf("listening on 127.0.0.1:%u\n", server.port());
   std::fflush(stdout);
   const int seconds = argc > 3 ? std::atoi(argv[3]) : 0;

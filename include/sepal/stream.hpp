@@ -97,8 +97,9 @@ class record_writer {
 /// then `closed` (as TLS treats a bad record as fatal). The peer's close
 /// record makes `open` return `end_of_stream`.
 ///
-/// Security: decrypted payloads are wiped from the buffer when the stream
-/// fails and when the reader is destroyed.
+/// Security: a decrypted payload is wiped from the buffer at the next `feed`
+/// (its view ends there), when the stream ends or fails, and when the reader
+/// is destroyed.
 template <class Opener, std::size_t MaxPayload = 16384>
 class record_reader {
  public:
@@ -116,6 +117,7 @@ class record_reader {
   /// later calls. Takes nothing once the stream failed or ended.
   std::size_t feed(std::span<const std::uint8_t> input) noexcept {
     if (m_failed || m_ended || ready()) return 0;
+    wipe_payload();  // the last record's plaintext: its view ends here
     std::size_t used = 0;
     while (used < input.size() && !ready()) {
       if (m_have < 2) {
@@ -159,11 +161,13 @@ class record_reader {
     m_have = 0;
     auto plain = m_opener.open_next_in_place(ad, record);
     if (!plain) return fail(plain.error());
+    m_payload_size = Opener::header_size + plain->size();
     const std::uint8_t type = plain->back();
     const auto payload = plain->first(plain->size() - 1);
     if (type == detail::record_data) return payload;
     if (type == detail::record_close && payload.empty()) {
       m_ended = true;
+      wipe_payload();
       return errc::end_of_stream;
     }
     return fail(errc::invalid_encoding);
@@ -190,6 +194,11 @@ class record_reader {
     return record_length() >= Opener::overhead + 1 && record_length() <= max_record;
   }
 
+  void wipe_payload() noexcept {
+    Botan::secure_scrub_memory(m_buf.data(), m_payload_size);
+    m_payload_size = 0;
+  }
+
   errc fail(errc e) noexcept {
     m_failed = true;
     m_error = errc::closed;
@@ -201,6 +210,7 @@ class record_reader {
   std::array<std::uint8_t, 2> m_len{};
   std::array<std::uint8_t, max_record> m_buf{};
   std::size_t m_have = 0;
+  std::size_t m_payload_size = 0;  ///< bytes of `m_buf` that hold the last record's plaintext
   bool m_failed = false;
   bool m_ended = false;
   errc m_error = errc::closed;

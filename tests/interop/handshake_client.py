@@ -114,22 +114,44 @@ def signature_input(context: str, transcript_hash: bytes) -> bytes:
 
 # ---- the handshake (protocol.md §3, §6) -------------------------------------
 
-def client_handshake(sock, server, root_public):
+def client_hello(random: bytes, share: bytes, cookie: bytes) -> bytes:
+    hello = header(1) + random + opaque16(share) + opaque16(cookie)
+    return hello + opaque16(bytes(max(0, 1200 - len(hello) - 2)))  # at least 1200 bytes (protocol.md §3.1)
+
+
+def retry_cookie(message: bytes, random: bytes) -> bytes:
+    """A HelloRetry's cookie, after checking its tag (protocol.md §7)."""
+    r = Reader(message)
+    assert r.take(4) == header(4), "HelloRetry header (version, suite)"
+    cookie = r.opaque16()
+    tag = r.take(16)
+    assert r.pos == len(message) and 0 < len(cookie) <= 64
+    expected = hmac.new(random, b"sepal v2 hello retry" + message[:-16], hashlib.sha256).digest()[:16]
+    assert hmac.compare_digest(tag, expected), "HelloRetry tag"
+    return cookie
+
+
+def client_handshake(sock, server, root_public, expect_retry=False):
     eph = ec.generate_private_key(ec.SECP256R1())
     share = eph.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    hello = header(1) + os.urandom(32) + opaque16(share) + opaque16(b"")  # no cookie
-    hello += opaque16(bytes(max(0, 1200 - len(hello) - 2)))
-    transcript = hashlib.sha256(hello)
-
+    random = os.urandom(32)
+    hello = client_hello(random, share, b"")  # no cookie
+    retried = False
     for _ in range(10):  # resend on a timer until a ServerHello arrives
         sock.sendto(hello, server)
         try:
             reply, _ = sock.recvfrom(65536)
-            break
         except socket.timeout:
             continue
+        if reply[0] == 4 and not retried:  # HelloRetry: the same hello again, with the cookie
+            hello = client_hello(random, share, retry_cookie(reply, random))
+            retried = True
+            continue
+        break
     else:
         raise SystemExit("no ServerHello")
+    assert retried == expect_retry, "HelloRetry expected" if expect_retry else "unexpected HelloRetry"
+    transcript = hashlib.sha256(hello)  # the transcript starts from the ClientHello that was answered
 
     r = Reader(reply)
     assert r.take(4) == header(2), "ServerHello header (version, suite)"
@@ -214,23 +236,24 @@ class Direction:
         return self.aead.decrypt(self.nonce(pn), packet[5:], bytes([first]) + pn_bytes)
 
 
-def main():
-    server_binary = sys.argv[1]
+def run(server_binary: str, retry: bool):
     with tempfile.TemporaryDirectory() as d:
         root = ec.generate_private_key(ec.SECP256R1())
         key_path = os.path.join(d, "root.key.pem")
         with open(key_path, "wb") as f:
             f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
-        proc = subprocess.Popen([server_binary, key_path, "0", "20"], stdout=subprocess.PIPE, text=True)
+        args = [server_binary, key_path, "0", "20"] + (["--retry"] if retry else [])
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         try:
             line = proc.stdout.readline()
             port = int(line.rsplit(":", 1)[1])
             server = ("127.0.0.1", port)
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.settimeout(0.5)
-            c_ap, s_ap = client_handshake(sock, server, root.public_key())
-            print("ok   handshake with sepal's C++ server (server signature and Finished verified)")
+            c_ap, s_ap = client_handshake(sock, server, root.public_key(), retry)
+            print("ok   handshake with sepal's C++ server (server signature and Finished verified)"
+                  + (", after a HelloRetry whose tag this implementation checked" if retry else ""))
             send, receive = Direction(c_ap), Direction(s_ap)
             for i in range(5):
                 msg = f"independent echo {i}".encode()
@@ -240,7 +263,7 @@ def main():
                         reply, _ = sock.recvfrom(65536)
                     except socket.timeout:
                         continue
-                    if reply[0] & 0x40:  # a session packet (handshake messages start with 1, 2, 3)
+                    if reply[0] & 0x40 and len(reply) >= 21:  # a session packet (protocol.md §7)
                         break
                 else:
                     raise SystemExit("no echo")
@@ -248,6 +271,11 @@ def main():
             print("ok   5 encrypted packets echoed, sealed and opened by this implementation")
         finally:
             proc.terminate()
+
+
+def main():
+    run(sys.argv[1], retry=False)
+    run(sys.argv[1], retry=True)
             proc.wait(timeout=10)
     return 0
 

@@ -470,3 +470,44 @@ TEST_CASE("hardening: a spent server handshake keeps no secrets and answers noth
   CHECK(server->receive(c->client_finished()).error() == errc::already_finished);
   CHECK_FALSE(server->on_datagram(client.client_hello()).has_value());
 }
+
+TEST_CASE("hardening #4: a pending handshake lives for its timer ticks, then is exhausted", "[handshake][datagram][hardening]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello());
+  REQUIRE(server.has_value());
+  CHECK_FALSE(server->exhausted());
+  unsigned resent = 0;
+  for (unsigned tick = 0; tick < hs::max_server_hello_resends; ++tick) resent += server->on_timer().has_value() ? 1 : 0;
+  CHECK(server->exhausted());
+  CHECK_FALSE(server->on_timer().has_value());
+  CHECK(resent > 0);
+  CHECK(server->bytes_sent() <= hs::amplification_limit * server->bytes_received());
+}
+
+TEST_CASE("hardening #13: moved-from identities, configs and key schedule stages fail safely", "[handshake][hardening]") {
+  parties<hs::default_suite> p;
+  auto client = hs::client_handshake<hs::default_suite>::start(p.client);
+  auto moved = std::move(p.server);
+  CHECK(hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello()).error() ==  // NOLINT
+        errc::moved_from);
+  CHECK(hs::server_handshake<hs::default_suite>::accept(moved, client.client_hello()).has_value());
+  CHECK_THROWS_AS(p.server.identity.key(), sepal::error);  // NOLINT(bugprone-use-after-move)
+
+  using H = sepal::sha256;
+  const auto h = hs::transcript<H>::empty();
+  auto stage = hs::early_secret<H>::start().next(as_bytes("dh"));
+  auto next = std::move(stage);
+  try {
+    (void)stage.client_traffic(h);  // NOLINT(bugprone-use-after-move): would be HKDF of an empty, public key
+    FAIL("a moved-from stage must not derive");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::moved_from);
+  }
+  CHECK_THROWS_AS(std::move(stage).next(), sepal::error);  // NOLINT(bugprone-use-after-move)
+  auto master = std::move(next).next();
+  auto master2 = std::move(master);
+  CHECK_THROWS_AS(master.server_traffic(h), sepal::error);  // NOLINT(bugprone-use-after-move)
+  CHECK_THROWS_AS(master.exporter_master(h), sepal::error);  // NOLINT(bugprone-use-after-move)
+  CHECK_NOTHROW(master2.server_traffic(h));
+}

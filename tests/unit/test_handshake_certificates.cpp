@@ -266,3 +266,27 @@ TEST_CASE("hardening #4: a spoofed flood against a certificate server draws at m
   CHECK(server->bytes_sent() == out);
   CHECK(server->bytes_received() == in);
 }
+
+TEST_CASE("hardening #4: a ServerHello the budget cannot resend still waits for its ClientFinished",
+          "[handshake][x509][datagram][hardening]") {
+  pki_fixture f;
+  // A long chain: the ServerHello is between 1.5x and 3x the ClientHello, so
+  // one resend would pass the 3x budget.
+  const std::vector<pki::certificate> long_chain{f.server_cert, f.inter_cert, f.inter_cert, f.inter_cert};
+  const hs::server_config<suite> sc{hs::certified_identity<suite>(f.server_key, long_chain)};
+  auto client = hs::client_handshake<suite>::start({std::nullopt, nullptr, f.server_verifier()});
+  auto server = hs::server_handshake<suite>::accept(sc, client.client_hello());
+  REQUIRE(server.has_value());
+  const auto hello_size = client.client_hello().size();
+  REQUIRE(2 * server->server_hello().size() > hs::amplification_limit * hello_size);
+  REQUIRE(server->server_hello().size() <= hs::amplification_limit * hello_size);
+  CHECK_FALSE(server->exhausted());
+  for (unsigned tick = 0; tick + 1 < hs::max_server_hello_resends; ++tick) {
+    CHECK_FALSE(server->on_timer().has_value());  // over budget: nothing is sent...
+    CHECK_FALSE(server->exhausted());             // ...but the handshake keeps waiting
+  }
+  CHECK(server->bytes_sent() <= hs::amplification_limit * server->bytes_received());
+  auto done = client.receive(server->server_hello(), now);
+  REQUIRE(done.has_value());
+  CHECK(server->receive(done->client_finished(), now).has_value());  // the late ClientFinished completes
+}

@@ -174,8 +174,14 @@ class server_identity {
   }
   static server_identity certified(const private_key<sig>&, der_chain) = delete;  ///< see `root`
 
-  /// The signing key.
-  [[nodiscard]] const private_key<sig>& key() const noexcept { return *m_key; }
+  /// The signing key. Errors: throws `sepal::error(errc::moved_from)` on a
+  /// moved-from identity.
+  [[nodiscard]] const private_key<sig>& key() const {
+    if (!m_key) throw error(errc::moved_from);
+    return *m_key;
+  }
+  /// False for a moved-from identity.
+  [[nodiscard]] bool has_key() const noexcept { return m_key != nullptr; }
   /// The delegated credential, when there is one.
   [[nodiscard]] const std::optional<delegated_credential<Suite>>& credential() const noexcept { return m_credential; }
   /// The certificate chain, when there is one (empty otherwise).

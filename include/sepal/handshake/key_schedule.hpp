@@ -6,8 +6,10 @@
 // step consumes the previous one, so a secret cannot be used at the wrong
 // stage, and the stages' secrets are wiped when they are left behind. Each
 // traffic secret can be taken once per stage object (a second call throws
-// `already_finished`), so a schedule cannot mint the same traffic secret for
-// two sealers.
+// `already_finished`; a moved-from stage throws `moved_from`), so a schedule
+// cannot mint the same traffic secret for two sealers. `reveal()` and
+// `derive_secret` are the raw building blocks for schedules of your own:
+// what you derive through them is yours to keep one-shot.
 
 #include <botan/hash.h>
 
@@ -39,9 +41,15 @@ class master_secret;
 namespace detail {
 /// Marks a one-shot derivation as taken. Errors: throws
 /// `sepal::error(errc::already_finished)` when it was taken before.
-inline void take_once(bool& taken) {
+inline void take_once(const secret_bytes& secret, bool& taken) {
+  if (secret.empty()) throw error(errc::moved_from);
   if (taken) throw error(errc::already_finished);
   taken = true;
+}
+/// Errors: throws `sepal::error(errc::moved_from)` for a moved-from stage.
+inline const secret_bytes& live(const secret_bytes& secret) {
+  if (secret.empty()) throw error(errc::moved_from);
+  return secret;
 }
 }  // namespace detail
 
@@ -55,18 +63,18 @@ class handshake_secret {
   /// client_handshake_traffic_secret over ClientHello..ServerHello.
   /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
   [[nodiscard]] secret_bytes client_traffic(const digest& hello_hash) {
-    detail::take_once(m_client_taken);
+    detail::take_once(m_secret, m_client_taken);
     return derive_secret<Hash>(m_secret.reveal(), "c hs traffic", hello_hash);
   }
   /// server_handshake_traffic_secret over ClientHello..ServerHello.
   /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
   [[nodiscard]] secret_bytes server_traffic(const digest& hello_hash) {
-    detail::take_once(m_server_taken);
+    detail::take_once(m_secret, m_server_taken);
     return derive_secret<Hash>(m_secret.reveal(), "s hs traffic", hello_hash);
   }
   /// Moves on: Master Secret = HKDF-Extract(Derive-Secret(., "derived", ""), 0).
   [[nodiscard]] master_secret<Hash> next() && {
-    const auto derived = derive_secret<Hash>(m_secret.reveal(), "derived", transcript<Hash>::empty());
+    const auto derived = derive_secret<Hash>(detail::live(m_secret).reveal(), "derived", transcript<Hash>::empty());
     const std::array<std::uint8_t, Hash::digest_size> zero{};
     return master_secret<Hash>(hkdf<Hash>::extract(derived.reveal(), zero));
   }
@@ -97,7 +105,7 @@ class early_secret {
 
   /// Mixes in the (EC)DHE shared secret: the handshake stage.
   [[nodiscard]] handshake_secret<Hash> next(std::span<const std::uint8_t> shared_secret) && {
-    const auto derived = derive_secret<Hash>(m_secret.reveal(), "derived", transcript<Hash>::empty());
+    const auto derived = derive_secret<Hash>(detail::live(m_secret).reveal(), "derived", transcript<Hash>::empty());
     return handshake_secret<Hash>(hkdf<Hash>::extract(derived.reveal(), shared_secret));
   }
   /// The secret itself, for protocols that extend the schedule.
@@ -117,18 +125,18 @@ class master_secret {
   /// client_application_traffic_secret_0 over ClientHello..server Finished.
   /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
   [[nodiscard]] secret_bytes client_traffic(const digest& server_finished_hash) {
-    detail::take_once(m_client_taken);
+    detail::take_once(m_secret, m_client_taken);
     return derive_secret<Hash>(m_secret.reveal(), "c ap traffic", server_finished_hash);
   }
   /// server_application_traffic_secret_0 over ClientHello..server Finished.
   /// Errors: throws `sepal::error(errc::already_finished)` on a second call.
   [[nodiscard]] secret_bytes server_traffic(const digest& server_finished_hash) {
-    detail::take_once(m_server_taken);
+    detail::take_once(m_secret, m_server_taken);
     return derive_secret<Hash>(m_secret.reveal(), "s ap traffic", server_finished_hash);
   }
   /// exporter_master_secret over ClientHello..server Finished.
   [[nodiscard]] secret_bytes exporter_master(const digest& server_finished_hash) const {
-    return derive_secret<Hash>(m_secret.reveal(), "exp master", server_finished_hash);
+    return derive_secret<Hash>(detail::live(m_secret).reveal(), "exp master", server_finished_hash);
   }
   /// The secret itself, for protocols that extend the schedule.
   [[nodiscard]] std::span<const std::uint8_t> reveal() const noexcept { return m_secret.reveal(); }

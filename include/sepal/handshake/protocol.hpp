@@ -38,7 +38,9 @@ inline constexpr std::size_t min_client_hello_size = 1200;
 /// than the ClientHello, certificate chains need the headroom.
 inline constexpr std::size_t amplification_limit = 3;
 /// A pending server handshake sends its ServerHello at most this many times
-/// more (on a retransmitted ClientHello or the caller's timer), budget permitting.
+/// more (on a retransmitted ClientHello or the caller's timer), budget
+/// permitting, and waits this many ticks of the caller's resend timer for
+/// the ClientFinished before it is `exhausted()`.
 inline constexpr unsigned max_server_hello_resends = 10;
 /// A client follows at most this many HelloRetry messages per handshake
 /// (each must carry a valid integrity tag): a later genuine one may replace
@@ -198,8 +200,8 @@ std::vector<std::uint8_t> signature_input(std::string_view context, const Digest
   std::copy(transcript_hash.begin(), transcript_hash.end(), at + 1);
   return out;
 }
-// The contexts kept their v1 text; the version byte in every header (and so
-// in the transcript) separates the protocol versions.
+// The contexts kept their v1 text (docs/protocol.md §10); the version byte in
+// every header, and so in the transcript, separates the protocol versions.
 inline constexpr std::string_view server_signature_context = "sepal v1 server signature";
 inline constexpr std::string_view client_signature_context = "sepal v1 client signature";
 
@@ -567,14 +569,19 @@ class server_handshake {
 
   /// The caller's resend timer fired (the ClientFinished may have been
   /// lost): the ServerHello to send again, if the budget and
-  /// `max_server_hello_resends` allow. Drop the handshake once `exhausted()`.
-  [[nodiscard]] std::optional<std::span<const std::uint8_t>> on_timer() noexcept { return resend(); }
-
-  /// True when no more resends will be given: drop the pending handshake
-  /// after the caller's last wait.
-  [[nodiscard]] bool exhausted() const noexcept {
-    return m_resends == max_server_hello_resends || !within_budget();
+  /// `max_server_hello_resends` allow. Every call is one tick of the
+  /// handshake's lifetime, whether or not it resends.
+  [[nodiscard]] std::optional<std::span<const std::uint8_t>> on_timer() noexcept {
+    if (m_spent || m_ticks == max_server_hello_resends) return std::nullopt;
+    ++m_ticks;
+    return resend();
   }
+
+  /// True once the handshake waited `max_server_hello_resends` timer ticks
+  /// for its ClientFinished: drop it. (A handshake whose budget allows no
+  /// resend keeps waiting until then: its ClientFinished may still come,
+  /// and more bytes from the client raise the budget.)
+  [[nodiscard]] bool exhausted() const noexcept { return m_ticks == max_server_hello_resends; }
 
   /// Bytes counted from the client's address (ClientHello, then `on_datagram`).
   [[nodiscard]] std::size_t bytes_received() const noexcept { return m_received; }
@@ -623,7 +630,7 @@ class server_handshake {
   }
 
   std::optional<std::span<const std::uint8_t>> resend() noexcept {
-    if (m_spent || exhausted()) return std::nullopt;
+    if (m_spent || m_resends == max_server_hello_resends || !within_budget()) return std::nullopt;
     ++m_resends;
     m_sent += m_reply.size();
     return std::span<const std::uint8_t>(m_reply);
@@ -633,6 +640,7 @@ class server_handshake {
                                          Botan::RandomNumberGenerator& rng) {
     // The client random is bound through the transcript; the cookie was
     // checked by an address_validator, if the server uses one.
+    if (!config.identity.has_key()) return errc::moved_from;  // a moved-from config
     const auto fields = detail::parse_client_hello<Suite>(hello);
     if (!fields) return fields.error();
     const auto share = fields->share;
@@ -753,6 +761,7 @@ class server_handshake {
   bool m_spent = false;
   bool m_validated = false;
   unsigned m_resends = 0;
+  unsigned m_ticks = 0;
   std::size_t m_received = 0;
   std::size_t m_sent = 0;
   std::vector<std::uint8_t> m_hello;
