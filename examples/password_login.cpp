@@ -4,14 +4,19 @@
 //
 //   password_login [store-folder]
 //
-// The server keeps one login object per peer and answers repeats of a
-// message with its last reply, so lost datagrams are recovered by the
-// client's retransmission timer. Login messages start with their type (1..5);
-// session packets have the fixed bit 0x40 set.
+// The server keeps one login per peer and answers repeats of a message with
+// the answer it already sent, so lost datagrams are recovered by the client's
+// retransmission timer. A share does not spend the login: each well-formed
+// share starts its own exchange, the server keeps the last 4 and offers a
+// confirm to each, so a spoofed share cannot end a login; confirms that none
+// accepts count as failures of the user name (rate limiting). Login messages
+// start with their type (1..5); session packets have the fixed bit 0x40 set.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -30,9 +35,18 @@ using demo::bytes;
 using clock_type = std::chrono::steady_clock;
 constexpr std::string_view server_name = "login.sepal.example";
 
-/// The server: per peer, the login step it is at or its session.
+/// The server: per peer, the login it is at or its session.
 class udp_login_server {
  public:
+  /// Pending replies kept per login: a spoofed share adds one, so a flood
+  /// can push the genuine one out, but one share cannot end a login.
+  static constexpr std::size_t max_pending_replies = 4;
+  /// Confirms no pending reply accepted, per user name, before the server
+  /// refuses that name's hellos (a real server would also let them expire).
+  static constexpr int max_failures_per_user = 10;
+  /// How long a login may stay pending before a new hello may replace it.
+  static constexpr auto login_timeout = std::chrono::seconds(30);
+
   udp_login_server(std::shared_ptr<pake::user_store<>> users, std::span<const std::uint8_t> fake_key)
       : m_config{std::string(server_name), std::move(users), sepal::secret_bytes::copy_of(fake_key),
                  pake::password_kdf::argon2id()} {}
@@ -50,56 +64,85 @@ class udp_login_server {
   }
 
  private:
+  /// One exchange a share started, and the share, to answer its repeats.
+  struct pending_reply {
+    bytes share;
+    pake::login_server_reply<> reply;
+  };
+  /// A login after its hello: never spent by a share.
+  struct login {
+    pake::login_server<> server;
+    bytes hello;
+    clock_type::time_point started;
+    std::deque<pending_reply> replies;  // at most max_pending_replies, oldest first
+  };
   struct peer {
-    std::variant<std::monostate, pake::login_server<>, pake::login_server_reply<>, sepal::session<>> state;
-    bytes last_request, last_reply;  // for repeats
+    std::variant<std::monostate, login, sepal::session<>> state;
   };
 
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
-    auto& p = m_peers[demo::peer_id(from)];
-    if (!msg.empty() && (msg[0] & 0x40) != 0) {  // a session packet: echo it
+    if (msg.empty()) return;
+    // Only a hello makes a peer entry: other datagrams from unknown
+    // addresses leave no state.
+    const auto id = demo::peer_id(from);
+    if (msg[0] != 1 && !m_peers.contains(id)) return;
+    auto& p = m_peers[id];
+    if ((msg[0] & 0x40) != 0) {  // a session packet: echo it
       if (auto* s = std::get_if<sepal::session<>>(&p.state)) {
         auto opened = s->receiver().open_in_place({}, msg);
         if (opened) m_socket.send_to(from, s->seal({}, *opened, out));
       }
       return;
     }
-    if (msg.size() == p.last_request.size() && std::equal(msg.begin(), msg.end(), p.last_request.begin())) {
-      m_socket.send_to(from, p.last_reply);  // the client missed our answer
-      return;
-    }
-    if (msg.empty()) return;
-    if (msg[0] == 1) {  // hello: a new login for this peer
-      auto s = pake::login_server<>::accept(m_config, msg);
-      if (!s) return;
-      p.last_reply.assign(s->params().begin(), s->params().end());
-      p.state = std::move(*s);
-    } else if (auto* s = std::get_if<pake::login_server<>>(&p.state); s && msg[0] == 3) {
-      auto reply = s->receive_share(msg);
-      if (!reply) return;
-      p.last_reply.assign(reply->reply().begin(), reply->reply().end());
-      p.state = std::move(*reply);
-    } else if (auto* r = std::get_if<pake::login_server_reply<>>(&p.state); r && msg[0] == 5) {
-      auto done = r->receive_confirm(msg);
-      if (!done) {
-        std::printf("  server: login failed: %s\n", std::string(sepal::describe(done.error())).c_str());
-        p = peer{};
+    auto* l = std::get_if<login>(&p.state);
+    if (msg[0] == 1) {  // hello
+      if (l && std::ranges::equal(msg, l->hello)) {
+        m_socket.send_to(from, l->server.params());  // the client missed our answer
         return;
       }
-      std::printf("  server: %s logged in\n", done->username.c_str());
-      p.state.emplace<sepal::session<>>(std::move(done->keys).make_session());  // one session per login
-      p.last_request.clear();
-      return;  // nothing to answer: the client's first packet confirms the session
-    } else {
-      return;
+      // A spoofed hello replaces neither a session nor a login in progress.
+      if (std::holds_alternative<sepal::session<>>(p.state)) return;
+      if (l && clock_type::now() - l->started < login_timeout) return;
+      auto s = pake::login_server<>::accept(m_config, msg);
+      if (!s) return;
+      if (m_failures[std::string(s->username())] >= max_failures_per_user) return;  // rate limit
+      m_socket.send_to(from, s->params());
+      p.state = login{std::move(*s), bytes(msg.begin(), msg.end()), clock_type::now(), {}};
+    } else if (l && msg[0] == 3) {  // share: a new exchange, the login is not spent
+      for (const auto& r : l->replies) {
+        if (std::ranges::equal(msg, r.share)) {
+          m_socket.send_to(from, r.reply.reply());  // a repeat: the same reply
+          return;
+        }
+      }
+      auto reply = l->server.receive_share(msg);
+      if (!reply) return;
+      m_socket.send_to(from, reply->reply());
+      l->replies.push_back({bytes(msg.begin(), msg.end()), std::move(*reply)});
+      if (l->replies.size() > max_pending_replies) l->replies.pop_front();
+    } else if (l && msg[0] == 5) {  // confirm: offered to each pending reply
+      for (auto it = l->replies.begin(); it != l->replies.end();) {
+        auto done = it->reply.receive_confirm(msg);
+        if (done) {
+          std::printf("  server: %s logged in\n", done->username.c_str());
+          m_failures.erase(done->username);
+          p.state.emplace<sepal::session<>>(std::move(done->keys).make_session());  // one session per login
+          return;  // nothing to answer: the client's first packet confirms the session
+        }
+        if (done.error() == sepal::errc::invalid_encoding) return;  // malformed: spends nothing
+        it = l->replies.erase(it);  // a wrong MAC spent this reply: one guess per exchange
+      }
+      // No pending reply accepted it: one failed attempt for this user. The
+      // login stays, so the client may retry with a fresh share.
+      const auto failures = ++m_failures[std::string(l->server.username())];
+      std::printf("  server: login of %s failed (%d so far)\n", std::string(l->server.username()).c_str(), failures);
     }
-    p.last_request.assign(msg.begin(), msg.end());
-    m_socket.send_to(from, p.last_reply);
   }
 
   pake::login_server_config<> m_config;
   demo::udp_socket m_socket;
   std::map<std::uint64_t, peer> m_peers;
+  std::map<std::string, int> m_failures;
   std::atomic<bool> m_stop = false;
 };
 
@@ -125,9 +168,18 @@ std::optional<sepal::errc> client(std::uint16_t port, std::string_view user, std
   auto proof = c.receive_params(*params);
   if (!proof) return proof.error();
   const auto kdf_ms = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-  auto reply = exchange(sock, server, proof->share());
-  if (!reply) return sepal::errc::io_error;
-  auto done = proof->receive_reply(*reply);
+  // A datagram that is not a reply to our share (malformed, or the server's
+  // answer to a share someone spoofed from our address) spends nothing:
+  // ignore it and keep waiting.
+  std::optional<sepal::result<pake::login_result<>>> answer;
+  for (int attempt = 0; attempt < 10 && !answer; ++attempt) {
+    auto reply = exchange(sock, server, proof->share());
+    if (!reply) return sepal::errc::io_error;
+    auto r = proof->receive_reply(*reply);
+    if (r || r.error() != sepal::errc::invalid_encoding) answer.emplace(std::move(r));
+  }
+  if (!answer) return sepal::errc::io_error;
+  auto& done = *answer;
   if (!done) return done.error();
   std::printf("  client: server proved it holds %s's record (password KDF %.0f ms)\n", done->username.c_str(), kdf_ms);
   sock.send_to(server, done->final_message);  // the echo below retries if this is lost

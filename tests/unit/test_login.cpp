@@ -161,11 +161,15 @@ TEST_CASE("login messages: tampering, replays and malformed input", "[login]") {
     auto reply2 = s2->receive_share(proof->share());
     REQUIRE(reply2.has_value());
     CHECK(reply2->receive_confirm(done->final_message).error() == errc::authentication_failed);
-    // The old reply to a new client login.
+    // The old reply to a new client login: it echoes another share, so the
+    // client ignores it without spending anything (login v2).
     auto c2 = pake::login_client<>::start(f.client, "alice", "pw");
     auto proof2 = c2.receive_params(s->params());
     REQUIRE(proof2.has_value());
-    CHECK(proof2->receive_reply(reply->reply()).error() == errc::authentication_failed);
+    CHECK(proof2->receive_reply(reply->reply()).error() == errc::invalid_encoding);
+    auto reply3 = s->receive_share(proof2->share());
+    REQUIRE(reply3.has_value());
+    CHECK(proof2->receive_reply(reply3->reply()).has_value());
     // Spent objects say so.
     CHECK(reply->receive_confirm(done->final_message).error() == errc::already_finished);
   }
@@ -189,9 +193,10 @@ TEST_CASE("login messages: tampering, replays and malformed input", "[login]") {
           CHECK(done.error() == errc::authentication_failed);
           continue;
         }
-        if (which == 1) {  // the type byte and shareV's shape are public: invalid_encoding
+        if (which == 1) {  // the type byte, the share's echo and shareV's shape: invalid_encoding
           const auto e = done.error();
-          CHECK((e == errc::authentication_failed || (e == errc::invalid_encoding && bit < 8 * (1 + 65))));
+          if (bit < 8 * (1 + pake::share_echo_size)) CHECK(e == errc::invalid_encoding);
+          else CHECK((e == errc::authentication_failed || e == errc::invalid_encoding));
           continue;
         }
         REQUIRE(done.has_value());
@@ -212,7 +217,8 @@ TEST_CASE("login hello validation and configuration errors", "[login]") {
   auto hello = copy(pake::login_client<>::start(f.client, "alice", "pw").hello());
   CHECK(pake::login_server<>::accept(f.config, {}).error() == errc::invalid_encoding);
   auto bad = hello;
-  bad[1] = 2;
+  CHECK(hello[1] == 2);  // login v2 (the reply echoes the share)
+  bad[1] = 1;
   CHECK(pake::login_server<>::accept(f.config, bad).error() == errc::wrong_algorithm);
   bad = hello;
   bad[2] = pake::p384_sha512::id;
@@ -368,7 +374,11 @@ TEST_CASE("Finding 14: spent login steps report already_finished", "[login][find
   CHECK(c.receive_params(s->params()).error() == errc::already_finished);
   auto reply = s->receive_share(proof->share());
   REQUIRE(reply.has_value());
-  CHECK(s->receive_share(proof->share()).error() == errc::already_finished);
+  // The server's first step is never spent (hardening #7): another share,
+  // even the same one, is another exchange, with a fresh shareV.
+  auto again = s->receive_share(proof->share());
+  REQUIRE(again.has_value());
+  CHECK(copy(again->reply()) != copy(reply->reply()));
   auto done = proof->receive_reply(reply->reply());
   REQUIRE(done.has_value());
   CHECK(proof->receive_reply(reply->reply()).error() == errc::already_finished);
@@ -466,4 +476,142 @@ TEST_CASE("Finding 12: login configs own their names, key and store", "[login][f
   auto done = proof->receive_reply(reply->reply());
   REQUIRE(done.has_value());
   CHECK(reply->receive_confirm(done->final_message).has_value());
+}
+
+namespace {
+
+/// A share anyone can make: a valid P-256 point (here the generator
+/// multiple of a fresh prover with random secrets), framed as a share.
+bytes spoofed_share() {
+  bytes seed(2 * pake::default_spake2plus_suite::w_seed_size);
+  sepal::system_rng().randomize(seed);
+  const auto secrets = pake::prover_secrets<>::from_seed(seed);
+  const auto p = pake::prover<>::start(secrets, {"attacker", "alice", "anyone"});
+  bytes share{3};  // the share message's type byte (docs/password-login.md §3)
+  share.insert(share.end(), p.share().begin(), p.share().end());
+  return share;
+}
+
+}  // namespace
+
+TEST_CASE("hardening #7: a spoofed well-formed share does not end the server's login", "[login][hardening]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  REQUIRE(s.has_value());
+  CHECK(s->username() == "alice");
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+
+  // An off-path attacker's share arrives first. It needs no secret: any
+  // curve point will do. The old code spent the login_server here, and the
+  // genuine share below got already_finished.
+  const auto spoofed = spoofed_share();
+  REQUIRE(spoofed.size() == proof->share().size());
+  auto spoofed_reply = s->receive_share(spoofed);
+  REQUIRE(spoofed_reply.has_value());
+
+  // The server sends that exchange's reply to the client's address: it
+  // echoes another share, so the client ignores it and is not spent.
+  CHECK(proof->receive_reply(spoofed_reply->reply()).error() == errc::invalid_encoding);
+
+  // The genuine share still starts an exchange, and the login completes.
+  auto genuine_reply = s->receive_share(proof->share());
+  INFO("receive_share: " << (genuine_reply ? "ok" : sepal::describe(genuine_reply.error())));
+  REQUIRE(genuine_reply.has_value());
+  auto done = proof->receive_reply(genuine_reply->reply());
+  REQUIRE(done.has_value());
+
+  // The caller offers the confirm to each pending reply: the spoofed one
+  // fails and is spent (only it)...
+  CHECK(spoofed_reply->receive_confirm(done->final_message).error() == errc::authentication_failed);
+  CHECK(spoofed_reply->receive_confirm(done->final_message).error() == errc::already_finished);
+  // ...and the genuine one succeeds, after that.
+  auto server_done = genuine_reply->receive_confirm(done->final_message);
+  REQUIRE(server_done.has_value());
+  CHECK(server_done->username == "alice");
+
+  auto a = std::move(done->keys).make_session();
+  auto b = std::move(server_done->keys).make_session();
+  const auto msg = as_bytes("after a spoofed share");
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  REQUIRE(b.open({}, a.seal({}, msg, wire), got).has_value());
+  REQUIRE(a.open({}, b.seal({}, msg, wire), got).has_value());
+}
+
+TEST_CASE("hardening #7: each share is its own exchange, with one guess each", "[login][hardening]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  REQUIRE(s.has_value());
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+  // A flood of spoofed shares before and after the genuine one: every one
+  // gets a reply, none touches the others.
+  std::vector<pake::login_server_reply<>> pending;
+  const auto spoof = [&] {
+    auto r = s->receive_share(spoofed_share());
+    REQUIRE(r.has_value());
+    pending.push_back(std::move(*r));
+  };
+  for (int i = 0; i < 3; ++i) spoof();
+  auto genuine = s->receive_share(proof->share());
+  INFO("receive_share: " << (genuine ? "ok" : sepal::describe(genuine.error())));
+  REQUIRE(genuine.has_value());
+  for (int i = 0; i < 3; ++i) spoof();
+  auto done = proof->receive_reply(genuine->reply());
+  REQUIRE(done.has_value());
+  // A malformed confirm spends none of them.
+  for (auto& r : pending) CHECK(r.receive_confirm(bytes{5, 1, 2}).error() == errc::invalid_encoding);
+  // A well-formed wrong confirm (the attacker's one guess) spends only the
+  // reply it is offered to.
+  auto forged = done->final_message;
+  forged.back() ^= 1;
+  CHECK(pending[0].receive_confirm(forged).error() == errc::authentication_failed);
+  CHECK(pending[0].receive_confirm(done->final_message).error() == errc::already_finished);
+  for (std::size_t i = 1; i < pending.size(); ++i)
+    CHECK(pending[i].receive_confirm(done->final_message).error() == errc::authentication_failed);
+  CHECK(genuine->receive_confirm(done->final_message).has_value());
+}
+
+TEST_CASE("hardening #7: a spoofed well-formed reply does not end the client's login", "[login][hardening]") {
+  server_fixture f;
+  f.add("alice", "pw");
+  auto c = pake::login_client<>::start(f.client, "alice", "pw");
+  auto s = pake::login_server<>::accept(f.config, c.hello());
+  REQUIRE(s.has_value());
+  auto proof = c.receive_params(s->params());
+  REQUIRE(proof.has_value());
+  // An off-path attacker's reply: a valid shareV and any confirmV, but it
+  // never saw shareP, so its echo is a guess. The old code (no echo) spent
+  // the client on any reply with a valid point.
+  for (int i = 0; i < 4; ++i) {
+    const auto share = spoofed_share();
+    bytes forged{4};
+    const auto echo = sepal::random_bytes<pake::share_echo_size>();
+    forged.insert(forged.end(), echo.begin(), echo.end());
+    forged.insert(forged.end(), share.begin() + 1, share.end());  // a valid point as shareV
+    forged.resize(forged.size() + pake::default_spake2plus_suite::confirm_size, 0x33);
+    CHECK(proof->receive_reply(forged).error() == errc::invalid_encoding);
+  }
+  auto reply = s->receive_share(proof->share());
+  REQUIRE(reply.has_value());
+  CHECK(reply->reply().size() == 1 + pake::share_echo_size + 65 + 32);
+  auto done = proof->receive_reply(reply->reply());
+  REQUIRE(done.has_value());
+  CHECK(reply->receive_confirm(done->final_message).has_value());
+
+  // With the right echo (an attacker who saw the share), a reply that does
+  // not verify still spends the step: one password guess per exchange.
+  auto c2 = pake::login_client<>::start(f.client, "alice", "pw");
+  auto proof2 = c2.receive_params(s->params());
+  REQUIRE(proof2.has_value());
+  auto reply2 = s->receive_share(proof2->share());
+  REQUIRE(reply2.has_value());
+  auto tampered = copy(reply2->reply());
+  tampered.back() ^= 1;  // confirmV
+  CHECK(proof2->receive_reply(tampered).error() == errc::authentication_failed);
+  CHECK(proof2->receive_reply(reply2->reply()).error() == errc::already_finished);
 }

@@ -1,6 +1,7 @@
 #ifndef SEPAL_PAKE_LOGIN_HPP
 #define SEPAL_PAKE_LOGIN_HPP
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "../detail/bytes.hpp"
 #include "../detail/wire.hpp"
 #include "../error.hpp"
+#include "../handshake/transcript.hpp"
 #include "../kdf.hpp"
 #include "../secret.hpp"
 #include "password_kdf.hpp"
@@ -22,27 +24,34 @@
 #include "suite.hpp"
 
 /// Password login: SPAKE2+ (RFC 9383) behind a record lookup, as five
-/// messages (docs/protocol.md §10):
+/// messages (docs/password-login.md §3):
 ///
 ///     client                                  server
 ///     login_client::start       -- hello(user) -->  login_server::accept
 ///     receive_params    <-- params(kdf, salt) --
 ///     (password KDF)            -- shareP ----->  receive_share
-///     receive_reply     <-- shareV, confirmV --
+///     receive_reply     <-- echo, shareV, confirmV --
 ///                               -- confirmP --->  receive_confirm
 ///
 /// Both ends get a `login_result`: the user name, and keys that give a
-/// `session`. A wrong password, an unknown user, a tampered or a replayed
-/// message all end the same way: `authentication_failed` from
-/// `receive_reply` (client) and `receive_confirm` (server), after the same
-/// work and with messages of the same sizes. Only malformed messages fail
-/// earlier (`invalid_encoding`), which depends on their bytes alone; they
+/// `session`. A wrong password, an unknown user, a tampered message or a
+/// replayed share or confirm all end the same way: `authentication_failed`
+/// from `receive_reply` (client) and `receive_confirm` (server), after the same
+/// work and with messages of the same sizes. Only malformed messages, and
+/// replies to another share, fail earlier (`invalid_encoding`); they
 /// change no state, so a malformed spoofed datagram (a wrong type byte, a
-/// wrong length, a share that is not a point) never ends a login.
+/// wrong length, a share that is not a point) never ends a login. Nor does
+/// a well-formed spoofed share: the server starts an exchange per share
+/// (see `login_server::receive_share`), and its reply echoes the share, so
+/// the client ignores a reply to any share but its own. What an off-path
+/// attacker can still do with well-formed messages is in `login_client`
+/// and docs/password-login.md §5.
 namespace sepal::pake {
 
-/// The login protocol's version byte.
-inline constexpr std::uint8_t login_version = 1;
+/// The login protocol's version byte (docs/password-login.md §8).
+inline constexpr std::uint8_t login_version = 2;
+/// The bytes of a share's echo at the start of the reply.
+inline constexpr std::size_t share_echo_size = 16;
 /// The longest user name, in bytes.
 inline constexpr std::size_t max_username_size = 255;
 
@@ -130,6 +139,18 @@ inline std::optional<std::span<const std::uint8_t>> body(std::span<const std::ui
   return msg.subspan(1);
 }
 
+/// The reply's echo of the share it answers: the first 16 bytes of
+/// Hash(shareP). Not a secret, and no MAC: it only lets the client tell a
+/// reply to its own share, which an off-path attacker never saw, from a
+/// reply to another one (docs/password-login.md §3).
+template <spake2plus_suite Suite>
+std::array<std::uint8_t, share_echo_size> share_echo(std::span<const std::uint8_t> share_p) {
+  const auto digest = handshake::transcript<typename Suite::hash>().update(share_p).current();
+  std::array<std::uint8_t, share_echo_size> out{};
+  std::copy_n(digest.begin(), out.size(), out.begin());
+  return out;
+}
+
 inline std::vector<std::uint8_t> framed(login_type type, std::span<const std::uint8_t> body) {
   std::vector<std::uint8_t> out;
   out.reserve(1 + body.size());
@@ -166,13 +187,20 @@ class login_client_proof;
 /// params message (wrong type, length or salt size); `wrong_algorithm` for
 /// another version; `limit_reached` for KDF parameters outside the client's
 /// limits, refused before any KDF work. None of these spend the object, so
-/// a spoofed datagram cannot end the login; `already_finished` once a
-/// params message was accepted.
+/// a malformed spoofed datagram cannot end the login; `already_finished`
+/// once a params message was accepted.
 ///
 /// Security: params are not authenticated (RFC 9383 leaves the salt and KDF
-/// to the application): a forged well-formed params message within the
-/// limits makes the client derive wrong secrets, and the login then fails
-/// at `receive_reply` as with a wrong password.
+/// to the application), and the first well-formed one within the limits
+/// spends this object: a forged one that arrives before the server's makes
+/// the client derive wrong secrets, the login then fails at `receive_reply`
+/// as with a wrong password, and the genuine params get `already_finished`.
+/// This is what remains for an off-path attacker who knows the client's
+/// address and wins the race: one datagram ends that login; the caller
+/// recovers with a new `login_client` (one more KDF run). Not spending here
+/// would let a flood of forged params make the client run the slow KDF once
+/// per datagram. (A prehashed client ignores the KDF and salt, so a forged
+/// params message costs it nothing.)
 template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_client {
  public:
@@ -257,11 +285,19 @@ class login_client {
 /// The client's second step: `share()` carries shareP; `receive_reply`
 /// checks the server's confirmation and ends the login.
 ///
-/// Errors (never throws on peer input): `invalid_encoding` for a malformed
-/// reply (wrong type byte, wrong length, shareV not a point), which does
-/// not spend the step; `authentication_failed` for a well-formed reply that
-/// does not verify (wrong password, unknown user, tampering, replay), which
-/// does (one password guess per exchange); `already_finished` after that.
+/// Errors (never throws on peer input): `invalid_encoding` for a reply that
+/// is malformed (wrong type byte, wrong length, shareV not a point) or
+/// answers another share (its echo is not this share's), which does not
+/// spend the step; `authentication_failed` for a reply to this share that
+/// does not verify (wrong password, unknown user, tampering), which does
+/// (one password guess per exchange); `already_finished` after that.
+///
+/// Security: the echo is what keeps an off-path attacker out. It never saw
+/// shareP, so it cannot make a reply that spends this step (but for a 2^-128
+/// guess), and the server's reply to a spoofed share, sent to this client's
+/// address, is ignored. An attacker who saw the share (on-path, or the
+/// server itself) can spend the step with a forged reply; that is its one
+/// password guess for this exchange.
 template <spake2plus_suite Suite>
 class login_client_proof {
  public:
@@ -273,8 +309,10 @@ class login_client_proof {
     return sepal::detail::guarded<result<login_result<Suite>>>(
         errc::authentication_failed, [&]() -> result<login_result<Suite>> {
           const auto b = detail::body(message, detail::login_type::reply);
-          if (!b) return errc::invalid_encoding;  // public shape: spends nothing
-          auto done = m_prover.receive(*b);
+          if (!b || b->size() < share_echo_size) return errc::invalid_encoding;  // public shape: spends nothing
+          // A reply to another share (a spoofed one, say): not ours, spends nothing.
+          if (!std::equal(m_echo.begin(), m_echo.end(), b->begin())) return errc::invalid_encoding;
+          auto done = m_prover.receive(b->subspan(share_echo_size));
           if (!done) {
             const auto e = done.error();
             return e == errc::invalid_encoding || e == errc::already_finished ? e : errc::authentication_failed;
@@ -289,25 +327,44 @@ class login_client_proof {
   login_client_proof(std::string username, prover<Suite> p)
       : m_username(std::move(username)),
         m_prover(std::move(p)),
-        m_share(detail::framed(detail::login_type::share, m_prover.share())) {}
+        m_share(detail::framed(detail::login_type::share, m_prover.share())),
+        m_echo(detail::share_echo<Suite>(m_prover.share())) {}
 
   std::string m_username;
   prover<Suite> m_prover;
   std::vector<std::uint8_t> m_share;
+  std::array<std::uint8_t, share_echo_size> m_echo;
 };
 
 template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_server_reply;
 
 /// The server's first step: `accept` reads the hello and looks the user up;
-/// `params()` is the answer; `receive_share` runs the SPAKE2+ verifier.
+/// `params()` is the answer; `receive_share` runs the SPAKE2+ verifier, once
+/// per well-formed share, without spending this step.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a malformed
-/// hello or share (which does not spend the step); `wrong_algorithm` for
-/// another version or suite; `invalid_argument` for a config without a
-/// store or with a short fake-record key; `already_finished` once a share
-/// was accepted. Unknown users are not an error here: they get a fake
+/// hello or share; `wrong_algorithm` for another version or suite;
+/// `invalid_argument` for a config without a store or with a short
+/// fake-record key. Unknown users are not an error here: they get a fake
 /// record and fail at `receive_confirm`.
+///
+/// Security: a share is unauthenticated and its format is public, so an
+/// off-path attacker can send a well-formed one for any login. It therefore
+/// spends nothing: each well-formed share starts an independent SPAKE2+
+/// exchange with its own `login_server_reply`, and each reply allows one
+/// confirmation attempt (one password guess per exchange, as a fresh hello
+/// would give). The caller keeps a bounded number of pending replies per
+/// login (for example the last 4, answering a repeated share with the reply
+/// it already has), offers a confirm to each until one succeeds (a wrong one
+/// is spent by the MAC check, which is fine), and counts confirms that no
+/// pending reply accepts as failures of the user, for rate limiting. Each
+/// reply echoes its share, so the client ignores the reply to a spoofed
+/// share that the server sends to the client's address. A spoofed share
+/// then cannot end the login; a flood of them can only push the genuine
+/// reply out of the bounded list, and each costs the server one verifier
+/// computation (three scalar multiplications), as a new hello and share
+/// would. See examples/password_login.cpp.
 template <spake2plus_suite Suite = default_spake2plus_suite>
 class login_server {
  public:
@@ -337,10 +394,19 @@ class login_server {
   /// The params message: send it (again when the same hello arrives).
   [[nodiscard]] std::span<const std::uint8_t> params() const noexcept { return m_params; }
 
-  /// Processes the share message and gives the next step, whose `reply()`
-  /// is to be sent.
-  [[nodiscard]] result<login_server_reply<Suite>> receive_share(std::span<const std::uint8_t> message) noexcept {
-    if (m_spent) return errc::already_finished;
+  /// The user name the hello claimed (unauthenticated until a confirm
+  /// succeeds): the key for counting failed logins per user.
+  [[nodiscard]] std::string_view username() const noexcept { return m_username; }
+
+  /// Processes a share message and gives a new, independent exchange,
+  /// whose `reply()` is to be sent. Changes nothing here: every call with a
+  /// well-formed share gives another exchange (with a fresh y, so a
+  /// repeated share gets another reply: answer repeats with the reply
+  /// already sent).
+  ///
+  /// Errors: `invalid_encoding` for a wrong type byte, a wrong length or a
+  /// share that is not a point (or is the identity).
+  [[nodiscard]] result<login_server_reply<Suite>> receive_share(std::span<const std::uint8_t> message) const noexcept {
     return sepal::detail::guarded<result<login_server_reply<Suite>>>(
         errc::invalid_encoding, [&]() -> result<login_server_reply<Suite>> {
           const auto b = detail::body(message, detail::login_type::share);
@@ -348,8 +414,7 @@ class login_server {
           const auto context = detail::login_context<Suite>();
           auto v = verifier<Suite>::start(m_record, {context, m_username, m_server}, *b);
           if (!v) return v.error();
-          m_spent = true;
-          return login_server_reply<Suite>(std::move(m_username), std::move(*v));
+          return login_server_reply<Suite>(m_username, detail::share_echo<Suite>(*b), std::move(*v));
         });
   }
 
@@ -366,18 +431,19 @@ class login_server {
   std::string m_username;
   verifier_record<Suite> m_record;
   std::vector<std::uint8_t> m_params;
-  bool m_spent = false;
 };
 
-/// The server's second step: `reply()` carries shareV and confirmV;
-/// `receive_confirm` checks confirmP and ends the login.
+/// The server's second step, one per well-formed share: `reply()` carries
+/// the share's echo, shareV and confirmV; `receive_confirm` checks confirmP and ends the
+/// login.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a malformed
 /// confirm message (wrong type byte or length: public, so it spends
 /// nothing and a spoofed datagram cannot end the login);
 /// `authentication_failed` for a well-formed confirmation that does not
-/// verify, which spends the exchange (one password guess per exchange);
-/// `already_finished` after that or after success.
+/// verify, which spends this exchange (one password guess per exchange),
+/// also when the confirm belongs to another pending reply of the same
+/// login; `already_finished` after that or after success.
 template <spake2plus_suite Suite>
 class login_server_reply {
  public:
@@ -397,10 +463,12 @@ class login_server_reply {
 
  private:
   friend class login_server<Suite>;
-  login_server_reply(std::string username, verifier<Suite> v)
-      : m_username(std::move(username)),
-        m_verifier(std::move(v)),
-        m_reply(detail::framed(detail::login_type::reply, m_verifier.response())) {}
+  login_server_reply(std::string username, const std::array<std::uint8_t, share_echo_size>& echo, verifier<Suite> v)
+      : m_username(std::move(username)), m_verifier(std::move(v)) {
+    std::vector<std::uint8_t> body(echo.begin(), echo.end());
+    body.insert(body.end(), m_verifier.response().begin(), m_verifier.response().end());
+    m_reply = detail::framed(detail::login_type::reply, body);
+  }
 
   std::string m_username;
   verifier<Suite> m_verifier;
