@@ -41,8 +41,8 @@ row measure_alg(const char* name, const http::signing_key& key, http::verificati
                 const std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)>& raw_sign,
                 const std::function<bool(std::span<const std::uint8_t>, std::span<const std::uint8_t>)>& raw_verify,
                 const options& opt) {
-  http::memory_key_store keys;
-  keys.add("bench", "1", std::move(vkey));
+  auto keys = std::make_shared<http::memory_key_store>();
+  keys->add("bench", "1", std::move(vkey));
   http::verify_policy policy;
   policy.max_age = 1 << 30;
   http::request_verifier verifier(keys, policy);

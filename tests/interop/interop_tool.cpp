@@ -244,13 +244,13 @@ int http_command(const std::string& cmd, char** a) {
     write_request(m);
     return 0;
   }
-  http::memory_key_store keys;
+  auto keys = std::make_shared<http::memory_key_store>();  // the verifier shares ownership
   if (alg == "hmac-sha256")
-    keys.add(keyid, "1", http::verification_key::hmac_sha256(load_secret(keyfile)));
+    keys->add(keyid, "1", http::verification_key::hmac_sha256(load_secret(keyfile)));
   else if (alg == "ed25519")
-    keys.add(keyid, "1", http::verification_key::ed25519(sepal::public_key<sepal::ed25519>::load_pem(keyfile).value()));
+    keys->add(keyid, "1", http::verification_key::ed25519(sepal::public_key<sepal::ed25519>::load_pem(keyfile).value()));
   else
-    keys.add(keyid, "1", http::verification_key::ecdsa_p256_sha256(sepal::public_key<sepal::p256>::load_pem(keyfile).value()));
+    keys->add(keyid, "1", http::verification_key::ecdsa_p256_sha256(sepal::public_key<sepal::p256>::load_pem(keyfile).value()));
   http::request_verifier v(keys);
   const auto r = v.verify(m, now);
   std::printf("%s\n", r ? "ok" : std::string(http::describe(r.failure())).c_str());

@@ -32,8 +32,8 @@ http::message request() {
 
 struct fixture {
   http::api_key key = http::api_key::generate();
-  http::memory_key_store keys;
-  fixture() { keys.add(key.id(), "v1", key.verifier()); }
+  std::shared_ptr<http::memory_key_store> keys = std::make_shared<http::memory_key_store>();
+  fixture() { keys->add(key.id(), "v1", key.verifier()); }
 };
 
 http::message signed_request(const fixture& f, std::int64_t at = now) {
@@ -184,22 +184,22 @@ TEST_CASE("rotation: old and new secrets both verify until the old one is retire
   // The new secret goes live under the same key id; clients move to it at their own pace.
   const auto next = http::api_key::generate();
   const auto rotated_signer = next.signer();
-  f.keys.add(f.key.id(), "v2", next.verifier());
+  f.keys->add(f.key.id(), "v2", next.verifier());
   http::request_verifier v(f.keys);
   auto old_signed = signed_request(f);
   auto new_signed = request();
   REQUIRE(http::sign_request(new_signed, f.key.id(), rotated_signer, now).has_value());
   CHECK(v.verify(old_signed, now).has_value());
   CHECK(v.verify(new_signed, now).has_value());
-  CHECK(f.keys.retire(f.key.id(), "v1"));
-  CHECK_FALSE(f.keys.retire(f.key.id(), "v1"));
+  CHECK(f.keys->retire(f.key.id(), "v1"));
+  CHECK_FALSE(f.keys->retire(f.key.id(), "v1"));
   CHECK(v.verify(signed_request(f), now).failure() == verify_failure::bad_signature);
   auto newer = request();
   REQUIRE(http::sign_request(newer, f.key.id(), rotated_signer, now).has_value());
   CHECK(v.verify(newer, now).has_value());
   // Validity windows: a key scheduled to end stops verifying after its end.
-  http::memory_key_store timed;
-  timed.add(f.key.id(), "v1", f.key.verifier(), now - 100, now + 100);
+  auto timed = std::make_shared<http::memory_key_store>();
+  timed->add(f.key.id(), "v1", f.key.verifier(), now - 100, now + 100);
   http::request_verifier tv(timed);
   CHECK(tv.verify(signed_request(f, now + 100), now + 100).has_value());
   CHECK(tv.verify(signed_request(f, now + 101), now + 101).failure() == verify_failure::unknown_key);
@@ -209,10 +209,10 @@ TEST_CASE("public-key clients: ECDSA P-256/P-384 and Ed25519; no algorithm confu
   auto p256 = sepal::private_key<sepal::p256>::generate();
   auto p384 = sepal::private_key<sepal::p384>::generate();
   auto ed = sepal::private_key<sepal::ed25519>::generate();
-  http::memory_key_store keys;
-  keys.add("client-p256", "1", http::verification_key::ecdsa_p256_sha256(p256.public_key()));
-  keys.add("client-p384", "1", http::verification_key::ecdsa_p384_sha384(p384.public_key()));
-  keys.add("client-ed", "1", http::verification_key::ed25519(ed.public_key()));
+  auto keys = std::make_shared<http::memory_key_store>();
+  keys->add("client-p256", "1", http::verification_key::ecdsa_p256_sha256(p256.public_key()));
+  keys->add("client-p384", "1", http::verification_key::ecdsa_p384_sha384(p384.public_key()));
+  keys->add("client-ed", "1", http::verification_key::ed25519(ed.public_key()));
   http::request_verifier v(keys);
   struct client {
     const char* id;
@@ -370,7 +370,10 @@ TEST_CASE("nonce cache quota: counts are exact and expire", "[http][verify][nonc
 
 TEST_CASE("Finding 12: the verifier owns its policy and shares its key store", "[http][verify][finding12]") {
   static_assert(std::is_same_v<decltype(http::verify_policy::field_types)::value_type::first_type, std::string>);
+  // Neither a temporary store nor one by reference: the verifier never keeps a pointer to a caller's store.
   static_assert(!std::is_constructible_v<http::request_verifier, http::memory_key_store&&>);
+  static_assert(!std::is_constructible_v<http::request_verifier, http::memory_key_store&>);
+  static_assert(!std::is_constructible_v<http::request_verifier, http::key_store&>);
   static_assert(std::is_constructible_v<http::request_verifier, std::shared_ptr<http::memory_key_store>>);
   CHECK_THROWS_AS(http::request_verifier(std::shared_ptr<http::key_store>()), sepal::error);
 

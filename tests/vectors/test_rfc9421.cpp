@@ -78,7 +78,7 @@ std::string value_of(const http::message& m, http::signature_params p,
 
 /// A fixed-time verifier with the RFC's created time, for the B.2 vectors.
 struct rfc_verifier {
-  http::memory_key_store keys;
+  std::shared_ptr<http::memory_key_store> keys = std::make_shared<http::memory_key_store>();
   http::verify_policy policy;
   rfc_verifier() {
     policy.required_components = {};
@@ -287,7 +287,7 @@ TEST_CASE("RFC 9421 B.2.5: hmac-sha256 reproduces exactly and verifies", "[http]
   CHECK(fields->signature == "sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:");
 
   rfc_verifier v;
-  v.keys.add("test-shared-secret", "1", http::verification_key::hmac_sha256(shared_secret()));
+  v.keys->add("test-shared-secret", "1", http::verification_key::hmac_sha256(shared_secret()));
   http::request_verifier verifier(v.keys, v.policy);
   auto signed_request = test_request();
   signed_request.add("Signature-Input", fields->signature_input).add("Signature", fields->signature);
@@ -320,7 +320,7 @@ TEST_CASE("RFC 9421 B.2.6: ed25519 reproduces exactly and verifies", "[http][rfc
         "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:");
 
   rfc_verifier v;
-  v.keys.add("test-key-ed25519", "1",
+  v.keys->add("test-key-ed25519", "1",
              http::verification_key::ed25519(sepal::public_key<sepal::ed25519>::from_pem(ed25519_public).value()));
   http::request_verifier verifier(v.keys, v.policy);
   auto signed_request = test_request();
@@ -342,7 +342,7 @@ TEST_CASE("RFC 9421 B.2.4: the ecdsa-p256-sha256 response signature verifies", "
         ";created=1618884473;keyid=\"test-key-ecc-p256\"");
   rfc_verifier v;
   v.policy.require_content_digest = true;  // the response's digest is right, so this holds too
-  v.keys.add("test-key-ecc-p256", "1",
+  v.keys->add("test-key-ecc-p256", "1",
              http::verification_key::ecdsa_p256_sha256(sepal::public_key<sepal::p256>::from_pem(p256_public).value()));
   http::request_verifier verifier(v.keys, v.policy);
   auto response = test_response();

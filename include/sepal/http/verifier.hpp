@@ -204,14 +204,10 @@ class request_verifier {
     if (!m_keys) throw error(errc::invalid_argument);
   }
 
-  /// A verifier over `keys`, not owned: `keys` must outlive the verifier.
-  /// Prefer the `shared_ptr` overload.
-  explicit request_verifier(key_store& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16,
-                            std::size_t nonce_per_key_limit = 0)
-      : request_verifier(std::shared_ptr<key_store>(std::shared_ptr<void>(), &keys), std::move(policy),
-                         nonce_capacity, nonce_per_key_limit) {}
-  /// Deleted: a temporary store would dangle; pass a `std::shared_ptr`.
-  explicit request_verifier(key_store&& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16,
+  /// Deleted: the verifier would keep a reference to the caller's store (a
+  /// temporary one dangles at once); share ownership instead, as
+  /// `request_verifier(std::make_shared<memory_key_store>(...))`.
+  explicit request_verifier(const key_store& keys, verify_policy policy = {}, std::size_t nonce_capacity = 1 << 16,
                             std::size_t nonce_per_key_limit = 0) = delete;
 
   /// Verifies `msg` at `now` (Unix seconds), RFC 9421 §3.2. Never throws.
