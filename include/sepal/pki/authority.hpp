@@ -39,8 +39,9 @@ using revocation_reason = Botan::CRL_Code;
 /// policy, set by whoever runs the CA for this requester, decides.
 ///
 /// DNS names compare case-insensitively (RFC 4343). A subject CN is checked
-/// as a DNS name (verifiers fall back to it when a certificate has no DNS
-/// subjectAltName, RFC 6125 §6.4.4), unless listed in `common_names`.
+/// as a DNS name (some verifiers fall back to it when a certificate has no
+/// DNS subjectAltName; sepal's `verify_chain` only when it has no
+/// subjectAltName at all), unless listed in `common_names`.
 ///
 /// Security: a default-constructed policy allows no names. Wildcards are
 /// refused unless `allow_wildcards`; even then only a whole leftmost label

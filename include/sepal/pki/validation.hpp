@@ -95,8 +95,13 @@ inline constexpr any_host_name_t any_host_name_i_trust_every_leaf{};
 
 /// The host a server certificate must name: a DNS name or a dotted IPv4
 /// address (matched against the leaf's DNS/IP subjectAltNames, RFC 6125
-/// §6.4; the subject CN only when the leaf has no subjectAltName at all), or
-/// the explicit opt-out `any_host_name_i_trust_every_leaf`.
+/// §6.4), or the explicit opt-out `any_host_name_i_trust_every_leaf`. A DNS
+/// name falls back to the subject CN only when the leaf has no
+/// subjectAltName extension at all (Botan 3.7's
+/// `X509_Certificate::matches_dns_name`): a leaf whose only SANs are URIs
+/// or IP addresses is not matched by its CN, which is stricter than "no DNS
+/// SAN" and what RFC 6125 §6.4.4 asks for URI-IDs. An IPv4 address matches
+/// only an IP SAN, never the CN.
 ///
 /// Default-constructed (or from an empty string) it names nothing, which
 /// verifying a server refuses: there is no silent "any host".
