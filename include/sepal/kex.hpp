@@ -1,7 +1,6 @@
 #ifndef SEPAL_KEX_HPP
 #define SEPAL_KEX_HPP
 
-#include <botan/mem_ops.h>
 #include <botan/pubkey.h>
 
 #include <array>

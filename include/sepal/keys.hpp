@@ -25,6 +25,7 @@
 #include "error.hpp"
 #include "rng.hpp"
 #include "secret.hpp"
+#include "detail/memory.hpp"
 
 namespace sepal {
 
@@ -261,7 +262,7 @@ class private_key {
     return detail::or_throw(errc::internal_error, [&] {
       std::string pem = Botan::PEM_Code::encode(Botan::PKCS8::BER_encode(get()), detail::pem_private_key);
       auto out = secret_bytes::copy_of(sepal::detail::bytes_of(pem));
-      Botan::secure_scrub_memory(pem.data(), pem.size());  // Botan's PEM encoder returns a plain string
+      sepal::detail::wipe(pem.data(), pem.size());  // Botan's PEM encoder returns a plain string
       return out;
     });
   }

@@ -37,6 +37,7 @@
 #include "replay.hpp"
 #include "secret.hpp"
 #include "suite.hpp"
+#include "detail/memory.hpp"
 
 namespace sepal {
 
@@ -195,7 +196,7 @@ struct traffic_iv {
   explicit traffic_iv(const secret_bytes& s) noexcept { std::copy_n(s.reveal().begin(), N, bytes.begin()); }
   traffic_iv(const traffic_iv&) = default;
   traffic_iv& operator=(const traffic_iv&) = default;
-  ~traffic_iv() { Botan::secure_scrub_memory(bytes.data(), bytes.size()); }
+  ~traffic_iv() { sepal::detail::wipe(bytes.data(), bytes.size()); }
 };
 
 /// RFC 9001 §6.6 and Appendix B derive the AEAD limits for packets of at
@@ -472,14 +473,14 @@ class opener {
       if (!opened) return opened.error() == errc::invalid_argument ? errc::invalid_argument : fail(body_size);
       if ((header[0] & detail::reserved_bits) != 0) {
         // RFC 9001 §5.4.1: reserved bits are checked after removing protection.
-        Botan::secure_scrub_memory(opened->data(), opened->size());
+        sepal::detail::wipe(opened->data(), opened->size());
         return errc::invalid_encoding;
       }
       m_window.accept(pn);
       after_accept(*k, pn);
       return *opened;
     } catch (...) {
-      Botan::secure_scrub_memory(out.data(), std::min(out.size(), body_size));
+      sepal::detail::wipe(out.data(), std::min(out.size(), body_size));
       return errc::internal_error;  // key derivation failed during a key update
     }
   }

@@ -1,13 +1,14 @@
 #ifndef SEPAL_SECRET_HPP
 #define SEPAL_SECRET_HPP
 
-#include <botan/mem_ops.h>
 #include <botan/secmem.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
+
+#include "detail/memory.hpp"
 
 namespace sepal {
 
@@ -62,7 +63,7 @@ class secret_bytes {
 /// depends only on the lengths. For MACs, tags and secrets.
 [[nodiscard]] inline bool constant_time_equal(std::span<const std::uint8_t> a,
                                               std::span<const std::uint8_t> b) noexcept {
-  return a.size() == b.size() && Botan::constant_time_compare(a, b);
+  return detail::equal_in_constant_time(a, b);
 }
 
 /// `constant_time_equal` over two secrets.

@@ -16,7 +16,6 @@
 // directions are used by nothing else (a datagram sealed in between would
 // open a gap the reader treats as an attack).
 
-#include <botan/mem_ops.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +24,7 @@
 #include <span>
 #include <utility>
 
+#include "detail/memory.hpp"
 #include "error.hpp"
 
 namespace sepal {
@@ -110,7 +110,7 @@ class record_reader {
 
   record_reader(const record_reader&) = delete;
   record_reader& operator=(const record_reader&) = delete;
-  ~record_reader() { Botan::secure_scrub_memory(m_buf.data(), m_buf.size()); }
+  ~record_reader() { sepal::detail::wipe(m_buf.data(), m_buf.size()); }
 
   /// Takes bytes from `input` up to the end of the next record and returns
   /// how many it took. Call `open` when `ready()`; the rest of `input` is for
@@ -195,14 +195,14 @@ class record_reader {
   }
 
   void wipe_payload() noexcept {
-    Botan::secure_scrub_memory(m_buf.data(), m_payload_size);
+    sepal::detail::wipe(m_buf.data(), m_payload_size);
     m_payload_size = 0;
   }
 
   errc fail(errc e) noexcept {
     m_failed = true;
     m_error = errc::closed;
-    Botan::secure_scrub_memory(m_buf.data(), m_buf.size());
+    sepal::detail::wipe(m_buf.data(), m_buf.size());
     return e;
   }
 

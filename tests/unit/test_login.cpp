@@ -487,8 +487,8 @@ bytes spoofed_share() {
   sepal::system_rng().randomize(seed);
   const auto secrets = pake::prover_secrets<>::from_seed(seed);
   const auto p = pake::prover<>::start(secrets, {"attacker", "alice", "anyone"});
-  bytes share{3};  // the share message's type byte (docs/password-login.md §3)
-  share.insert(share.end(), p.share().begin(), p.share().end());
+  bytes share(1 + p.share().size(), 3);  // the share message's type byte (docs/password-login.md §3), then X
+  std::copy(p.share().begin(), p.share().end(), share.begin() + 1);
   return share;
 }
 

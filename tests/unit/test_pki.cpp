@@ -396,13 +396,23 @@ TEST_CASE("CA name policy (informational finding): wildcards and names outside t
   // Wildcards are refused by default, even under an allowed suffix.
   CHECK(issue(request("api.a.example", {{"*.a.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);
   CHECK(issue(request("*.a.example", {}), tenant_a).error() == errc::unknown_identity);
-  CHECK(issue(request("", {{"*.example"}, {}, {}}), {.dns = {"*.example"}}).error() == errc::unknown_identity);
+  // A wildcard over one label is not even a valid SAN (Botan 3.13's DNSName):
+  // no request can carry it.
+  const auto request_error = [&](const std::string& dns) {
+    try {
+      (void)request("", {{dns}, {}, {}});
+    } catch (const sepal::error& e) {
+      return e.code();
+    }
+    return errc::internal_error;
+  };
+  CHECK(request_error("*.example") == errc::invalid_argument);
+  CHECK(request_error("a..example") == errc::invalid_argument);
   // ... and allowed only when asked for, and only inside the policy.
   auto wild = tenant_a;
   wild.allow_wildcards = true;
   CHECK(issue(request("", {{"*.x.a.example"}, {}, {}}), wild).has_value());
   CHECK(issue(request("", {{"*.a.example"}, {}, {}}), wild).has_value());
-  CHECK(issue(request("", {{"*.example"}, {}, {}}), wild).error() == errc::unknown_identity);
   CHECK(issue(request("", {{"a*.a.example"}, {}, {}}), wild).error() == errc::unknown_identity);
   // Outside the suffix: another tenant, the suffix's look-alike, an IP or URI not listed.
   CHECK(issue(request("", {{"b.example"}, {}, {}}), tenant_a).error() == errc::unknown_identity);
@@ -446,4 +456,92 @@ TEST_CASE("finding 12: a CA owns its key (temporaries are safe)", "[pki][finding
   CHECK(pki::verify_chain(chain, anchors, server_at(t0, "x.example")).has_value());
   CHECK(ca.crl(t0, t0 + day).issuer().common_name == "owned root");
   CHECK(pki::certificate_authority<sepal::p256>::from(ca.cert(), nullptr).error() == errc::invalid_argument);
+}
+
+namespace {
+
+/// An intermediate under `h.root` whose NameConstraints permit DNS names
+/// under example.com only, and a leaf it signed for `cn` and `dns_names`.
+struct constrained {
+  hierarchy<sepal::p256> h;
+  std::shared_ptr<const sepal::private_key<sepal::p256>> inter_key = shared_key<sepal::p256>();
+  pki::certificate inter = make_inter();
+
+  pki::certificate make_inter() {
+    Botan::Extensions ext;
+    ext.add(std::make_unique<Botan::Cert_Extension::Basic_Constraints>(true, 0));
+    ext.add(std::make_unique<Botan::Cert_Extension::Key_Usage>(Botan::Key_Constraints(
+        Botan::Key_Constraints::KeyCertSign | Botan::Key_Constraints::CrlSign)));
+    std::vector<Botan::GeneralSubtree> permitted;
+    permitted.emplace_back(Botan::GeneralName::dns("example.com"));
+    ext.add(std::make_unique<Botan::Cert_Extension::Name_Constraints>(
+        Botan::NameConstraints(std::move(permitted), std::vector<Botan::GeneralSubtree>{})));
+    return forge(*h.root_key, h.root.cert().botan().subject_dn(), *inter_key, "constrained intermediate", ext);
+  }
+
+  pki::certificate leaf(const sepal::private_key<sepal::p256>& key, const std::string& cn,
+                        const std::vector<std::string>& dns_names) const {
+    Botan::Extensions ext;
+    ext.add(std::make_unique<Botan::Cert_Extension::Basic_Constraints>(false));
+    ext.add(std::make_unique<Botan::Cert_Extension::Key_Usage>(Botan::Key_Constraints::DigitalSignature));
+    ext.add(std::make_unique<Botan::Cert_Extension::Extended_Key_Usage>(
+        std::vector<Botan::OID>{Botan::OID::from_string("PKIX.ServerAuth")}));
+    if (!dns_names.empty()) {
+      Botan::AlternativeName alt;
+      for (const auto& d : dns_names) alt.add_dns(d);
+      ext.add(std::make_unique<Botan::Cert_Extension::Subject_Alternative_Name>(alt));
+    }
+    return forge(*inter_key, inter.botan().subject_dn(), key, cn, ext);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("CVE-2026-32884: names outside an intermediate's DNS name constraints are refused, in any letter case",
+          "[pki][botan313]") {
+  constrained c;
+  const auto key = sepal::private_key<sepal::p256>::generate();
+  const auto verify = [&](const pki::certificate& leaf, const std::string& host) {
+    return pki::verify_chain(std::vector<pki::certificate>{leaf, c.inter}, c.h.anchors, server_at(t0, host))
+        .has_value();
+  };
+  // Inside the permitted subtree: accepted (the constraint itself works).
+  CHECK(verify(c.leaf(key, "api.example.com", {"api.example.com"}), "api.example.com"));
+  // Outside it, in the SAN, whatever the letter case.
+  for (const std::string name : {"evil.org", "EVIL.ORG", "Evil.Org", "api.example.com.evil.org", "example.com.evil.org",
+                                 "exampleXcom", "notexample.com"}) {
+    INFO(name);
+    CHECK_FALSE(verify(c.leaf(key, name, {name}), name));
+    // ...and alongside a permitted name.
+    CHECK_FALSE(verify(c.leaf(key, "api.example.com", {"api.example.com", name}), "api.example.com"));
+  }
+  // Outside it in the CN of a leaf without a SAN (the CN stands in for the host name).
+  for (const std::string name : {"evil.org", "EVIL.ORG"}) {
+    INFO(name);
+    CHECK_FALSE(verify(c.leaf(key, name, {}), name));
+  }
+}
+
+TEST_CASE("CVE-2026-44378: deeply nested and indefinite-length BER is rejected by every DER parser", "[pki][botan313]") {
+  // The time it takes is measured by sepal-bench ("hostile BER"), not here.
+  for (std::size_t depth : {1, 2, 64, 1024, 20000}) {
+    bytes nested;
+    for (std::size_t i = 0; i < depth; ++i) nested.insert(nested.end(), {0x30, 0x80});
+    for (std::size_t i = 0; i < depth; ++i) nested.insert(nested.end(), {0x00, 0x00});
+    bytes definite;  // the same nesting with definite (long-form) lengths, built inside out
+    definite = {0x30, 0x00};
+    for (std::size_t i = 1; i < std::min<std::size_t>(depth, 2000); ++i) {
+      bytes outer{0x30, 0x82, static_cast<std::uint8_t>(definite.size() >> 8), static_cast<std::uint8_t>(definite.size())};
+      outer.insert(outer.end(), definite.begin(), definite.end());
+      definite = std::move(outer);
+    }
+    for (const auto& input : {nested, definite}) {
+      INFO("depth " << depth << ", " << input.size() << " bytes");
+      CHECK_FALSE(sepal::public_key<sepal::p256>::from_der(input).has_value());
+      CHECK_FALSE(sepal::private_key<sepal::p256>::from_der(input).has_value());
+      CHECK_FALSE(pki::certificate::from_der(input).has_value());
+      CHECK_FALSE(pki::certificate_request::from_der(input).has_value());
+      CHECK_FALSE(pki::revocation_list::from_der(input).has_value());
+    }
+  }
 }

@@ -6,7 +6,6 @@
 // have an update granularity of 1), so steady-state calls do not allocate.
 
 #include <botan/aead.h>
-#include <botan/mem_ops.h>
 #include <botan/secmem.h>
 
 #include <cstddef>
@@ -19,6 +18,7 @@
 #include "../error.hpp"
 #include "boundary.hpp"
 #include "botan_algorithms.hpp"
+#include "memory.hpp"
 
 namespace sepal::detail {
 
@@ -81,10 +81,19 @@ class aead_encryptor : public aead_engine<Aead, Botan::Cipher_Dir::Encryption> {
     or_throw(errc::internal_error, [&] {
       this->m_mode->set_associated_data(ad);
       this->m_mode->start(nonce);
-      this->m_mode->process(out.first(n));
-      this->m_tag.clear();
-      this->m_mode->finish(this->m_tag);  // appends the tag; capacity reserved, no allocation
-      std::memcpy(out.data() + n, this->m_tag.data(), Aead::tag_size);
+      if constexpr (whole_message_aead<Aead>) {
+        // Two-pass (GCM-SIV): the message goes through finish() in the
+        // reused buffer, which only grows (no allocation once it fits).
+        this->m_tag.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+        this->m_mode->finish(this->m_tag);
+        std::memcpy(out.data(), this->m_tag.data(), n + Aead::tag_size);
+        wipe(this->m_tag.data(), this->m_tag.size());  // it held the plaintext
+      } else {
+        this->m_mode->process(out.first(n));
+        this->m_tag.clear();
+        this->m_mode->finish(this->m_tag);  // appends the tag; capacity reserved, no allocation
+        std::memcpy(out.data() + n, this->m_tag.data(), Aead::tag_size);
+      }
     });
     return out.first(n + Aead::tag_size);
   }
@@ -107,6 +116,17 @@ class aead_decryptor : public aead_engine<Aead, Botan::Cipher_Dir::Decryption> {
     if (out.size() < n || partially_overlaps(ciphertext, out)) return errc::invalid_argument;
     const auto body = out.first(n);
     try {
+      if constexpr (whole_message_aead<Aead>) {
+        // Two-pass (GCM-SIV): decrypt and check in the reused buffer, and
+        // copy out only a message whose tag verified.
+        this->m_tag.assign(ciphertext.begin(), ciphertext.end());
+        this->m_mode->set_associated_data(ad);
+        this->m_mode->start(nonce);
+        this->m_mode->finish(this->m_tag);  // throws Invalid_Authentication_Tag (and clears the buffer)
+        if (n != 0) std::memcpy(out.data(), this->m_tag.data(), n);
+        wipe(this->m_tag.data(), this->m_tag.size());
+        return body;
+      }
       this->m_tag.assign(ciphertext.begin() + static_cast<std::ptrdiff_t>(n), ciphertext.end());  // before an in-place overwrite
       if (n != 0 && ciphertext.data() != out.data()) std::memmove(out.data(), ciphertext.data(), n);
       this->m_mode->set_associated_data(ad);
@@ -115,7 +135,7 @@ class aead_decryptor : public aead_engine<Aead, Botan::Cipher_Dir::Decryption> {
       this->m_mode->finish(this->m_tag);  // checks the tag; throws Invalid_Authentication_Tag
       return body;
     } catch (...) {
-      Botan::secure_scrub_memory(body.data(), body.size());
+      sepal::detail::wipe(body.data(), body.size());
       try {
         this->m_mode->reset();
       } catch (...) {

@@ -40,6 +40,11 @@ inline constexpr bool botan_aes_gcm = true;
 #else
 inline constexpr bool botan_aes_gcm = false;
 #endif
+#if defined(BOTAN_HAS_AES) && defined(BOTAN_HAS_AEAD_GCM_SIV)
+inline constexpr bool botan_aes_gcm_siv = true;
+#else
+inline constexpr bool botan_aes_gcm_siv = false;
+#endif
 #if defined(BOTAN_HAS_AEAD_CHACHA20_POLY1305)
 inline constexpr bool botan_chacha20_poly1305 = true;
 #else
@@ -49,21 +54,6 @@ inline constexpr bool botan_chacha20_poly1305 = false;
 inline constexpr bool botan_ecc = true;
 #else
 inline constexpr bool botan_ecc = false;
-#endif
-#if defined(BOTAN_HAS_PCURVES_SECP256R1)
-inline constexpr bool botan_secp256r1 = true;
-#else
-inline constexpr bool botan_secp256r1 = false;
-#endif
-#if defined(BOTAN_HAS_PCURVES_SECP384R1)
-inline constexpr bool botan_secp384r1 = true;
-#else
-inline constexpr bool botan_secp384r1 = false;
-#endif
-#if defined(BOTAN_HAS_PCURVES_SECP521R1)
-inline constexpr bool botan_secp521r1 = true;
-#else
-inline constexpr bool botan_secp521r1 = false;
 #endif
 #if defined(BOTAN_HAS_X25519)
 inline constexpr bool botan_x25519 = true;
@@ -94,6 +84,11 @@ inline constexpr bool botan_argon2 = false;
 inline constexpr bool botan_scrypt = true;
 #else
 inline constexpr bool botan_scrypt = false;
+#endif
+#if defined(BOTAN_HAS_PAKE_SPAKE2PLUS)  // the spake2p module (Botan 3.13)
+inline constexpr bool botan_spake2p = true;
+#else
+inline constexpr bool botan_spake2p = false;
 #endif
 #if defined(BOTAN_HAS_X509_CERTIFICATES)
 inline constexpr bool botan_x509 = true;
@@ -152,25 +147,30 @@ struct algorithm<sha512> {
 };
 
 /// The NIST curves share one shape: ECDSA and ECDH keys on a named group.
-template <bool Available, class Tag>
+// Which NIST curves a Botan build supports is not a public compile-time fact
+// (3.13 marks the BOTAN_HAS_PCURVES_* macros as becoming internal): ECDSA and
+// ECDH are checked here, and the curve itself at run time with
+// EC_Group::supports_named_group (detail/key_ops.hpp), which says so with
+// `sepal::error(errc::wrong_algorithm)` before any key is made.
+template <class Tag>
 struct weierstrass_algorithm {
   static constexpr kind what = kind::weierstrass;
-  static constexpr bool available = Available && botan_ecc;
+  static constexpr bool available = botan_ecc;
   static constexpr std::string_view signature_algorithm = "ECDSA";
   static constexpr std::string_view agreement_algorithm = "ECDH";
   static constexpr std::string_view kdf = "Raw";
 };
 
 template <>
-struct algorithm<p256> : weierstrass_algorithm<botan_secp256r1, p256> {
+struct algorithm<p256> : weierstrass_algorithm<p256> {
   static constexpr std::string_view group = "secp256r1";
 };
 template <>
-struct algorithm<p384> : weierstrass_algorithm<botan_secp384r1, p384> {
+struct algorithm<p384> : weierstrass_algorithm<p384> {
   static constexpr std::string_view group = "secp384r1";
 };
 template <>
-struct algorithm<p521> : weierstrass_algorithm<botan_secp521r1, p521> {
+struct algorithm<p521> : weierstrass_algorithm<p521> {
   static constexpr std::string_view group = "secp521r1";
 };
 
@@ -224,6 +224,30 @@ struct algorithm<chacha20_poly1305> {
   static constexpr std::string_view mode = "ChaCha20Poly1305";
   static constexpr std::string_view header_protection = "ChaCha(20)";  // RFC 9001 §5.4.4
 };
+// GCM-SIV is two-pass (Botan's requires_entire_message): the whole message
+// goes to finish() at once. Header protection is RFC 9001 §5.4.3's AES-ECB
+// mask, as for every AES-based AEAD.
+template <>
+struct algorithm<aes128_gcm_siv> {
+  static constexpr kind what = kind::aead;
+  static constexpr bool available = botan_aes_gcm_siv;
+  static constexpr bool whole_message = true;
+  static constexpr std::string_view mode = "AES-128/GCM-SIV";
+  static constexpr std::string_view header_protection = "AES-128";
+};
+template <>
+struct algorithm<aes256_gcm_siv> {
+  static constexpr kind what = kind::aead;
+  static constexpr bool available = botan_aes_gcm_siv;
+  static constexpr bool whole_message = true;
+  static constexpr std::string_view mode = "AES-256/GCM-SIV";
+  static constexpr std::string_view header_protection = "AES-256";
+};
+
+/// True for AEADs that must see the whole message at once (no in-place
+/// streaming through process()).
+template <class A>
+inline constexpr bool whole_message_aead = requires { algorithm<A>::whole_message; };
 
 /// Password-based encryption of PKCS#8 private keys: RFC 8018 PBES2 with
 /// PBKDF2-HMAC-SHA-512 (OWASP 2023 iteration count) and AES-256-CBC, which

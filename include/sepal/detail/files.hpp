@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <botan/mem_ops.h>
 #include <botan/secmem.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include <utility>
 
 #include "../error.hpp"
+#include "memory.hpp"
 
 namespace sepal::detail {
 
@@ -44,7 +44,7 @@ inline std::optional<Botan::secure_vector<std::uint8_t>> read_file(const std::fi
     if (n == 0) break;
     out.insert(out.end(), chunk, chunk + n);
   }
-  Botan::secure_scrub_memory(chunk, sizeof chunk);
+  sepal::detail::wipe(chunk, sizeof chunk);
   ::close(fd);
   if (!ok) return std::nullopt;
   return out;

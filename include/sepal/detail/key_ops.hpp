@@ -40,6 +40,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../error.hpp"
 #include "botan_algorithms.hpp"
 
 namespace sepal::detail {
@@ -136,7 +137,10 @@ struct key_ops {
   static const auto& group()
     requires is_weierstrass<Curve>
   {
-    static const Botan::EC_Group g = Botan::EC_Group::from_name(algorithm<Curve>::group);
+    static const Botan::EC_Group g = [] {
+      if (!Botan::EC_Group::supports_named_group(algorithm<Curve>::group)) throw error(errc::wrong_algorithm);
+      return Botan::EC_Group::from_name(algorithm<Curve>::group);
+    }();
     return g;
   }
 

@@ -3,7 +3,6 @@
 
 #include <botan/base64.h>
 #include <botan/hex.h>
-#include <botan/mem_ops.h>
 
 #include <cstdint>
 #include <string>
@@ -15,6 +14,7 @@
 #include "../rng.hpp"
 #include "../secret.hpp"
 #include "keys.hpp"
+#include "../detail/memory.hpp"
 
 namespace sepal::http {
 
@@ -42,7 +42,7 @@ class api_key {
     const auto id = random_bytes<id_bytes>(rng);
     auto secret = random_bytes<secret_bytes_size>(rng);
     api_key k(std::string(id_prefix) + Botan::hex_encode(id.data(), id.size(), false), secret_bytes::copy_of(secret));
-    Botan::secure_scrub_memory(secret.data(), secret.size());
+    sepal::detail::wipe(secret.data(), secret.size());
     return k;
   }
 
@@ -80,8 +80,8 @@ class api_key {
     std::string b64 = Botan::base64_encode(m_secret.reveal().data(), m_secret.size());
     std::string text = m_id + "." + b64;
     auto out = secret_bytes::copy_of(sepal::detail::bytes_of(text));
-    Botan::secure_scrub_memory(b64.data(), b64.size());
-    Botan::secure_scrub_memory(text.data(), text.size());
+    sepal::detail::wipe(b64.data(), b64.size());
+    sepal::detail::wipe(text.data(), text.size());
     return out;
   }
   /// A signing key for the client.

@@ -266,7 +266,7 @@ class certificate_authority {
     return sepal::detail::or_throw(errc::internal_error, [&] {
       const auto& alt = request.botan().subject_alt_name();
       // Email, directory and other names (anything but DNS, IPv4 and URI) are refused.
-      if (alt.count() != alt.dns().size() + alt.ipv4_address().size() + alt.uris().size()) return false;
+      if (alt.count() != alt.dns_names().size() + alt.ipv4_addresses().size() + alt.uri_names().size()) return false;
       const auto names = detail::from_alt(alt);
       for (const auto& d : names.dns)
         if (!allowed.allows_dns(d)) return false;

@@ -1,12 +1,14 @@
 #ifndef SEPAL_PKI_CERTIFICATE_HPP
 #define SEPAL_PKI_CERTIFICATE_HPP
 
-#include <arpa/inet.h>
 #include <botan/data_src.h>
 #include <botan/hash.h>
+#include <botan/dns_name.h>
 #include <botan/hex.h>
+#include <botan/ipv4_address.h>
 #include <botan/pem.h>
 #include <botan/pkix_types.h>
+#include <botan/uri.h>
 #include <botan/x509_crl.h>
 #include <botan/x509cert.h>
 
@@ -66,30 +68,43 @@ inline name from_dn(const Botan::X509_DN& dn) {
           dn.get_first_attribute(sepal::detail::dn_country)};
 }
 
-/// Errors: throws `sepal::error(invalid_argument)` for an IP that is not
+/// Errors: throws `sepal::error(invalid_argument)` for a DNS name or URI
+/// that is not valid in a subjectAltName (Botan's DNSName and URI parsers:
+/// for example a wildcard over a single label, "*.com") or an IP that is not
 /// dotted IPv4.
 inline Botan::AlternativeName to_alt(const alt_names& a) {
   Botan::AlternativeName out;
-  for (const auto& d : a.dns) out.add_dns(d);
-  for (const auto& u : a.uri) out.add_uri(u);
+  for (const auto& d : a.dns) {
+    auto dns = Botan::DNSName::from_san_string(d);
+    if (!dns) throw error(errc::invalid_argument);
+    out.add_dns(std::move(*dns));
+  }
+  for (const auto& u : a.uri) {
+    auto uri = Botan::URI::from_string(u);
+    if (!uri) throw error(errc::invalid_argument);
+    out.add_uri(std::move(*uri));
+  }
   for (const auto& ip : a.ip) {
-    in_addr addr{};
-    if (::inet_pton(AF_INET, ip.c_str(), &addr) != 1) throw error(errc::invalid_argument);
-    out.add_ipv4_address(ntohl(addr.s_addr));
+    const auto address = Botan::IPv4Address::from_string(ip);
+    if (!address) throw error(errc::invalid_argument);
+    out.add_ipv4_address(*address);
   }
   return out;
 }
 
+// Botan 3.13's dns_names(), uri_names() and ipv4_addresses() return
+// references to the name's own sets; the deprecated dns(), uris() and
+// ipv4_address() returned copies, and begin()/end() on two calls of those
+// were iterators into two different temporaries (undefined behaviour: an
+// endless loop in practice). Each set is bound once and read from there.
 inline alt_names from_alt(const Botan::AlternativeName& a) {
   alt_names out;
-  out.dns.assign(a.dns().begin(), a.dns().end());
-  out.uri.assign(a.uris().begin(), a.uris().end());
-  for (const auto ip : a.ipv4_address()) {
-    in_addr addr{htonl(ip)};
-    char buf[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &addr, buf, sizeof buf);
-    out.ip.emplace_back(buf);
-  }
+  const auto& dns = a.dns_names();
+  for (const auto& d : dns) out.dns.push_back(d.to_string());
+  const auto& uris = a.uri_names();
+  for (const auto& u : uris) out.uri.push_back(u.original_input());
+  const auto& ips = a.ipv4_addresses();
+  for (const auto& ip : ips) out.ip.push_back(ip.to_string());
   return out;
 }
 

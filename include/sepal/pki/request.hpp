@@ -30,8 +30,9 @@ class certificate_request {
  public:
   /// A request for `key`'s public key, signed with `key`.
   ///
-  /// Errors: throws `sepal::error` (`invalid_argument` for an IP SAN that is
-  /// not dotted IPv4; `rng_failure`).
+  /// Errors: throws `sepal::error` (`invalid_argument` for a DNS name or
+  /// URI that is not valid in a subjectAltName, or an IP SAN that is not
+  /// dotted IPv4; `rng_failure`).
   template <signature_scheme Curve>
   [[nodiscard]] static certificate_request create(const private_key<Curve>& key, const name& subject,
                                                   const alt_names& alt = {},
