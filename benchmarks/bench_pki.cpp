@@ -80,6 +80,32 @@ double sepal_mtls_handshakes(const fixture& f, const options& opt) {
 
 }  // namespace
 
+/// Nested SEQUENCEs, `depth` deep, with indefinite lengths (0x30 0x80 ...
+/// 0x00 0x00): the shape behind CVE-2026-44378 (CPU denial of service in
+/// Botan's BER decoder before 3.12.0).
+std::vector<std::uint8_t> nested_ber(std::size_t depth) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i < depth; ++i) out.insert(out.end(), {0x30, 0x80});
+  for (std::size_t i = 0; i < depth; ++i) out.insert(out.end(), {0x00, 0x00});
+  return out;
+}
+
+/// Microseconds for every sepal parser to reject one hostile BER input.
+double hostile_ber_us(const options& opt, std::size_t depth) {
+  const auto input = nested_ber(depth);
+  const auto t = measure(
+      [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (sepal::public_key<sepal::p256>::from_der(input) || sepal::private_key<sepal::p256>::from_der(input) ||
+              pki::certificate::from_der(input) || pki::certificate_request::from_der(input) ||
+              pki::revocation_list::from_der(input))
+            std::abort();
+        }
+      },
+      opt, {}, 64);
+  return t.ns / 1000.0;
+}
+
 section bench_pki(const options& opt, double openssl_mutual_per_s) {
   std::fprintf(stderr, "  certificates (sepal handshake, mTLS)\n");
   const fixture f;
@@ -99,11 +125,17 @@ section bench_pki(const options& opt, double openssl_mutual_per_s) {
     s.text += line;
   }
   s.text += "\n";
+  const double ber_small = hostile_ber_us(opt, 64), ber_deep = hostile_ber_us(opt, 4096);
+  std::snprintf(line, sizeof line,
+                "hostile BER (nested indefinite-length SEQUENCEs) rejected by all five DER parsers: "
+                "%.1f us at depth 64, %.1f us at depth 4096 (%zu bytes)\n",
+                ber_small, ber_deep, nested_ber(4096).size());
+  s.text += line;
   s.json_key = "certificate_handshakes_per_s";
   std::snprintf(line, sizeof line,
                 "{\"sepal_certificate\": %.1f, \"sepal_certificate_mutual\": %.1f, \"sepal_mtls13\": %.1f, "
-                "\"openssl_tls13_mutual\": %.1f}",
-                server_only, mutual, mtls, openssl_mutual_per_s);
+                "\"openssl_tls13_mutual\": %.1f, \"hostile_ber_us_depth_64\": %.2f, \"hostile_ber_us_depth_4096\": %.2f}",
+                server_only, mutual, mtls, openssl_mutual_per_s, ber_small, ber_deep);
   s.json_value = line;
   return s;
 }

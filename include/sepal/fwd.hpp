@@ -21,6 +21,8 @@ struct ed448;
 struct aes128_gcm;
 struct aes256_gcm;
 struct chacha20_poly1305;
+struct aes128_gcm_siv;
+struct aes256_gcm_siv;
 
 enum class errc;
 class error;

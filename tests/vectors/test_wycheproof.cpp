@@ -6,6 +6,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -67,10 +68,13 @@ void ecdsa_file(const json& file, sepal::signature_format format, tally& t) {
 
 }  // namespace
 
-TEST_CASE("Wycheproof AES-GCM", "[wycheproof][aead]") {
-  LOAD_OR_SKIP(file, "aes_gcm_test.json");
-  tally t;
-  for (const auto& g : (*file)["testGroups"]) {
+namespace {
+
+/// An AEAD file (AES-GCM or AES-GCM-SIV) through `aead_key`: open every case,
+/// and seal every valid one to the same bytes.
+template <class A128, class A256>
+void aead_file(const json& file, tally& t) {
+  for (const auto& g : file["testGroups"]) {
     const int key_bits = g["keySize"], iv_bits = g["ivSize"], tag_bits = g["tagSize"];
     if (iv_bits != 96 || tag_bits != 128 || (key_bits != 128 && key_bits != 256)) {
       // sepal's AEADs take 96-bit nonces and 128-bit tags only (RFC 8446 §5.3),
@@ -86,23 +90,44 @@ TEST_CASE("Wycheproof AES-GCM", "[wycheproof][aead]") {
       const auto nonce = std::span<const std::uint8_t, 12>(iv.data(), 12);
       auto run = [&]<class A>() {
         sepal::aead_key<A> k(key);
-        bytes out(sealed.size());
+        bytes out(sealed.size(), 0xA5);
         auto opened = k.open(nonce, aad, sealed, out);
         const bool ok = opened.has_value() && copy(*opened) == msg;
+        if (!opened) {  // a failed open leaves no plaintext behind
+          CHECK(std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0 || b == 0xA5; }));
+        }
         if (tc["result"] == "valid") {
           bytes ct(msg.size() + 16);
           CHECK(copy(k.seal(nonce, aad, msg, ct)) == sealed);
+          bytes in_place(msg.size() + 16);
+          std::copy(msg.begin(), msg.end(), in_place.begin());
+          CHECK(copy(k.seal_in_place(nonce, aad, in_place, msg.size())) == sealed);
         }
         judge(t, tc, ok);
       };
       if (key_bits == 128) {
-        run.template operator()<sepal::aes128_gcm>();
+        run.template operator()<A128>();
       } else {
-        run.template operator()<sepal::aes256_gcm>();
+        run.template operator()<A256>();
       }
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("Wycheproof AES-GCM", "[wycheproof][aead]") {
+  LOAD_OR_SKIP(file, "aes_gcm_test.json");
+  tally t;
+  aead_file<sepal::aes128_gcm, sepal::aes256_gcm>(*file, t);
   t.print("aes_gcm");
+}
+
+TEST_CASE("Wycheproof AES-GCM-SIV (RFC 8452)", "[wycheproof][aead]") {
+  LOAD_OR_SKIP(file, "aes_gcm_siv_test.json");
+  tally t;
+  aead_file<sepal::aes128_gcm_siv, sepal::aes256_gcm_siv>(*file, t);
+  t.print("aes_gcm_siv");
 }
 
 TEST_CASE("Wycheproof ECDSA P-256 SHA-256, DER and P1363", "[wycheproof][sign]") {
