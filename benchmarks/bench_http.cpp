@@ -120,8 +120,8 @@ section bench_http(const options& opt) {
     auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
     mac->set_key(secret);
     rows.push_back(measure_alg(
-        "hmac-sha256", http::signing_key::hmac_sha256(sepal::secret_bytes::copy_of(secret)),
-        http::verification_key::hmac_sha256(sepal::secret_bytes::copy_of(secret)),
+        "hmac-sha256", http::signing_key::hmac_sha256_or_throw(sepal::secret_bytes::copy_of(secret)),
+        http::verification_key::hmac_sha256_or_throw(sepal::secret_bytes::copy_of(secret)),
         [&](std::span<const std::uint8_t> m) { return mac->process<std::vector<std::uint8_t>>(m); },
         [&](std::span<const std::uint8_t> m, std::span<const std::uint8_t> s) {
           mac->update(m);

@@ -25,7 +25,7 @@ void require(bool ok) {
 
 struct fixture {
   std::shared_ptr<http::memory_key_store> keys = std::make_shared<http::memory_key_store>();
-  fixture() { keys->add("k", "1", http::verification_key::hmac_sha256(sepal::secret_bytes::copy_of(std::vector<std::uint8_t>(32, 9)))); }
+  fixture() { keys->add("k", "1", http::verification_key::hmac_sha256_or_throw(sepal::secret_bytes::copy_of(std::vector<std::uint8_t>(32, 9)))); }
 };
 
 /// Splits the input at NUL bytes: the fields of a request, in order.

@@ -236,7 +236,7 @@ int http_command(const std::string& cmd, char** a) {
   auto m = read_request();
   if (cmd == "http-sign") {
     const auto key = [&] {
-      if (alg == "hmac-sha256") return http::signing_key::hmac_sha256(load_secret(keyfile));
+      if (alg == "hmac-sha256") return http::signing_key::hmac_sha256_or_throw(load_secret(keyfile));
       if (alg == "ed25519") return http::signing_key::ed25519(sepal::private_key<sepal::ed25519>::load_pem(keyfile).value());
       return http::signing_key::ecdsa_p256_sha256(sepal::private_key<sepal::p256>::load_pem(keyfile).value());
     }();
@@ -246,7 +246,7 @@ int http_command(const std::string& cmd, char** a) {
   }
   auto keys = std::make_shared<http::memory_key_store>();  // the verifier shares ownership
   if (alg == "hmac-sha256")
-    keys->add(keyid, "1", http::verification_key::hmac_sha256(load_secret(keyfile)));
+    keys->add(keyid, "1", http::verification_key::hmac_sha256_or_throw(load_secret(keyfile)));
   else if (alg == "ed25519")
     keys->add(keyid, "1", http::verification_key::ed25519(sepal::public_key<sepal::ed25519>::load_pem(keyfile).value()));
   else

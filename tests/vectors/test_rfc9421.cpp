@@ -279,7 +279,7 @@ TEST_CASE("RFC 9421 B.2.5: hmac-sha256 reproduces exactly and verifies", "[http]
         "\"content-type\": application/json\n"
         "\"@signature-params\": (\"date\" \"@authority\" \"content-type\");created=1618884473;keyid=\"test-shared-"
         "secret\"");
-  const auto key = http::signing_key::hmac_sha256(shared_secret());
+  const auto key = http::signing_key::hmac_sha256_or_throw(shared_secret());
   auto fields = http::sign(test_request(), "sig-b25", p, key);
   REQUIRE(fields.has_value());
   CHECK(fields->signature_input ==
@@ -287,7 +287,7 @@ TEST_CASE("RFC 9421 B.2.5: hmac-sha256 reproduces exactly and verifies", "[http]
   CHECK(fields->signature == "sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:");
 
   rfc_verifier v;
-  v.keys->add("test-shared-secret", "1", http::verification_key::hmac_sha256(shared_secret()));
+  v.keys->add("test-shared-secret", "1", http::verification_key::hmac_sha256_or_throw(shared_secret()));
   http::request_verifier verifier(v.keys, v.policy);
   auto signed_request = test_request();
   signed_request.add("Signature-Input", fields->signature_input).add("Signature", fields->signature);
@@ -358,4 +358,42 @@ TEST_CASE("RFC 9421 B.2.4: the ecdsa-p256-sha256 response signature verifies", "
   response.content[3] ^= 1;
   http::request_verifier again(v.keys, v.policy);
   CHECK(again.verify(response, 1618884473).failure() == http::verify_failure::content_digest);
+}
+
+TEST_CASE("RFC 9421 §2.2.8: @query-param decodes UTF-8 with replacement (URL Standard §5.1)", "[http][rfc9421][gap1]") {
+  auto m = http::message::request("GET", "https://example.com/");
+  const auto q = [&](const char* query, const char* name) {
+    m.target_uri = std::string("https://example.com/p?") + query;
+    return value_of(m, http::signature_params().cover_query_param(name));
+  };
+  constexpr const char* fffd = "%EF%BF%BD";  // U+FFFD in UTF-8
+  CHECK(q("a=%FF", "a") == fffd);
+  CHECK(q("a=x%FFy", "a") == std::string("x") + fffd + "y");
+  CHECK(q("a=%C3", "a") == fffd);                                     // truncated 2-byte sequence
+  CHECK(q("a=%C3%A7", "a") == "%C3%A7");                              // well-formed stays
+  CHECK(q("a=%E0%80", "a") == std::string(fffd) + fffd);              // overlong: E0 then 80, each replaced
+  CHECK(q("a=%F0%9F%98", "a") == fffd);                               // truncated 4-byte: one maximal subpart
+  CHECK(q("a=%F0%9F%98%80", "a") == "%F0%9F%98%80");                  // U+1F600
+  CHECK(q("a=%ED%A0%80", "a") == std::string(fffd) + fffd + fffd);    // a surrogate is three errors
+  CHECK(q("a=%C0%AF", "a") == std::string(fffd) + fffd);              // C0 is never a lead byte
+  CHECK(q("a=%C3%28", "a") == std::string(fffd) + "%28");             // the bad continuation starts anew
+  CHECK(q("a=%FG", "a") == "%25FG");                                  // not an escape: '%' kept as a byte
+  // Names decode the same way: the name parameter is the re-encoded name.
+  CHECK(q("%FF=1", fffd) == "1");
+  // Raw non-ASCII bytes cannot appear in a target URI at all.
+}
+
+TEST_CASE("RFC 9421 §2.1: the whitespace before an obs-fold is part of it (RFC 9112 §5.2)", "[http][rfc9421][gap2]") {
+  auto m = http::message::request("GET", "https://www.example.com/");
+  const auto v = [&](std::string raw) {
+    m.fields.clear();
+    m.add("X-Obs-Fold-Header", std::move(raw));
+    return value_of(m, http::signature_params().cover("x-obs-fold-header"));
+  };
+  CHECK(v("Obsolete\r\n    line folding.") == "Obsolete line folding.");  // the RFC's example
+  CHECK(v("Obsolete   \r\n    line folding.") == "Obsolete line folding.");
+  CHECK(v("Obsolete \t\r\n\tline folding.") == "Obsolete line folding.");
+  CHECK(v("a \r\n b \r\n\t c") == "a b c");
+  CHECK(v("Obsolete\n line folding.") == "Obsolete line folding.");  // a bare LF, as CRLF
+  CHECK(v("  trailing fold \r\n ") == "trailing fold");
 }

@@ -85,10 +85,10 @@ class api_key {
     return out;
   }
   /// A signing key for the client.
-  [[nodiscard]] signing_key signer() const { return signing_key::hmac_sha256(secret_bytes::copy_of(m_secret.reveal())); }
+  [[nodiscard]] signing_key signer() const { return signing_key::hmac_sha256_or_throw(secret_bytes::copy_of(m_secret.reveal())); }
   /// A verification key for the server's key store.
   [[nodiscard]] verification_key verifier() const {
-    return verification_key::hmac_sha256(secret_bytes::copy_of(m_secret.reveal()));
+    return verification_key::hmac_sha256_or_throw(secret_bytes::copy_of(m_secret.reveal()));
   }
 
  private:

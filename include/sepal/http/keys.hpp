@@ -45,9 +45,15 @@ enum class algorithm : std::uint8_t {
   return std::nullopt;
 }
 
-/// The shortest HMAC secret sepal accepts: 256 bits, the output size of the
-/// hash (RFC 2104 §3).
-inline constexpr std::size_t min_hmac_secret_size = 32;
+/// The shortest HMAC secret sepal accepts: 128 bits. RFC 9421 §3.3.3 sets
+/// no minimum and peers use 16-20-byte secrets; NIST SP 800-107 Rev. 1
+/// §5.3.4 puts the security strength of HMAC at the key's bits (for a key
+/// shorter than the hash output), and SP 800-131A asks for at least 112,
+/// so 16 bytes give 128-bit strength. A shorter secret is refused.
+inline constexpr std::size_t min_hmac_secret_size = 16;
+/// The HMAC secret size sepal generates and recommends: 256 bits, the
+/// output size of SHA-256 (RFC 2104 §3), full 256-bit strength.
+inline constexpr std::size_t recommended_hmac_secret_size = 32;
 
 /// A key that signs requests: an HMAC secret or a private key. The key fixes
 /// the algorithm.
@@ -55,12 +61,16 @@ inline constexpr std::size_t min_hmac_secret_size = 32;
 /// Security: move-only; secrets in wiped memory.
 class signing_key {
  public:
-  /// HMAC-SHA-256 with `secret`.
+  /// HMAC-SHA-256 with `secret` (strength: min(8 x size, 256) bits).
   ///
-  /// Errors: throws `sepal::error(invalid_argument)` under 32 bytes.
-  [[nodiscard]] static signing_key hmac_sha256(secret_bytes secret) {
-    if (secret.size() < min_hmac_secret_size) throw error(errc::invalid_argument);
+  /// Errors: `invalid_argument` under `min_hmac_secret_size` (16 bytes).
+  [[nodiscard]] static result<signing_key> hmac_sha256(secret_bytes secret) {
+    if (secret.size() < min_hmac_secret_size) return errc::invalid_argument;
     return signing_key(std::move(secret));
+  }
+  /// As `hmac_sha256`, throwing `sepal::error(invalid_argument)` instead.
+  [[nodiscard]] static signing_key hmac_sha256_or_throw(secret_bytes secret) {
+    return hmac_sha256(std::move(secret)).value();
   }
   [[nodiscard]] static signing_key ecdsa_p256_sha256(private_key<p256> key) { return signing_key(std::move(key)); }
   [[nodiscard]] static signing_key ecdsa_p384_sha384(private_key<p384> key) { return signing_key(std::move(key)); }
@@ -98,12 +108,16 @@ class signing_key {
 /// Security: move-only (an HMAC secret is a secret).
 class verification_key {
  public:
-  /// HMAC-SHA-256 with `secret`.
+  /// HMAC-SHA-256 with `secret` (strength: min(8 x size, 256) bits).
   ///
-  /// Errors: throws `sepal::error(invalid_argument)` under 32 bytes.
-  [[nodiscard]] static verification_key hmac_sha256(secret_bytes secret) {
-    if (secret.size() < min_hmac_secret_size) throw error(errc::invalid_argument);
+  /// Errors: `invalid_argument` under `min_hmac_secret_size` (16 bytes).
+  [[nodiscard]] static result<verification_key> hmac_sha256(secret_bytes secret) {
+    if (secret.size() < min_hmac_secret_size) return errc::invalid_argument;
     return verification_key(std::move(secret));
+  }
+  /// As `hmac_sha256`, throwing `sepal::error(invalid_argument)` instead.
+  [[nodiscard]] static verification_key hmac_sha256_or_throw(secret_bytes secret) {
+    return hmac_sha256(std::move(secret)).value();
   }
   [[nodiscard]] static verification_key ecdsa_p256_sha256(public_key<p256> key) { return verification_key(std::move(key)); }
   [[nodiscard]] static verification_key ecdsa_p384_sha384(public_key<p384> key) { return verification_key(std::move(key)); }

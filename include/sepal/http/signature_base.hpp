@@ -135,18 +135,81 @@ class signature_params {
 
 namespace detail {
 
-/// application/x-www-form-urlencoded parsing of one name or value (WHATWG
-/// URL §5.1: '+' is a space, %XX a byte), then the RFC 9421 §2.2.8
-/// re-encoding: every byte outside ALPHA / DIGIT / "*-._" as %XX.
+/// The UTF-8 decoder of the Encoding Standard (§4.1.1 "UTF-8 decoder", as
+/// "UTF-8 decode without BOM" uses it): each maximal ill-formed subpart
+/// becomes U+FFFD, written back as its UTF-8 bytes EF BF BD.
+inline std::string utf8_with_replacement(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const auto b = static_cast<unsigned char>(in[i]);
+    std::size_t needed = 0;
+    unsigned char lower = 0x80, upper = 0xBF;
+    if (b <= 0x7F) {
+      out.push_back(in[i++]);
+      continue;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      needed = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      needed = 2;
+      if (b == 0xE0) lower = 0xA0;
+      if (b == 0xED) upper = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      needed = 3;
+      if (b == 0xF0) lower = 0x90;
+      if (b == 0xF4) upper = 0x8F;
+    } else {
+      out += replacement;  // 0x80..0xC1, 0xF5..0xFF: never a lead byte
+      ++i;
+      continue;
+    }
+    std::size_t seen = 1;
+    bool ok = true;
+    for (; seen <= needed; ++seen) {
+      if (i + seen >= in.size()) {
+        ok = false;
+        break;
+      }
+      const auto c = static_cast<unsigned char>(in[i + seen]);
+      if (c < lower || c > upper) {
+        ok = false;  // the byte is not consumed: it starts the next sequence
+        break;
+      }
+      lower = 0x80;
+      upper = 0xBF;
+    }
+    if (ok) {
+      out.append(in.substr(i, needed + 1));
+      i += needed + 1;
+    } else {
+      out += replacement;
+      i += seen;
+    }
+  }
+  return out;
+}
+
+/// One name or value of an application/x-www-form-urlencoded string, as
+/// the URL Standard's parser (§5.1 step 3.4-3.5) yields it: '+' becomes a
+/// space, then percent-decoding (%XX a byte, a '%' not followed by two hex
+/// digits stays), then UTF-8 decoding without BOM, with replacement. Then
+/// RFC 9421 §2.2.8's re-encoding: every byte of the UTF-8 result outside
+/// ALPHA / DIGIT / "*" / "-" / "." / "_" as %XX with upper-case hex
+/// (URL Standard §5.2's application/x-www-form-urlencoded percent-encode
+/// set, with a space as %20 rather than '+').
 inline std::string query_reencode(std::string_view in) {
   std::string decoded;
+  decoded.reserve(in.size());
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  bool high = false;
   for (std::size_t i = 0; i < in.size(); ++i) {
-    const auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
     if (in[i] == '+') {
       decoded.push_back(' ');
     } else if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
@@ -155,8 +218,11 @@ inline std::string query_reencode(std::string_view in) {
     } else {
       decoded.push_back(in[i]);
     }
+    high = high || static_cast<unsigned char>(decoded.back()) >= 0x80;
   }
+  if (high) decoded = utf8_with_replacement(decoded);
   std::string out;
+  out.reserve(decoded.size());
   constexpr char digits[] = "0123456789ABCDEF";
   for (char c : decoded) {
     const auto b = static_cast<unsigned char>(c);
@@ -172,12 +238,15 @@ inline std::string query_reencode(std::string_view in) {
   return out;
 }
 
-/// A field line's value as RFC 9421 §2.1 canonicalizes it: obs-fold
-/// replaced by one space, leading and trailing whitespace removed.
+/// A field line's value as RFC 9421 §2.1 canonicalizes it: each obs-fold
+/// replaced by one space (step 3; RFC 9112 §5.2: `obs-fold = OWS CRLF RWS`,
+/// so the whitespace before the line break goes too), leading and trailing
+/// whitespace removed. A bare LF is treated as CRLF.
 inline std::string canonical_line(std::string_view v) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] == '\r' || v[i] == '\n') {
+      while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();  // the fold's OWS
       while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' || v[i + 1] == '\t')) ++i;
       out.push_back(' ');
     } else {
@@ -317,26 +386,45 @@ inline value_or_error derived_value(const message& m, const sf::item& id, std::s
 
 }  // namespace detail
 
-/// The signature base (RFC 9421 §2.5) of `msg` for `params`: one line per
-/// covered component, `"<identifier>": <value>`, then
-/// `"@signature-params": <inner list>`, joined by LF with none at the end.
+/// Which covered component a signature base could not be built for, and
+/// why: for logs and for the signer's caller. Never send it to a client.
+struct base_failure {
+  base_error code = base_error::invalid_component;
+  std::size_t index = 0;   ///< position of the component in the covered list
+  std::string component;   ///< the component identifier as serialized, e.g. `"@query-param";name="id"`
+};
+
+/// A short name for logs.
+[[nodiscard]] constexpr std::string_view describe(base_error e) noexcept {
+  switch (e) {
+    case base_error::missing_component: return "component missing from the message";
+    case base_error::invalid_component: return "invalid or unsupported component identifier";
+    case base_error::duplicate_component: return "component covered twice";
+    case base_error::invalid_value: return "component value not allowed or not of its structured type";
+  }
+  return "unknown";
+}
+
+/// The signature base (RFC 9421 §2.5) of `msg` for `params`, or which
+/// component could not be derived and why (`base_failure`).
 /// `extra_types` adds structured field types for the `sf` parameter.
-///
-/// Errors (never throws but for bad_alloc): the first component that cannot
-/// be derived, as `base_error`.
-[[nodiscard]] inline std::variant<std::string, base_error> signature_base(
+/// Never throws but for bad_alloc.
+[[nodiscard]] inline std::variant<std::string, base_failure> build_signature_base(
     const message& msg, const signature_params& params,
     std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
   std::string base;
   const auto& items = params.components();
+  const auto failure = [&](base_error e, std::size_t i) {
+    return base_failure{e, i, sf::serialize(sf::member(items[i]))};
+  };
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& id = items[i];
     for (std::size_t j = 0; j < i; ++j)
-      if (items[j] == id) return base_error::duplicate_component;
+      if (items[j] == id) return failure(base_error::duplicate_component, i);
     const auto& name = std::get<std::string>(id.value);
     const auto v = !name.empty() && name[0] == '@' ? detail::derived_value(msg, id, name)
                                                    : detail::field_value(msg, id, name, extra_types);
-    if (v.error) return *v.error;
+    if (v.error) return failure(*v.error, i);
     base += sf::serialize(sf::member(id));
     base += ": ";
     base += v.value;
@@ -345,6 +433,21 @@ inline value_or_error derived_value(const message& m, const sf::item& id, std::s
   base += "\"@signature-params\": ";
   base += sf::serialize(sf::member(params.inner_list()));
   return base;
+}
+
+/// The signature base (RFC 9421 §2.5) of `msg` for `params`: one line per
+/// covered component, `"<identifier>": <value>`, then
+/// `"@signature-params": <inner list>`, joined by LF with none at the end.
+/// `extra_types` adds structured field types for the `sf` parameter.
+///
+/// Errors (never throws but for bad_alloc): the first component that cannot
+/// be derived, as `base_error` (`build_signature_base` also says which).
+[[nodiscard]] inline std::variant<std::string, base_error> signature_base(
+    const message& msg, const signature_params& params,
+    std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  auto b = build_signature_base(msg, params, extra_types);
+  if (auto* f = std::get_if<base_failure>(&b)) return f->code;
+  return std::move(std::get<std::string>(b));
 }
 
 }  // namespace sepal::http

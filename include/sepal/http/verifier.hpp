@@ -107,14 +107,41 @@ struct verify_policy {
   /// Structured types of further fields, for `sf` (RFC 9421 §2.1.1). Owned
   /// names: a policy built from temporaries stays valid.
   std::vector<std::pair<std::string, field_type>> field_types;
+  /// Keep the signature base the verifier built in the outcome
+  /// (`verification::signature_base()`), for debugging a client. Costs a
+  /// copy per request; off by default.
+  bool keep_signature_base = false;
+
+  /// sepal's profile (the defaults): tag `sepal-request/1`, a nonce with
+  /// replay protection, `created` within the skew and age limits.
+  [[nodiscard]] static verify_policy strict() { return {}; }
+
+  /// For generic RFC 9421 clients (library defaults send neither `tag` nor
+  /// `nonce`; `signing_profile::interop()` is the matching client): any
+  /// tag, no nonce required, `created` and `expires` both required and
+  /// enforced, the same required components and Content-Digest rule.
+  ///
+  /// Security: a signature without a nonce can be replayed until it
+  /// expires (at most `max_age`); keep `max_age` short, or require
+  /// something per-request among the covered components.
+  [[nodiscard]] static verify_policy interop() {
+    verify_policy p;
+    p.tag.reset();
+    p.require_nonce = false;
+    p.require_expires = true;
+    return p;
+  }
 };
 
 /// Why a request was refused: for logs. Clients get `public_reason()` only.
 enum class verify_failure {
-  no_signature,            ///< no Signature / Signature-Input, or none with the label or tag wanted
+  no_signature,            ///< no Signature / Signature-Input (or a member missing from Signature)
+  wrong_tag,               ///< signatures are present, but none has the policy's `tag` (none, or another)
+  wrong_label,             ///< signatures are present, but none under the policy's label
   malformed,               ///< the fields do not parse, or the parameters have the wrong types
   missing_component,       ///< a component the policy requires is not covered
   component,               ///< a covered component cannot be derived from the message
+                           ///< (`verification::component_failure()` says which)
   missing_created,         ///< no `created`
   created_in_future,       ///< `created` beyond the allowed clock skew
   too_old,                 ///< `created` older than `max_age`
@@ -132,10 +159,12 @@ enum class verify_failure {
 /// A short name for logs.
 [[nodiscard]] constexpr std::string_view describe(verify_failure f) noexcept {
   switch (f) {
-    case verify_failure::no_signature: return "no matching signature";
+    case verify_failure::no_signature: return "no signature";
+    case verify_failure::wrong_tag: return "no signature with the required tag";
+    case verify_failure::wrong_label: return "no signature with the required label";
     case verify_failure::malformed: return "malformed Signature or Signature-Input";
     case verify_failure::missing_component: return "a required component is not covered";
-    case verify_failure::component: return "a covered component is missing from the message";
+    case verify_failure::component: return "a covered component cannot be derived from the message";
     case verify_failure::missing_created: return "no created parameter";
     case verify_failure::created_in_future: return "created is in the future";
     case verify_failure::too_old: return "signature too old";
@@ -165,6 +194,8 @@ class verification {
  public:
   verification(verified_signature v) : m_ok(std::move(v)) {}  // NOLINT: implicit by design
   verification(verify_failure f) noexcept : m_failure(f) {}   // NOLINT: implicit by design
+  /// A `component` failure, with which component and why.
+  explicit verification(base_failure why) : m_failure(verify_failure::component), m_component(std::move(why)) {}
 
   [[nodiscard]] bool has_value() const noexcept { return m_ok.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
@@ -172,6 +203,13 @@ class verification {
   [[nodiscard]] const verified_signature* operator->() const noexcept { return &*m_ok; }
   /// Why it failed (for logs); meaningless on success.
   [[nodiscard]] verify_failure failure() const noexcept { return m_failure; }
+  /// For a `component` failure: the component and the precise reason (for
+  /// logs, never for the client).
+  [[nodiscard]] const std::optional<base_failure>& component_failure() const noexcept { return m_component; }
+  /// The signature base the verifier built, when the policy has
+  /// `keep_signature_base` and verification got that far; empty otherwise.
+  /// For debugging: compare it with the client's.
+  [[nodiscard]] const std::string& signature_base() const noexcept { return m_base; }
   /// The HTTP status to answer a failure with.
   [[nodiscard]] static constexpr int http_status() noexcept { return 401; }
   /// What to tell the client: the same for every failure, so the response
@@ -179,8 +217,11 @@ class verification {
   [[nodiscard]] static constexpr std::string_view public_reason() noexcept { return "invalid request signature"; }
 
  private:
+  friend class request_verifier;
   std::optional<verified_signature> m_ok;
   verify_failure m_failure = verify_failure::no_signature;
+  std::optional<base_failure> m_component;
+  std::string m_base;
 };
 
 /// Verifies RFC 9421 signatures on incoming messages against a key store and
@@ -213,7 +254,10 @@ class request_verifier {
   /// Verifies `msg` at `now` (Unix seconds), RFC 9421 §3.2. Never throws.
   [[nodiscard]] verification verify(const message& msg, std::int64_t now) noexcept {
     try {
-      return run(msg, now);
+      std::string base;
+      auto v = run(msg, now, base);
+      if (m_policy.keep_signature_base) v.m_base = std::move(base);
+      return v;
     } catch (...) {
       return verify_failure::malformed;
     }
@@ -234,7 +278,7 @@ class request_verifier {
     return out;
   }
 
-  verification run(const message& msg, std::int64_t now) {
+  verification run(const message& msg, std::int64_t now, std::string& base_out) {
     const auto inputs_text = joined(msg, "signature-input");
     const auto sigs_text = joined(msg, "signature");
     if (inputs_text.empty() || sigs_text.empty()) return verify_failure::no_signature;
@@ -244,8 +288,10 @@ class request_verifier {
 
     // §3.2 step 1: pick the one signature this policy is about.
     const std::pair<std::string, sf::member>* chosen = nullptr;
+    bool label_seen = false;
     for (const auto& entry : *inputs) {
       if (m_policy.label && entry.first != *m_policy.label) continue;
+      label_seen = true;
       if (m_policy.tag) {
         const auto p = signature_params::from_member(entry.second);
         if (!p || p->tag() != *m_policy.tag) continue;
@@ -253,7 +299,10 @@ class request_verifier {
       chosen = &entry;
       break;
     }
-    if (chosen == nullptr) return verify_failure::no_signature;
+    if (chosen == nullptr) {
+      if (inputs->empty()) return verify_failure::no_signature;
+      return label_seen ? verify_failure::wrong_tag : verify_failure::wrong_label;
+    }
     const auto params = signature_params::from_member(chosen->second);
     const auto* sig_member = sf::find(*sigs, chosen->first);
     const auto* sig_item = sig_member ? std::get_if<sf::item>(sig_member) : nullptr;
@@ -271,9 +320,10 @@ class request_verifier {
     std::vector<std::pair<std::string_view, field_type>> types;
     types.reserve(m_policy.field_types.size());
     for (const auto& [name, type] : m_policy.field_types) types.emplace_back(name, type);
-    const auto base = signature_base(msg, *params, types);
-    if (std::holds_alternative<base_error>(base)) return verify_failure::component;
-    const auto& text = std::get<std::string>(base);
+    auto base = build_signature_base(msg, *params, types);
+    if (auto* f = std::get_if<base_failure>(&base)) return verification(std::move(*f));
+    base_out = std::move(std::get<std::string>(base));
+    const auto& text = base_out;
     const auto base_bytes = sepal::detail::bytes_of(text);
 
     const auto named = params->alg();
