@@ -63,6 +63,77 @@ outcome<Suite> run(const pake::prover_secrets<Suite>& client, const pake::verifi
   return o;
 }
 
+
+/// Records written by sepal's own SPAKE2+ (the code before it moved to
+/// Botan's, commit 8119e5f): by `register_password` with "correct horse
+/// battery staple", "alice", "server.example" and Argon2id(64, 1, 1), and by
+/// `create` from `from_seed` of bytes i * 7 + 1 with the external KDF. They
+/// must still parse, serialize to the same bytes, match the secrets derived
+/// again, and log in.
+struct old_records {
+  std::string_view argon, external;
+};
+template <class Suite>
+constexpr old_records records_before_botan{};
+template <>
+constexpr old_records records_before_botan<pake::p256_sha256>{
+    // argon2id(64, 1, 1), random salt
+    "01010100000040000000010000000110b51f774f847b6244f6d7fc54bdca0f5b85e8c6a980905358cfeccb2fba0da732bced"
+    "e0670099910acd3d9336d82ee7ee04e7b12a3e62291ab45ee4cdec6d646d65b70cdfb5dc95fbf443e27d5d8cefed3c3fde06"
+    "6834647f630893f041b3b4c9fd8aa4edb212653596ae47dfd2eee1770b",
+    // external, from_seed(i * 7 + 1)
+    "01010300000000000000000000000000566472803730292271bdb5484ddf19c38d14a11babe755c28f63c891a2c1324a0469"
+    "654a58621e7086fd27f33e83b543c9b6bb82776ac248077244beb4657bcc5fa1646eac3215869307d94f434a8fc827676698"
+    "9eec5cfbebfc25eb919aa0fd13"};
+template <>
+constexpr old_records records_before_botan<pake::p256_sha512>{
+    // argon2id(64, 1, 1), random salt
+    "0102010000004000000001000000011083f33e9c22cdb57692481abf0e671fff97e429cf58d9eb7322ea5413424c12104f44"
+    "4fced3529880a6aef6e0de54516104e238303737b0f51882932f06ac99b70b7f76f14118f66b65d43eb3aca3729a710be1d1"
+    "626bf6d836f3dafa137327bfbc4fe1413b6022e9c05f9a146ccd0a11d4",
+    // external, from_seed(i * 7 + 1)
+    "01020300000000000000000000000000566472803730292271bdb5484ddf19c38d14a11babe755c28f63c891a2c1324a0469"
+    "654a58621e7086fd27f33e83b543c9b6bb82776ac248077244beb4657bcc5fa1646eac3215869307d94f434a8fc827676698"
+    "9eec5cfbebfc25eb919aa0fd13"};
+template <>
+constexpr old_records records_before_botan<pake::p384_sha256>{
+    // argon2id(64, 1, 1), random salt
+    "01030100000040000000010000000110f88ff71e392d6ec6a485cc9338e320b195f72400a22a1f58ab43499d7123cefc1f41"
+    "286950a964d3e9f33677eaa494a5494db312dec515fc54b5ff22511cf6a1040be98af2ed4799128115136f2164c49820921f"
+    "6d73311922f44a289b458387d14814dc5228ff4ae0934f3426fd51e69093fdbb8555cc53a2005029fce20f818633c5c29afe"
+    "34cf8cd7b3b3f4b5e90a94698cf82f14ae1778089c4c0a2392da10",
+    // external, from_seed(i * 7 + 1)
+    "010303000000000000000000000000003940474e555c636a71787f868d949ba2a9eb1cacea2774481ccd7e620c3fa4ae14ab"
+    "6069748f3ae7d1c809d775d0120c04e0a15263ec423ebd813d910ac0098bc6f5a7c9ae8b6b9b583f31c01fbfceda8d92d012"
+    "d100649f87e6265e2ea0c5d6e52cb3f16e07c6a583d49a8367c10b87dd10c1b7c84ead7a499f7d8f026b39e4aee33c2526c9"
+    "985c6d01949795c29131c8"};
+template <>
+constexpr old_records records_before_botan<pake::p384_sha512>{
+    // argon2id(64, 1, 1), random salt
+    "01040100000040000000010000000110d1baf9755355c29ad893b4ce6da811fe16d1c735bec4a1aa9791f6447423563a2cb6"
+    "cc7c4e59b83bb649e0ada4c05d5b84380e6fc110d534f4371a17150224da04205b28460e1b68876d55311e0d4ab63a58e330"
+    "ec6053db1ac7f9c7cc3732b89681db09be288b3ab5b76f3fb2e414710ff33643e3617ae3c4ac4b6f8a2e4ac1137af6a2bebc"
+    "72f11832decd54ec8eaba13ab2577ec11f99f15eb892ed1cb85907",
+    // external, from_seed(i * 7 + 1)
+    "010403000000000000000000000000003940474e555c636a71787f868d949ba2a9eb1cacea2774481ccd7e620c3fa4ae14ab"
+    "6069748f3ae7d1c809d775d0120c04e0a15263ec423ebd813d910ac0098bc6f5a7c9ae8b6b9b583f31c01fbfceda8d92d012"
+    "d100649f87e6265e2ea0c5d6e52cb3f16e07c6a583d49a8367c10b87dd10c1b7c84ead7a499f7d8f026b39e4aee33c2526c9"
+    "985c6d01949795c29131c8"};
+template <>
+constexpr old_records records_before_botan<pake::p521_sha512>{
+    // argon2id(64, 1, 1), random salt
+    "0105010000004000000001000000011058de0f70309699a57680929821c0bd7000472af09493c43e076c69cea07d07fbcc64"
+    "acc7bfa9f21c6f7885f71e7faf9d6e190f669dbbf040298a885fd63749d8bfb6c726baff4684ea4c9e96c19bc7de4ce70400"
+    "847f67f14c091d6826c88536c4c858f1912870e3029f38b3401c57ccb6f6654f847577ee6cfe7b70903d59026c3b0ffe5f41"
+    "4b696068fc930a685518acd5eba17a016a26cc2ae6f2dd0c49255acc072bbe506b75d6a907aa8b579d80661ec4e1f7e67840"
+    "b39df2ef11e9caa6b639262105ff8665f902fb2eb870fa393a4c632b4b07fc",
+    // external, from_seed(i * 7 + 1)
+    "010503000000000000000000000000000140474e555c636a71787f868d949ba2a9b0b7bec5ccd3dae1ebde187a8524ef5fd3"
+    "be858b5cd9415edb196769aeb2bfcd1a2faa5abe0a4fbd6827342396ff41a7040400218ce229b31a543eb9f7b0e85097813a"
+    "c68c70609b0b162bc95fcae84b1cf16db7cf6784cc9c82557df4c847ffd008c515af3dec3f7930fae3576f9f358a94cc7301"
+    "c5d317093a0cfa01a55dca5d0e17e231e263e4a7493f032c36ce585db5e8e17257736d44d28f7ffae6a1d0f154c930e6e76a"
+    "1e47b5c11d44378d14b8c94ee68a59"};
+
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("SPAKE2+ exchanges agree and give sessions that talk", "[spake2plus]", spake_suites) {
@@ -299,14 +370,38 @@ TEMPLATE_LIST_TEST_CASE("tampered, invalid and replayed messages are rejected wi
     CHECK(p.receive(v->response()).has_value());
   }
   SECTION("X = w0*M, which makes Z the identity, fails at finish like a wrong password") {
-    // Only someone who knows w0 can send it; the verifier must not crash or leak.
-    const auto& grp = pake::detail::group<TestType>::get();
-    std::vector<Botan::BigInt> ws;
-    const auto w0 = *grp.scalar(secrets.w0().reveal());
-    const auto x = grp.encode(grp.m.mul(w0, sepal::system_rng(), ws));
+    // Only someone who knows w0 can send it. Botan aborts on it; sepal must
+    // answer as for a wrong guess, or the abort would confirm a guess of w0
+    // without spending a confirmation.
+    const auto& params = pake::detail::parameters<TestType>();
+    const auto w0 = *pake::detail::scalar<TestType>(secrets.w0().reveal());
+    const auto x = params.spake2p_m().mul(w0, sepal::system_rng()).serialize_uncompressed();
     auto v = pake::verifier<TestType>::start(record, ids, x);
     REQUIRE(v.has_value());
+    // The answer has the shape of any other: a point and a confirmation.
+    REQUIRE(v->response().size() == pake::prover<TestType>::response_size);
+    CHECK(pake::detail::is_share<TestType>(v->response().first(TestType::point_size)));
+    auto v2 = pake::verifier<TestType>::start(record, ids, x);
+    REQUIRE(v2.has_value());
+    CHECK(copy(v->response()) != copy(v2->response()));  // fresh each time, like y
+    // A malformed confirm still spends nothing; a well-formed one fails.
+    CHECK(v->finish(bytes(TestType::confirm_size + 1, 0)).error() == errc::invalid_encoding);
+    CHECK_FALSE(v->finished());
     CHECK(v->finish(bytes(TestType::confirm_size, 0)).error() == errc::authentication_failed);
+    CHECK(v->finished());
+    CHECK(v->finish(bytes(TestType::confirm_size, 0)).error() == errc::already_finished);
+    // The honest prover rejects the decoy answer like any wrong one.
+    CHECK(p.receive(v2->response()).error() == errc::authentication_failed);
+  }
+  SECTION("shareV = w0*N, which makes Z and V the identity, fails at the prover and spends it") {
+    const auto& params = pake::detail::parameters<TestType>();
+    const auto w0 = *pake::detail::scalar<TestType>(secrets.w0().reveal());
+    auto response = params.spake2p_n().mul(w0, sepal::system_rng()).serialize_uncompressed();
+    response.resize(pake::prover<TestType>::response_size, 0);
+    CHECK(p.receive(response).error() == errc::authentication_failed);
+    auto v = pake::verifier<TestType>::start(record, ids, share);
+    REQUIRE(v.has_value());
+    CHECK(p.receive(v->response()).error() == errc::already_finished);
   }
   SECTION("every bit flip of shareV || confirmV fails at the prover") {
     auto v = pake::verifier<TestType>::start(record, ids, share);
@@ -504,4 +599,63 @@ TEST_CASE("KDF limits default to exactly the registration defaults", "[spake2plu
   generous.max_memory_kib = 1u << 20;
   generous.max_iterations = 16;
   CHECK(pake::verifier_record<S>::parse(big.serialize().reveal(), generous).has_value());
+}
+
+TEMPLATE_LIST_TEST_CASE("records written before the move to Botan's SPAKE2+ still verify", "[spake2plus][registration]",
+                        spake_suites) {
+  const auto& old = records_before_botan<TestType>;
+  REQUIRE_FALSE(old.argon.empty());
+  const auto check_record = [](const bytes& stored, const pake::prover_secrets<TestType>& secrets) {
+    auto record = pake::verifier_record<TestType>::parse(stored);
+    REQUIRE(record.has_value());
+    CHECK(copy(record->serialize().reveal()) == stored);
+    CHECK(sepal::constant_time_equal(secrets.w0(), record->w0()));
+    CHECK(copy(secrets.verifier_point()) == copy(record->verifier_point()));
+    const auto o = run(secrets, *record);
+    CHECK(o.prover_ok);
+    CHECK(o.verifier_ok);
+    const auto wrong = run(random_secrets<TestType>(), *record);
+    CHECK(wrong.prover == errc::authentication_failed);
+    CHECK(wrong.verifier == errc::authentication_failed);
+  };
+  SECTION("registered with a password") {
+    const auto stored = hex(std::string(old.argon));
+    const auto record = pake::verifier_record<TestType>::parse(stored);
+    REQUIRE(record.has_value());
+    CHECK(record->kdf() == cheap_argon);
+    check_record(stored, pake::prover_secrets<TestType>::derive("correct horse battery staple", "alice",
+                                                                  "server.example", record->kdf(), record->salt()));
+  }
+  SECTION("prehashed") {
+    bytes seed(2 * TestType::w_seed_size);
+    for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    check_record(hex(std::string(old.external)), pake::prover_secrets<TestType>::from_seed(seed));
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("moved-from provers, verifiers, secrets and records fail safely", "[spake2plus]", spake_suites) {
+  auto secrets = random_secrets<TestType>();
+  auto record = record_of(secrets);
+  auto p = pake::prover<TestType>::start(secrets, ids);
+  auto v = pake::verifier<TestType>::start(record, ids, p.share());
+  REQUIRE(v.has_value());
+  auto p2 = std::move(p);
+  auto v2 = std::move(*v);
+  CHECK(p.receive(v2.response()).error() == errc::moved_from);
+  CHECK(v->finish(bytes(TestType::confirm_size, 0)).error() == errc::moved_from);
+  auto c = p2.receive(v2.response());
+  REQUIRE(c.has_value());
+  REQUIRE(v2.finish(c->message).has_value());
+
+  auto moved_secrets = std::move(secrets);
+  auto moved_record = std::move(record);
+  try {
+    (void)pake::prover<TestType>::start(secrets, ids);
+    FAIL("start with moved-from secrets succeeded");
+  } catch (const sepal::error& e) {
+    CHECK(e.code() == errc::moved_from);
+  }
+  auto q = pake::prover<TestType>::start(moved_secrets, ids);
+  CHECK(pake::verifier<TestType>::start(record, ids, q.share()).error() == errc::moved_from);
+  CHECK(pake::verifier<TestType>::start(moved_record, ids, q.share()).has_value());
 }

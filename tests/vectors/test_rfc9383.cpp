@@ -2,11 +2,23 @@
 // written here as data; all five HMAC suites are read from Botan's
 // spake2p.vec (RFC 9383 Appendix C) and the JSON conversion of the RFC's text
 // in the external vectors folder when it is there.
+//
+// The exchange is Botan's SPAKE2p, which draws x and y from the RNG it is
+// given: `fixed_scalar_rng` hands it the vector's scalar as that first draw,
+// so the public API reproduces shareP, shareV, both confirmations and
+// K_shared byte for byte. K_main and the key schedule over TT are not
+// observable through Botan's API and no sepal code computes them any more,
+// so they are not checked; TT is still rebuilt with sepal's length-prefixed
+// encoder, which the password KDF input uses (RFC 9383 §3.2).
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <botan/rng.h>
+
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +31,38 @@ namespace pake = sepal::pake;
 
 namespace {
 
+/// Test-only RNG that makes Botan draw a chosen scalar. Botan's
+/// EC_Scalar::random (pcurves' Scalar::random and the generic curve's alike)
+/// asks for the order's size in bytes, masks the bits above the order's bit
+/// length (P-521: the top 7), reads them big-endian and rejects values that
+/// are zero or not below the order. A canonical nonzero scalar therefore
+/// comes back exactly, in the first draw; every later draw (the blinding of
+/// the scalar multiplications, which does not change any result) comes from
+/// the system RNG. A first request of another size throws, so the test
+/// fails rather than check another exchange.
+class fixed_scalar_rng_for_testing final : public Botan::RandomNumberGenerator {
+ public:
+  explicit fixed_scalar_rng_for_testing(bytes scalar) : m_scalar(std::move(scalar)) {}
+  bool accepts_input() const override { return false; }
+  std::string name() const override { return "fixed_scalar_rng_for_testing"; }
+  void clear() override {}
+  bool is_seeded() const override { return true; }
+  /// True once the scalar was handed out.
+  bool drawn() const noexcept { return m_drawn; }
+
+ private:
+  void fill_bytes_with_input(std::span<std::uint8_t> out, std::span<const std::uint8_t>) override {
+    if (out.empty()) return;
+    if (m_drawn) return sepal::system_rng().randomize(out);
+    if (out.size() != m_scalar.size()) throw std::logic_error("the first draw is not a scalar");
+    std::copy(m_scalar.begin(), m_scalar.end(), out.begin());
+    m_drawn = true;
+  }
+
+  bytes m_scalar;
+  bool m_drawn = false;
+};
+
 /// One Appendix C vector, in hex except the three strings.
 struct vector {
   std::string context, prover_id, verifier_id;
@@ -27,7 +71,7 @@ struct vector {
 };
 
 /// Runs the public API with the vector's x and y and checks every output;
-/// with TT, also the key schedule on the published transcript.
+/// with TT, also sepal's length-prefixed encoding of it.
 template <class Suite>
 void check(const vector& t) {
   INFO(t.context);
@@ -37,10 +81,13 @@ void check(const vector& t) {
   CHECK(to_hex(secrets->verifier_point()) == t.l);
   auto record = pake::verifier_record<Suite>::create(*secrets, pake::password_kdf::external(), {});
 
-  auto prover = pake::prover<Suite>::unsafe_start_with_scalar(*secrets, ids, hex(t.x));
+  fixed_scalar_rng_for_testing x(hex(t.x)), y(hex(t.y));
+  auto prover = pake::prover<Suite>::start(*secrets, ids, x);
+  CHECK(x.drawn());
   CHECK(to_hex(prover.share()) == t.share_p);
-  auto verifier = pake::verifier<Suite>::unsafe_start_with_scalar(record, ids, prover.share(), hex(t.y));
+  auto verifier = pake::verifier<Suite>::start(record, ids, prover.share(), y);
   REQUIRE(verifier.has_value());
+  CHECK(y.drawn());
   CHECK(to_hex(verifier->response()) == t.share_v + t.confirm_v);
   auto confirmed = prover.receive(verifier->response());
   REQUIRE(confirmed.has_value());
@@ -51,14 +98,14 @@ void check(const vector& t) {
   CHECK(to_hex(keys->shared_key().reveal()) == t.shared);
 
   if (t.tt.empty()) return;
-  // TT as the RFC prints it, rebuilt field by field, and the key schedule over it.
-  pake::detail::transcript tt = pake::detail::transcript_prefix<Suite>(ids);
+  // TT as the RFC prints it, rebuilt field by field with the encoder that
+  // sepal's password KDF input uses, and M and N from Botan's parameters.
+  const auto& params = pake::detail::parameters<Suite>();
+  pake::detail::length_prefixed tt;
+  tt.add(t.context).add(t.prover_id).add(t.verifier_id);
+  tt.add(params.spake2p_m().serialize_uncompressed()).add(params.spake2p_n().serialize_uncompressed());
   tt.add(hex(t.share_p)).add(hex(t.share_v)).add(hex(t.z)).add(hex(t.v)).add(hex(t.w0));
   CHECK(to_hex(tt.bytes()) == t.tt);
-  pake::detail::key_schedule<Suite> ks(tt, hex(t.share_p), hex(t.share_v));
-  CHECK(to_hex(ks.confirm_p) == t.confirm_p);
-  CHECK(to_hex(ks.confirm_v) == t.confirm_v);
-  CHECK(to_hex(ks.shared.reveal()) == t.shared);
 }
 
 void check_any(const vector& t) {

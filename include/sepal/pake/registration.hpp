@@ -3,7 +3,6 @@
 
 #include <botan/ec_apoint.h>
 #include <botan/ec_scalar.h>
-#include <botan/mem_ops.h>
 
 #include <algorithm>
 #include <array>
@@ -21,6 +20,7 @@
 #include "detail/spake2plus_group.hpp"
 #include "password_kdf.hpp"
 #include "suite.hpp"
+#include "../detail/memory.hpp"
 
 namespace sepal::pake {
 
@@ -44,7 +44,7 @@ class prover_secrets {
                                              std::string_view verifier_id, const password_kdf& kdf,
                                              std::span<const std::uint8_t> salt) {
     if (kdf.which == password_kdf::function::external) throw error(errc::invalid_argument);
-    detail::transcript input;  // the same length-prefixed encoding as TT
+    detail::length_prefixed input;  // RFC 9383 §3.2
     input.add(password).add(prover_id).add(verifier_id);
     const auto bytes = input.bytes();
     Botan::secure_vector<std::uint8_t> seed(2 * Suite::w_seed_size);
@@ -63,9 +63,9 @@ class prover_secrets {
     if (w0s_w1s.size() % 2 != 0 || half < Suite::w_seed_size || half > 2 * Suite::scalar_size)
       throw error(errc::invalid_argument);
     return sepal::detail::or_throw(errc::internal_error, [&] {
-      const auto& grp = detail::group<Suite>::get();
-      const auto w0 = Botan::EC_Scalar::from_bytes_mod_order(grp.g, w0s_w1s.first(half));
-      const auto w1 = Botan::EC_Scalar::from_bytes_mod_order(grp.g, w0s_w1s.subspan(half));
+      const auto& grp = detail::group<Suite>();
+      const auto w0 = Botan::EC_Scalar::from_bytes_mod_order(grp, w0s_w1s.first(half));
+      const auto w1 = Botan::EC_Scalar::from_bytes_mod_order(grp, w0s_w1s.subspan(half));
       if (w1.is_zero()) throw error(errc::invalid_argument);  // L would be the identity
       return prover_secrets(secret_bytes(w0.template serialize<Botan::secure_vector<std::uint8_t>>()),
                             secret_bytes(w1.template serialize<Botan::secure_vector<std::uint8_t>>()));
@@ -80,9 +80,8 @@ class prover_secrets {
   [[nodiscard]] static result<prover_secrets> from_scalars(std::span<const std::uint8_t> w0,
                                                            std::span<const std::uint8_t> w1) noexcept {
     return sepal::detail::guarded<result<prover_secrets>>(errc::invalid_encoding, [&]() -> result<prover_secrets> {
-      const auto& grp = detail::group<Suite>::get();
-      const auto s0 = grp.scalar(w0);
-      const auto s1 = grp.scalar(w1);
+      const auto s0 = detail::scalar<Suite>(w0);
+      const auto s1 = detail::scalar<Suite>(w1);
       if (!s0 || !s1 || s1->is_zero()) return errc::invalid_encoding;
       return prover_secrets(secret_bytes::copy_of(w0), secret_bytes::copy_of(w1));
     });
@@ -96,10 +95,10 @@ class prover_secrets {
   /// L = w1 * P, what the verifier stores instead of w1 (RFC 9383 §3.2).
   [[nodiscard]] std::array<std::uint8_t, Suite::point_size> verifier_point() const {
     return sepal::detail::or_throw(errc::internal_error, [&] {
-      const auto& grp = detail::group<Suite>::get();
-      std::vector<Botan::BigInt> ws;
-      const auto w1 = *grp.scalar(m_w1.reveal());
-      return grp.encode(grp.p.mul(w1, system_rng(), ws));
+      std::array<std::uint8_t, Suite::point_size> out{};
+      Botan::EC_AffinePoint::g_mul(detail::scalar<Suite>(m_w1.reveal()).value(), system_rng())
+          .serialize_uncompressed_to(out);
+      return out;
     });
   }
 
@@ -155,7 +154,7 @@ class verifier_record {
     write_kdf(w, m_kdf);
     w.u8(static_cast<std::uint8_t>(m_salt.size())).bytes(m_salt).bytes(m_w0.reveal()).bytes(m_l);
     auto s = secret_bytes::copy_of(out);
-    Botan::secure_scrub_memory(out.data(), out.size());
+    sepal::detail::wipe(out.data(), out.size());
     return s;
   }
 
@@ -175,8 +174,7 @@ class verifier_record {
       const auto l = r.bytes(Suite::point_size);
       if (!header_ok || !r.at_end() || !kdf || !allowed(*kdf, limits) || !salt_fits(*kdf, salt.size()))
         return errc::invalid_encoding;
-      const auto& grp = detail::group<Suite>::get();
-      if (!grp.scalar(w0) || !grp.point(l)) return errc::invalid_encoding;
+      if (!detail::scalar<Suite>(w0) || !detail::is_share<Suite>(l)) return errc::invalid_encoding;
       std::array<std::uint8_t, Suite::point_size> point{};
       std::copy(l.begin(), l.end(), point.begin());
       return verifier_record(secret_bytes::copy_of(w0), point, *kdf, std::vector<std::uint8_t>(salt.begin(), salt.end()));

@@ -3,12 +3,15 @@
 
 #include <botan/ec_apoint.h>
 #include <botan/ec_scalar.h>
+#include <botan/exceptn.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../detail/boundary.hpp"
@@ -25,7 +28,11 @@
 #include "registration.hpp"
 #include "suite.hpp"
 
-/// SPAKE2+ (RFC 9383): the online exchange, sans I/O.
+/// SPAKE2+ (RFC 9383): the online exchange, sans I/O, on Botan's
+/// `Botan::SPAKE2p` (group arithmetic, transcript TT, key schedule and
+/// confirmations). sepal adds the typestate, the checks that keep malformed
+/// input from spending an exchange, the answer to X = w0*M, and what it
+/// derives from K_shared (`exchange_keys`).
 ///
 ///     prover                                   verifier
 ///     prover::start            --- shareP -->  verifier::start
@@ -158,35 +165,55 @@ class exchange_keys {
 
 namespace detail {
 
-/// RFC 9383 §3.4: K_main = Hash(TT); K_confirmP || K_confirmV =
-/// KDF(nil, K_main, "ConfirmationKeys"); K_shared = KDF(nil, K_main,
-/// "SharedKey"); confirmV = MAC(K_confirmV, shareP); confirmP =
-/// MAC(K_confirmP, shareV).
+/// An identity or context string as the bytes Botan's contexts bind.
+inline std::span<const std::uint8_t> id_bytes(std::string_view s) noexcept { return sepal::detail::bytes_of(s); }
+
+/// Botan's prover secret for sepal's: w0 and w1 as they are (RFC 9383 §3.2
+/// leaves the PBKDF to the application, and sepal's records were made with
+/// its own, so Botan's `from_password` is not used).
 template <spake2plus_suite Suite>
-struct key_schedule {
-  using hash = typename Suite::hash;
-  using tag = typename hmac<hash>::tag;
+Botan::SPAKE2p::ProverSecret botan_secret(const prover_secrets<Suite>& s) {
+  return Botan::SPAKE2p::ProverSecret::from_prehashed(scalar<Suite>(s.w0().reveal()).value(),
+                                                      scalar<Suite>(s.w1().reveal()).value());
+}
 
-  secret_bytes shared;
-  tag confirm_p{};  // what the prover sends
-  tag confirm_v{};  // what the verifier sends
-
-  key_schedule(const transcript& tt, std::span<const std::uint8_t> share_p, std::span<const std::uint8_t> share_v) {
-    const auto k_main = handshake::transcript<hash>().update(tt.bytes()).current();
-    const auto confirm_keys = hkdf<hash>::derive(k_main, {}, sepal::detail::bytes_of("ConfirmationKeys"), 2 * hash::digest_size);
-    shared = hkdf<hash>::derive(k_main, {}, sepal::detail::bytes_of("SharedKey"), Suite::shared_key_size);
-    confirm_p = hmac<hash>(confirm_keys.reveal().first(hash::digest_size)).mac(share_v);
-    confirm_v = hmac<hash>(confirm_keys.reveal().subspan(hash::digest_size)).mac(share_p);
-  }
-};
-
-/// TT up to and including N (RFC 9383 §3.3): Context, idProver, idVerifier, M, N.
+/// Botan's registration record for sepal's: w0 || L, Botan's serialization.
 template <spake2plus_suite Suite>
-transcript transcript_prefix(const identities& ids) {
-  const auto& grp = group<Suite>::get();
-  transcript tt;
-  tt.add(ids.context).add(ids.prover).add(ids.verifier).add(grp.m_bytes).add(grp.n_bytes);
-  return tt;
+Botan::SPAKE2p::RegistrationRecord botan_record(const verifier_record<Suite>& r) {
+  Botan::secure_vector<std::uint8_t> bytes(r.w0().reveal().begin(), r.w0().reveal().end());
+  bytes.insert(bytes.end(), r.verifier_point().begin(), r.verifier_point().end());
+  return Botan::SPAKE2p::RegistrationRecord::deserialize(parameters<Suite>(), bytes);
+}
+
+/// The verifier's answer when Botan refuses a share that is a valid point:
+/// then Z is the identity, X = w0*M, and RFC 9383 §3.3 (and Botan) abort.
+/// Only a peer holding a guess of w0 can send that, and an early abort would
+/// tell it whether the guess was right without spending a confirmation (an
+/// online guess that no failed-login count sees). So sepal answers as for a
+/// wrong password: shareV uniform on the group (r*L, the variable-base
+/// multiplication V costs), confirmV from the same hash, HKDF and HMAC
+/// calls under a key nobody knows, and a `finish` that fails.
+template <spake2plus_suite Suite>
+std::array<std::uint8_t, Suite::point_size + Suite::confirm_size> decoy_response(
+    const verifier_record<Suite>& record, std::span<const std::uint8_t> share_p, Botan::RandomNumberGenerator& rng) {
+  using H = typename Suite::hash;
+  constexpr std::size_t nh = H::digest_size;
+  std::array<std::uint8_t, Suite::point_size + Suite::confirm_size> out{};
+  const auto share_v = std::span(out).first(Suite::point_size);
+  const auto l = Botan::EC_AffinePoint::deserialize_uncompressed(group<Suite>(), record.verifier_point()).value();
+  const auto y = l.mul(Botan::EC_Scalar::random(group<Suite>(), rng), rng);
+  y.serialize_uncompressed_to(share_v);
+  // Botan's Z came out as the identity, which skips the field inversion
+  // that makes a point affine: an addition makes up for it.
+  (void)y.add(l);
+  const auto noise = random_bytes<nh>(rng);
+  const auto k_main = handshake::transcript<H>().update(share_p).update(share_v).update(noise).current();
+  const auto keys = hkdf<H>::derive(k_main, {}, sepal::detail::bytes_of("ConfirmationKeys"), 2 * nh);
+  (void)hkdf<H>::derive(k_main, {}, sepal::detail::bytes_of("SharedKey"), Suite::shared_key_size);
+  (void)hmac<H>(keys.reveal().first(nh)).mac(share_v);
+  const auto confirm_v = hmac<H>(keys.reveal().subspan(nh)).mac(share_p);
+  std::copy(confirm_v.begin(), confirm_v.end(), out.begin() + Suite::point_size);
+  return out;
 }
 
 }  // namespace detail
@@ -198,40 +225,39 @@ struct prover_confirmation {
   exchange_keys<Suite> keys;                         ///< K_shared and what derives from it
 };
 
-/// The prover (client) side of RFC 9383 §3.3. `start` makes shareP;
-/// `receive` checks the verifier's shareV and confirmV and gives confirmP
-/// and the keys.
+/// The prover (client) side of RFC 9383 §3.3, on Botan's
+/// `SPAKE2p::ProverContext`. `start` makes shareP; `receive` checks the
+/// verifier's shareV and confirmV and gives confirmP and the keys.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a message of
-/// the wrong size or a share that is not a curve point, or is the identity
-/// (this object stays usable); `authentication_failed` when confirmV does
-/// not verify (wrong password, wrong identities, a tampered or replayed
-/// message, an unknown user); `already_finished` once a well-formed
-/// response was processed.
+/// the wrong size or a share that is not a curve point (this object stays
+/// usable); `authentication_failed` when confirmV does not verify (wrong
+/// password, wrong identities, a tampered or replayed message, an unknown
+/// user, a shareV of w0*N); `already_finished` once a well-formed response
+/// was processed; `moved_from` on a moved-from object.
 template <spake2plus_suite Suite>
 class prover {
  public:
   /// shareV || confirmV, the verifier's message.
   static constexpr std::size_t response_size = Suite::point_size + Suite::confirm_size;
 
-  /// Starts an exchange with fresh randomness: x from `rng`, X = x*P + w0*M.
+  /// Starts an exchange: X = x*P + w0*M, with x Botan's first draw from
+  /// `rng` (`Suite::scalar_size` bytes; later draws blind the arithmetic).
   ///
-  /// Errors: throws `sepal::error` on an RNG failure.
+  /// Errors: throws `sepal::error(moved_from)` for moved-from secrets,
+  /// `rng_failure` on an RNG failure, `internal_error` otherwise.
   [[nodiscard]] static prover start(const prover_secrets<Suite>& secrets, const identities& ids,
                                     Botan::RandomNumberGenerator& rng = system_rng()) {
+    if (secrets.w0().empty() || secrets.w1().empty()) throw error(errc::moved_from);
     return sepal::detail::or_throw(errc::internal_error, [&] {
-      return prover(secrets, ids, Botan::EC_Scalar::random(detail::group<Suite>::get().g, rng));
-    });
-  }
-
-  /// Starts with a chosen x: only for reproducing RFC 9383 Appendix C.
-  ///
-  /// Security: reusing x across exchanges breaks SPAKE2+. Never use this
-  /// outside tests.
-  [[nodiscard]] static prover unsafe_start_with_scalar(const prover_secrets<Suite>& secrets, const identities& ids,
-                                                       std::span<const std::uint8_t> x) {
-    return sepal::detail::or_throw(errc::invalid_argument, [&] {
-      return prover(secrets, ids, detail::group<Suite>::get().scalar(x).value());
+      prover p;
+      p.m_context = std::make_unique<Botan::SPAKE2p::ProverContext>(
+          detail::parameters<Suite>(), detail::botan_secret(secrets), detail::id_bytes(ids.prover),
+          detail::id_bytes(ids.verifier), detail::id_bytes(ids.context));
+      const auto share = p.m_context->generate_message(rng);
+      if (share.size() != Suite::point_size) throw error(errc::internal_error);
+      std::copy(share.begin(), share.end(), p.m_share.begin());
+      return p;
     });
   }
 
@@ -245,92 +271,100 @@ class prover {
   /// verifies or not (an attacker gets one password guess per exchange);
   /// a malformed one (`invalid_encoding`: wrong length, shareV not a point)
   /// does not, since its shape is public, so a malformed spoofed datagram
-  /// cannot end the exchange.
+  /// cannot end the exchange. The shape is checked here, before Botan sees
+  /// anything: its context would be spent by the exception.
   [[nodiscard]] result<prover_confirmation<Suite>> receive(std::span<const std::uint8_t> response) noexcept {
     using out = result<prover_confirmation<Suite>>;
     if (m_spent) return errc::already_finished;
-    if (m_x.empty()) return errc::moved_from;
-    return sepal::detail::guarded<out>(errc::invalid_encoding, [&]() -> out {
-      if (response.size() != response_size) return errc::invalid_encoding;
-      const auto& grp = detail::group<Suite>::get();
-      const auto share_v = response.first(Suite::point_size);
-      const auto confirm_v = response.subspan(Suite::point_size);
-      const auto y = grp.point(share_v);
-      if (!y) return errc::invalid_encoding;
-      m_spent = true;  // from here on a failure is a wrong guess: one per exchange
-      auto& rng = system_rng();
-      const auto x = *grp.scalar(m_x.reveal());
-      const auto w0 = *grp.scalar(m_w0.reveal());
-      const auto w1 = *grp.scalar(m_w1.reveal());
-      // Z = h*x*(Y - w0*N), V = h*w1*(Y - w0*N), as x*Y + (-x*w0)*N (h = 1).
-      const auto z = Botan::EC_AffinePoint::mul_px_qy(*y, x, grp.n, (x * w0).negate(), rng);
-      const auto v = Botan::EC_AffinePoint::mul_px_qy(*y, w1, grp.n, (w1 * w0).negate(), rng);
-      if (!z || !v) return errc::authentication_failed;  // Y = w0*N: not from a peer who knows w0
-      auto tt = std::move(m_tt);
-      tt.add(m_share).add(share_v).add(grp.encode(*z)).add(grp.encode(*v)).add(m_w0.reveal());
-      detail::key_schedule<Suite> keys(tt, m_share, share_v);
-      if (!constant_time_equal(keys.confirm_v, confirm_v)) return errc::authentication_failed;
-      return prover_confirmation<Suite>{keys.confirm_p, exchange_keys<Suite>(role::prover, std::move(keys.shared))};
+    if (!m_context) return errc::moved_from;
+    if (response.size() != response_size || !detail::is_share<Suite>(response.first(Suite::point_size)))
+      return errc::invalid_encoding;
+    m_spent = true;  // from here on a failure is a wrong guess: one per exchange
+    const auto context = std::move(m_context);  // x and w0, w1 go when this returns
+    // Botan throws Invalid_Authentication_Tag for a wrong confirmV and
+    // Decoding_Error for Z or V the identity (Y = w0*N): the same failure here.
+    return sepal::detail::guarded<out>(errc::authentication_failed, [&]() -> out {
+      const auto confirm_p = context->process_message(response, system_rng());
+      if (confirm_p.size() != Suite::confirm_size) return errc::internal_error;
+      out r = prover_confirmation<Suite>{{}, exchange_keys<Suite>(role::prover, secret_bytes(context->shared_secret()))};
+      std::copy(confirm_p.begin(), confirm_p.end(), r->message.begin());
+      return r;
     });
   }
 
  private:
-  prover(const prover_secrets<Suite>& secrets, const identities& ids, const Botan::EC_Scalar& x)
-      : m_w0(secret_bytes::copy_of(secrets.w0().reveal())),
-        m_w1(secret_bytes::copy_of(secrets.w1().reveal())),
-        m_x(secret_bytes(x.serialize<Botan::secure_vector<std::uint8_t>>())),
-        m_tt(detail::transcript_prefix<Suite>(ids)) {
-    const auto& grp = detail::group<Suite>::get();
-    const auto w0_scalar = grp.scalar(m_w0.reveal());
-    if (!w0_scalar || m_w1.empty()) throw error(errc::moved_from);  // secrets that were moved from
-    const auto w0 = *w0_scalar;
-    const auto share = Botan::EC_AffinePoint::mul_px_qy(grp.p, x, grp.m, w0, system_rng());
-    if (!share) throw error(errc::internal_error);  // x*P = -w0*M: probability ~2^-256
-    m_share = grp.encode(*share);
-  }
+  prover() = default;
 
-  secret_bytes m_w0, m_w1, m_x;
-  detail::transcript m_tt;
+  std::unique_ptr<Botan::SPAKE2p::ProverContext> m_context;  // null once spent or moved from
   std::array<std::uint8_t, Suite::point_size> m_share{};
   bool m_spent = false;
 };
 
-/// The verifier (server) side of RFC 9383 §3.3. `start` takes shareP and
-/// gives shareV || confirmV; `finish` checks confirmP and gives the keys.
+/// The verifier (server) side of RFC 9383 §3.3, on Botan's
+/// `SPAKE2p::VerifierContext`. `start` takes shareP and gives shareV ||
+/// confirmV; `finish` checks confirmP and gives the keys.
 ///
 /// Errors (never throws on peer input): `invalid_encoding` for a shareP of
-/// the wrong size, not a point, or the identity, and for a confirmP of the
-/// wrong size (which does not spend the exchange); `authentication_failed`
-/// when confirmP does not verify; `already_finished` after that.
+/// the wrong size or not a point, and for a confirmP of the wrong size
+/// (which does not spend the exchange); `authentication_failed` when
+/// confirmP does not verify; `already_finished` after that; `moved_from`
+/// for a moved-from record or object.
 /// Security: every other failure (wrong password, unknown user with a fake
-/// record, replayed shareP) surfaces only at `finish`, after the same work.
+/// record, replayed shareP, X = w0*M) surfaces only at `finish`, after the
+/// same work.
 template <spake2plus_suite Suite>
 class verifier {
  public:
   /// The prover's final message size.
   static constexpr std::size_t confirm_size = Suite::confirm_size;
 
-  /// Answers `share_p`: y from `rng`, Y = y*P + w0*N, Z = h*y*(X - w0*M),
-  /// V = h*y*L, and the key schedule.
+  /// Answers `share_p`: Y = y*P + w0*N, Z = h*y*(X - w0*M), V = h*y*L and
+  /// the key schedule, with y Botan's first draw from `rng`
+  /// (`Suite::scalar_size` bytes; later draws blind the arithmetic).
   [[nodiscard]] static result<verifier> start(const verifier_record<Suite>& record, const identities& ids,
                                               std::span<const std::uint8_t> share_p,
                                               Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
+    if (!detail::is_share<Suite>(share_p)) return errc::invalid_encoding;
+    if (record.w0().empty()) return errc::moved_from;
     return sepal::detail::guarded<result<verifier>>(errc::invalid_encoding, [&]() -> result<verifier> {
-      return respond(record, ids, share_p, Botan::EC_Scalar::random(detail::group<Suite>::get().g, rng));
+      verifier out;
+      auto context = std::make_unique<Botan::SPAKE2p::VerifierContext>(
+          detail::parameters<Suite>(), detail::botan_record(record), detail::id_bytes(ids.prover),
+          detail::id_bytes(ids.verifier), detail::id_bytes(ids.context));
+      std::vector<std::uint8_t> response;
+      try {
+        response = context->process_message(share_p, rng);
+        out.m_context = std::move(context);
+      } catch (const Botan::Decoding_Error&) {
+        // shareP is a point (checked above): Botan refused it because Z is
+        // the identity. Answer like a wrong password (see decoy_response).
+        const auto decoy = detail::decoy_response<Suite>(record, share_p, rng);
+        response.assign(decoy.begin(), decoy.end());
+        out.m_decoy = true;
+      }
+      if (response.size() != out.m_response.size()) return errc::internal_error;
+      std::copy(response.begin(), response.end(), out.m_response.begin());
+      return out;
     });
   }
 
-  /// `start` with a chosen y: only for reproducing RFC 9383 Appendix C.
-  ///
-  /// Security: never use this outside tests.
-  [[nodiscard]] static result<verifier> unsafe_start_with_scalar(const verifier_record<Suite>& record,
-                                                                 const identities& ids,
-                                                                 std::span<const std::uint8_t> share_p,
-                                                                 std::span<const std::uint8_t> y) noexcept {
-    return sepal::detail::guarded<result<verifier>>(errc::invalid_argument, [&]() -> result<verifier> {
-      return respond(record, ids, share_p, detail::group<Suite>::get().scalar(y).value());
-    });
+  /// Moves the exchange; the source is left moved from.
+  verifier(verifier&& other) noexcept
+      : m_response(other.m_response),
+        m_context(std::move(other.m_context)),
+        m_decoy(std::exchange(other.m_decoy, false)),
+        m_spent(other.m_spent) {}
+  /// Moves the exchange; the source is left moved from.
+  verifier& operator=(verifier&& other) noexcept {
+    m_response = other.m_response;
+    m_context = std::move(other.m_context);
+    m_decoy = std::exchange(other.m_decoy, false);
+    m_spent = other.m_spent;
+    return *this;
   }
+  verifier(const verifier&) = delete;
+  verifier& operator=(const verifier&) = delete;
+  ~verifier() = default;
 
   /// shareV || confirmV, to send to the prover.
   [[nodiscard]] std::span<const std::uint8_t> response() const noexcept { return m_response; }
@@ -338,62 +372,38 @@ class verifier {
   /// True once a well-formed confirmP was checked (right or wrong).
   [[nodiscard]] bool finished() const noexcept { return m_spent; }
 
-  /// Checks confirmP in constant time.
+  /// Checks confirmP (Botan compares in constant time).
   ///
   /// Security: a confirmP of the wrong size is refused as `invalid_encoding`
-  /// without spending anything (its size is public), so a malformed spoofed
+  /// without spending anything (its size is public, and it never reaches
+  /// Botan, whose context an exception would spend), so a malformed spoofed
   /// datagram cannot end the exchange; one of the right size spends it
   /// whether it verifies or not: one password guess per exchange
   /// (RFC 9383 §3.4).
   [[nodiscard]] result<exchange_keys<Suite>> finish(std::span<const std::uint8_t> confirm_p) noexcept {
     if (m_spent) return errc::already_finished;
-    if (m_shared.empty()) return errc::moved_from;
+    if (!m_context && !m_decoy) return errc::moved_from;
     if (confirm_p.size() != confirm_size) return errc::invalid_encoding;
     m_spent = true;
-    if (!constant_time_equal(m_expected.reveal(), confirm_p)) return errc::authentication_failed;
+    const auto context = std::move(m_context);  // K_shared goes when this returns
+    const auto checked = sepal::detail::guarded<result<void>>(errc::authentication_failed, [&]() -> result<void> {
+      // A decoy fails the way a wrong confirmP does in Botan: by an exception.
+      if (!context) throw Botan::Invalid_Authentication_Tag("SPAKE2+ key confirmation failed");
+      context->verify_confirmation(confirm_p);
+      return {};
+    });
+    if (!checked) return checked.error();
     return sepal::detail::guarded<result<exchange_keys<Suite>>>(errc::internal_error, [&]() -> result<exchange_keys<Suite>> {
-      return exchange_keys<Suite>(role::verifier, std::move(m_shared));
+      return exchange_keys<Suite>(role::verifier, secret_bytes(context->shared_secret()));
     });
   }
 
  private:
   verifier() = default;
 
-  static result<verifier> respond(const verifier_record<Suite>& record, const identities& ids,
-                                  std::span<const std::uint8_t> share_p, const Botan::EC_Scalar& y) {
-    const auto& grp = detail::group<Suite>::get();
-    const auto x = grp.point(share_p);
-    if (!x) return errc::invalid_encoding;
-    auto& rng = system_rng();
-    const auto w0_scalar = grp.scalar(record.w0().reveal());
-    const auto l_point = grp.point(record.verifier_point());
-    if (!w0_scalar || !l_point) return errc::moved_from;  // a record that was moved from
-    const auto w0 = *w0_scalar;
-    const auto l = *l_point;
-    const auto share_v = Botan::EC_AffinePoint::mul_px_qy(grp.p, y, grp.n, w0, rng);
-    // Z = h*y*(X - w0*M) as y*X + (-y*w0)*M; V = h*y*L (h = 1).
-    const auto z = Botan::EC_AffinePoint::mul_px_qy(*x, y, grp.m, (y * w0).negate(), rng);
-    std::vector<Botan::BigInt> ws;
-    const auto v = l.mul(y, rng, ws);
-    if (!share_v) throw error(errc::internal_error);  // y*P = -w0*N: probability ~2^-256
-    verifier out;
-    const auto share_v_bytes = grp.encode(*share_v);
-    // X = w0*M makes Z the identity: the peer does not know w0. Finish the
-    // work with a placeholder so this fails at `finish`, like a wrong password.
-    const auto z_bytes = z ? grp.encode(*z) : grp.m_bytes;
-    auto tt = detail::transcript_prefix<Suite>(ids);
-    tt.add(share_p).add(share_v_bytes).add(z_bytes).add(grp.encode(v)).add(record.w0().reveal());
-    detail::key_schedule<Suite> keys(tt, share_p, share_v_bytes);
-    out.m_expected = z ? secret_bytes::copy_of(keys.confirm_p) : secret_bytes();
-    out.m_shared = std::move(keys.shared);
-    std::copy(share_v_bytes.begin(), share_v_bytes.end(), out.m_response.begin());
-    std::copy(keys.confirm_v.begin(), keys.confirm_v.end(), out.m_response.begin() + Suite::point_size);
-    return out;
-  }
-
   std::array<std::uint8_t, Suite::point_size + Suite::confirm_size> m_response{};
-  secret_bytes m_expected;
-  secret_bytes m_shared;
+  std::unique_ptr<Botan::SPAKE2p::VerifierContext> m_context;  // null once spent, moved from, or a decoy
+  bool m_decoy = false;  // answering X = w0*M: `finish` fails
   bool m_spent = false;
 };
 

@@ -14,13 +14,18 @@
 namespace sepal::pake {
 
 /// A SPAKE2+ ciphersuite (RFC 9383 §4): a prime-order NIST group, the hash
-/// of the transcript, HKDF over that hash, and HMAC over that hash.
+/// of the transcript, HKDF over that hash, and HMAC over that hash. The
+/// exchange itself is Botan's (`Botan::SPAKE2p`, one of its five RFC 9383
+/// system parameter sets per suite).
 ///
 /// `id` is sepal's one-byte code for the suite in records and login
 /// messages; `name` is the RFC's name.
 template <curve Curve, hash_algorithm Hash, std::uint8_t Id>
   requires(sepal::detail::algorithm<Curve>::what == sepal::detail::kind::weierstrass)
 struct spake2plus_ciphersuite {
+  static_assert(sepal::detail::botan_spake2p,
+                "sepal's SPAKE2+ runs on Botan's spake2p module (Botan 3.13 or later): add it to the Botan build "
+                "(tools/botan-modules.txt)");
   using curve = Curve;  ///< G
   using hash = Hash;    ///< Hash, KDF = HKDF-Hash, MAC = HMAC-Hash
   static constexpr std::uint8_t id = Id;
@@ -51,7 +56,8 @@ using p521_sha512 = spake2plus_ciphersuite<p521, sha512, 5>;
 using default_spake2plus_suite = p256_sha256;
 
 /// One of the five RFC 9383 HMAC ciphersuites above (the CMAC-AES-128
-/// suites are not offered: their MAC key is shorter than the hash).
+/// suites are not offered: their MAC key is shorter than the hash, and
+/// Botan's SPAKE2+ has only the HMAC ones).
 template <class S>
 concept spake2plus_suite = std::same_as<S, p256_sha256> || std::same_as<S, p256_sha512> ||
                            std::same_as<S, p384_sha256> || std::same_as<S, p384_sha512> ||
