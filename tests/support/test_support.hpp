@@ -29,13 +29,32 @@ inline bytes copy(std::span<const std::uint8_t> s) { return bytes(s.begin(), s.e
 /// consume theirs): tests that need one secret on both ends copy it explicitly.
 inline sepal::secret_bytes secret(std::span<const std::uint8_t> b) { return sepal::secret_bytes::copy_of(b); }
 
-/// The external vector suites (../shared/vectors), from SEPAL_VECTORS_DIR;
-/// nullopt when unset or missing, and the tests that need it skip.
+/// The external vector suites: SEPAL_VECTORS_DIR (CI: ../shared/vectors)
+/// when it names a directory, else where tools/fetch-vectors puts them
+/// (${SEPAL_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/sepal}/vectors); nullopt
+/// when neither exists, and the tests that need them skip.
 inline std::optional<std::filesystem::path> vectors_dir() {
-  const char* dir = std::getenv("SEPAL_VECTORS_DIR");
-  if (dir == nullptr || *dir == '\0' || !std::filesystem::is_directory(dir)) return std::nullopt;
-  return std::filesystem::path(dir);
+  namespace fs = std::filesystem;
+  const auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v == nullptr ? std::string() : std::string(v);
+  };
+  fs::path cache = env("SEPAL_CACHE_DIR");
+  if (cache.empty()) {
+    const auto xdg = env("XDG_CACHE_HOME"), home = env("HOME");
+    cache = !xdg.empty() ? fs::path(xdg) / "sepal" : !home.empty() ? fs::path(home) / ".cache" / "sepal" : fs::path();
+  }
+  for (const fs::path& dir : {fs::path(env("SEPAL_VECTORS_DIR")), cache.empty() ? fs::path() : cache / "vectors"}) {
+    std::error_code ec;
+    if (!dir.empty() && fs::is_directory(dir, ec)) return dir;
+  }
+  return std::nullopt;
 }
+
+/// What a test that needs the external vectors says when they are missing.
+inline constexpr const char* vectors_hint =
+    "external test vectors not found: run tools/fetch-vectors (needs internet), or set SEPAL_VECTORS_DIR "
+    "(meson: -Dvectors_dir) to a copy such as ../shared/vectors";
 
 /// A fresh private temporary directory, removed with the object.
 class temp_dir {
@@ -61,7 +80,8 @@ using all_curves = std::tuple<sepal::p256, sepal::p384, sepal::p521, sepal::x255
                               sepal::ed448>;
 using signature_curves = std::tuple<sepal::p256, sepal::p384, sepal::p521, sepal::ed25519, sepal::ed448>;
 using agreement_curves = std::tuple<sepal::p256, sepal::p384, sepal::p521, sepal::x25519, sepal::x448>;
-using all_aeads = std::tuple<sepal::aes128_gcm, sepal::aes256_gcm, sepal::chacha20_poly1305>;
+using all_aeads = std::tuple<sepal::aes128_gcm, sepal::aes256_gcm, sepal::chacha20_poly1305, sepal::aes128_gcm_siv,
+                             sepal::aes256_gcm_siv>;
 using all_hashes = std::tuple<sepal::sha256, sepal::sha384, sepal::sha512>;
 using nist_curves = std::tuple<sepal::p256, sepal::p384, sepal::p521>;
 using encrypted_pem_curves = std::tuple<sepal::p256, sepal::ed25519>;

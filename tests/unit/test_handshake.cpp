@@ -56,7 +56,8 @@ using suites = std::tuple<hs::default_suite, hs::suite<sepal::x25519, sepal::ed2
                           hs::suite<sepal::x25519, sepal::p256, sepal::aes128_gcm, sepal::sha256>,
                           hs::suite<sepal::p521, sepal::ed448, sepal::aes256_gcm, sepal::sha512>,
                           hs::suite<sepal::x448, sepal::ed25519, sepal::chacha20_poly1305, sepal::sha512>,
-                          hs::suite<sepal::p256, sepal::p521, sepal::aes128_gcm, sepal::sha384>>;
+                          hs::suite<sepal::p256, sepal::p521, sepal::aes128_gcm, sepal::sha384>,
+                          hs::suite<sepal::x25519, sepal::ed25519, sepal::aes256_gcm_siv, sepal::sha256>>;
 // Together these use every key agreement curve, signature scheme, AEAD and
 // hash the concepts allow at least once.
 
@@ -75,6 +76,8 @@ TEMPLATE_LIST_TEST_CASE("a full handshake yields sessions that talk both ways", 
 TEST_CASE("the suite id follows docs/protocol.md", "[handshake]") {
   static_assert(hs::default_suite::id == 0x1121);
   static_assert(hs::suite<sepal::x25519, sepal::ed25519, sepal::chacha20_poly1305>::id == 0x4431);
+  static_assert(hs::suite<sepal::p256, sepal::p256, sepal::aes128_gcm_siv>::id == 0x1141);
+  static_assert(hs::suite<sepal::p256, sepal::p256, sepal::aes256_gcm_siv>::id == 0x1151);
 }
 
 TEST_CASE("a wrong pinned root, or a man in the middle with its own key, is rejected", "[handshake][attack]") {

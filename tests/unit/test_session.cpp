@@ -33,7 +33,9 @@ sepal::result<bytes> open(Opener& o, std::span<const std::uint8_t> packet, std::
 using suites = std::tuple<sepal::cipher_suite<sepal::aes128_gcm, sepal::sha256>,
                           sepal::cipher_suite<sepal::aes256_gcm, sepal::sha256>,
                           sepal::cipher_suite<sepal::chacha20_poly1305, sepal::sha256>,
-                          sepal::cipher_suite<sepal::aes256_gcm, sepal::sha384>>;
+                          sepal::cipher_suite<sepal::aes256_gcm, sepal::sha384>,
+                          sepal::cipher_suite<sepal::aes128_gcm_siv, sepal::sha256>,
+                          sepal::cipher_suite<sepal::aes256_gcm_siv, sepal::sha256>>;
 
 constexpr sepal::session_options no_hp{.header_protection = false};
 
