@@ -93,7 +93,7 @@ TEST_CASE("RFC 9001 A.5: ChaCha20-Poly1305 short header packet", "[rfc9001]") {
 
 TEST_CASE("RFC 9001 A.2: client Initial (from the vectors directory)", "[rfc9001]") {
   const auto dir = vectors_dir();
-  if (!dir) SKIP("external vectors not found: set SEPAL_VECTORS_DIR to ../shared/vectors to run RFC 9001 A.2");
+  if (!dir) SKIP(vectors_hint << " (RFC 9001 A.2)");
   std::ifstream in(*dir / "quic-rfc9001" / "rfc9001-appendix-A-sample-packet-protection.md");
   if (!in) SKIP("quic-rfc9001/rfc9001-appendix-A-sample-packet-protection.md not found");
   std::stringstream ss;
