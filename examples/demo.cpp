@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   }
   const auto fp = root->public_key().fingerprint();
   std::printf("root key %s (fingerprint %02x%02x%02x%02x...)\n", key_path.c_str(), fp[0], fp[1], fp[2], fp[3]);
+  std::printf("the server is authenticated by that pinned root key; the clients are anonymous (no client keys)\n");
 
   demo::hs::client_config<demo::suite> client_config{root->public_key(), nullptr};
   demo::hs::server_config<demo::suite> server_config{demo::hs::server_identity<demo::suite>::root(std::move(*root)), {}};

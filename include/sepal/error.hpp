@@ -1,6 +1,7 @@
 #ifndef SEPAL_ERROR_HPP
 #define SEPAL_ERROR_HPP
 
+#include <iosfwd>
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
@@ -89,6 +90,12 @@ enum class errc {
     case errc::end_of_stream: return "end of stream";
   }
   return "unknown error";
+}
+
+/// Writes `describe(e)` (for logs: `std::cerr << r.error()`).
+template <class CharT, class Traits>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os, errc e) {
+  return os << describe(e);
 }
 
 /// The one exception sepal throws, for local misuse and environment failures
@@ -194,6 +201,18 @@ class [[nodiscard]] result<void> {
   errc m_err = errc::internal_error;
   bool m_failed = false;
 };
+
+/// Writes a result for logs: the value when it has one that can be written
+/// (else "ok"), or the error's description.
+template <class CharT, class Traits, class T>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os, const result<T>& r) {
+  if (!r) return os << r.error();
+  if constexpr (requires { os << *r; }) {
+    return os << *r;
+  } else {
+    return os << "ok";
+  }
+}
 
 }  // namespace sepal
 

@@ -1,6 +1,9 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <set>
+#include <sstream>
 #include <string>
+#include <string_view>
 
 #include <sepal/error.hpp>
 #include <sepal/secret.hpp>
@@ -51,4 +54,17 @@ TEST_CASE("secret_bytes is move-only, empties its source and compares in constan
   const std::uint8_t other[] = {1, 2, 4};
   CHECK_FALSE(sepal::constant_time_equal(c.reveal(), std::span<const std::uint8_t>(other)));
   CHECK_FALSE(sepal::constant_time_equal(c.reveal(), std::span<const std::uint8_t>(other, 2)));
+}
+
+TEST_CASE("errc and results print their description; every code has its own", "[error]") {
+  std::ostringstream os;
+  os << sepal::errc::unknown_identity << " | " << sepal::result<int>(7) << " | " << sepal::result<int>(sepal::errc::replayed)
+     << " | " << sepal::result<void>();
+  CHECK(os.str() == "peer identity not allowed | 7 | replayed or too old | ok");
+  std::set<std::string_view> seen;
+  for (int c = 1; c <= static_cast<int>(sepal::errc::end_of_stream); ++c) {
+    const auto d = sepal::describe(static_cast<sepal::errc>(c));
+    CHECK(d != "unknown error");
+    CHECK(seen.insert(d).second);  // distinct, so logs can tell them apart
+  }
 }

@@ -352,6 +352,10 @@ class client_handshake {
       return errc::internal_error;
     }
   }
+  /// `receive` at the current time (as `server_handshake::receive`).
+  [[nodiscard]] result<established<Suite>> receive(std::span<const std::uint8_t> server_hello) noexcept {
+    return receive(server_hello, static_cast<std::uint64_t>(std::time(nullptr)));
+  }
 
  private:
   client_handshake(const client_config<Suite>& config, private_key<kex> ephemeral)
