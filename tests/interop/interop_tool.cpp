@@ -8,6 +8,15 @@
 //   http-sign ALG KEYID KEYFILE NOW    stdin: a request (below) -> the request with
 //                                       Content-Digest, Signature-Input, Signature
 //   http-verify ALG KEYID KEYFILE NOW  stdin: a signed request -> "ok" or the failure; exit 0/1
+//   http-sign-components ALG KEYID KEYFILE NOW LABEL COMPONENTS
+//                                      stdin: a message (format 2, below) -> the message with a
+//                                       signature under LABEL covering COMPONENTS (the inside of an
+//                                       RFC 8941 Inner List, e.g. "@method" "@query-param";name="a"),
+//                                       created=NOW, expires=NOW+300, keyid, alg; nothing else added
+//   http-verify-components ALG KEYID KEYFILE NOW LABEL COMPONENTS
+//                                      stdin: a signed message (format 2) -> "ok" or the failure (and
+//                                       the component); verify_policy::interop(), label LABEL, the
+//                                       components required, content-digest checked when covered
 //   pki-make DIR HOST                  a P-256 root, intermediate, server and client leaves, a CSR,
 //                                       a revoked leaf and the intermediate's CRL, as PEM files in DIR
 //   pki-verify ROOT CHAIN HOST PURPOSE [CRL]  sepal's chain validation -> "ok" or the reason; exit 0/1
@@ -15,9 +24,14 @@
 //                                       message; prints "accepted CN" or "rejected: reason" per connection
 //   mtls-client PORT ROOT CHAIN KEY HOST MSG   connect, send MSG, print the reply
 // CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
-// ecdsa-p256-sha256 or ed25519 (KEYFILE: PEM private key to sign, public to verify).
+// ecdsa-p256-sha256, ecdsa-p384-sha384 or ed25519 (KEYFILE: PEM private key to sign, public to
+// verify; http-sign/http-verify take all but p384).
 // Request format: METHOD line, target URI line, "name: value" lines, an empty
 // line, then the body.
+// Format 2: "REQUEST METHOD TARGET-URI" or "RESPONSE STATUS", then "name: value" lines whose
+// values escape CR, LF and backslash as \r, \n, \\ (the value is everything after ": "), an
+// empty line, then the body. Fields "example-dict" and "example-list" are declared Dictionary
+// and List for sf.
 #include <sepal/http/signer.hpp>
 #include <sepal/pki/authority.hpp>
 #include <sepal/pki/validation.hpp>
@@ -34,6 +48,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -230,6 +245,136 @@ int mtls_client(char** a) {
   return 0;
 }
 
+std::string unescape(std::string_view v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      const char c = v[++i];
+      out.push_back(c == 'r' ? '\r' : c == 'n' ? '\n' : c);
+    } else {
+      out.push_back(v[i]);
+    }
+  }
+  return out;
+}
+
+std::string escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\\') out += "\\\\";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::optional<http::message> read_message2() {
+  const std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  std::size_t at = 0;
+  const auto line = [&] {
+    const auto eol = in.find('\n', at);
+    auto l = in.substr(at, eol - at);
+    at = eol == std::string::npos ? in.size() : eol + 1;
+    return l;
+  };
+  const auto start = line();
+  http::message m;
+  if (start.starts_with("REQUEST ")) {
+    const auto sp = start.find(' ', 8);
+    if (sp == std::string::npos) return std::nullopt;
+    m = http::message::request(start.substr(8, sp - 8), start.substr(sp + 1));
+  } else if (start.starts_with("RESPONSE ")) {
+    m = http::message::response(std::stoi(start.substr(9)));
+  } else {
+    return std::nullopt;
+  }
+  for (auto l = line(); !l.empty(); l = line()) {
+    const auto colon = l.find(": ");
+    if (colon == std::string::npos) return std::nullopt;
+    m.add(l.substr(0, colon), unescape(std::string_view(l).substr(colon + 2)));
+  }
+  m.content = in.substr(at);
+  return m;
+}
+
+void write_message2(const http::message& m) {
+  if (m.status != 0)
+    std::printf("RESPONSE %d\n", m.status);
+  else
+    std::printf("REQUEST %s %s\n", m.method.c_str(), m.target_uri.c_str());
+  for (const auto& f : m.fields) std::printf("%s: %s\n", f.name.c_str(), escape(f.value).c_str());
+  std::printf("\n");
+  std::fwrite(m.content.data(), 1, m.content.size(), stdout);
+}
+
+constexpr std::pair<std::string_view, http::field_type> example_types[] = {
+    {"example-dict", http::field_type::dictionary}, {"example-list", http::field_type::list}};
+
+int http_components(const std::string& cmd, char** a) {
+  const std::string alg = a[0], keyid = a[1], keyfile = a[2], label = a[4];
+  const std::int64_t now = std::stoll(a[3]);
+  const auto list = http::sf::parse_list("(" + std::string(a[5]) + ")");
+  const auto* inner = list && list->size() == 1 ? std::get_if<http::sf::inner_list>(&(*list)[0]) : nullptr;
+  auto m = read_message2();
+  if (inner == nullptr || !m) {
+    std::printf("bad arguments or message\n");
+    return 2;
+  }
+  if (cmd == "http-sign-components") {
+    const auto key = [&] {
+      if (alg == "hmac-sha256") return http::signing_key::hmac_sha256_or_throw(load_secret(keyfile));
+      if (alg == "ed25519") return http::signing_key::ed25519(sepal::private_key<sepal::ed25519>::load_pem(keyfile).value());
+      if (alg == "ecdsa-p384-sha384")
+        return http::signing_key::ecdsa_p384_sha384(sepal::private_key<sepal::p384>::load_pem(keyfile).value());
+      return http::signing_key::ecdsa_p256_sha256(sepal::private_key<sepal::p256>::load_pem(keyfile).value());
+    }();
+    http::signature_params params;
+    for (const auto& c : inner->items) params.cover(std::get<std::string>(c.value), c.params);
+    params.created(now).expires(now + 300).keyid(keyid).alg(std::string(http::algorithm_name(key.alg())));
+    const auto fields = http::sign(*m, label, params, key, example_types);
+    if (!fields) {
+      const auto& why = fields.error().base;
+      std::printf("sign failed: %s %s\n", why ? std::string(http::describe(why->code)).c_str() : "label",
+                  why ? why->component.c_str() : "");
+      return 1;
+    }
+    http::attach(*m, *fields);
+    write_message2(*m);
+    return 0;
+  }
+  auto keys = std::make_shared<http::memory_key_store>();
+  if (alg == "hmac-sha256")
+    keys->add(keyid, "1", http::verification_key::hmac_sha256_or_throw(load_secret(keyfile)));
+  else if (alg == "ed25519")
+    keys->add(keyid, "1", http::verification_key::ed25519(sepal::public_key<sepal::ed25519>::load_pem(keyfile).value()));
+  else if (alg == "ecdsa-p384-sha384")
+    keys->add(keyid, "1", http::verification_key::ecdsa_p384_sha384(sepal::public_key<sepal::p384>::load_pem(keyfile).value()));
+  else
+    keys->add(keyid, "1", http::verification_key::ecdsa_p256_sha256(sepal::public_key<sepal::p256>::load_pem(keyfile).value()));
+  auto policy = http::verify_policy::interop();
+  policy.label = label;
+  policy.required_components.clear();
+  bool digest = false;
+  for (const auto& c : inner->items) {
+    const auto& name = std::get<std::string>(c.value);
+    if (name == "content-digest") digest = true;
+    if (name == "@status" || name == "@method" || name == "@target-uri" || !name.starts_with("@"))
+      policy.required_components.push_back(name);
+  }
+  policy.require_content_digest = digest;
+  for (const auto& [n, t] : example_types) policy.field_types.emplace_back(std::string(n), t);
+  http::request_verifier v(keys, policy);
+  const auto r = v.verify(*m, now);
+  if (r) {
+    std::printf("ok\n");
+    return 0;
+  }
+  std::printf("%s%s%s\n", std::string(http::describe(r.failure())).c_str(), r.component_failure() ? ": " : "",
+              r.component_failure() ? r.component_failure()->component.c_str() : "");
+  return 1;
+}
+
 int http_command(const std::string& cmd, char** a) {
   const std::string alg = a[0], keyid = a[1], keyfile = a[2];
   const std::int64_t now = std::stoll(a[3]);
@@ -264,6 +409,8 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "derive") return derive(argv + 2);
   if ((cmd == "http-sign" || cmd == "http-verify") && argc == 6) return http_command(cmd, argv + 2);
+  if ((cmd == "http-sign-components" || cmd == "http-verify-components") && argc == 8)
+    return http_components(cmd, argv + 2);
   if (cmd == "pki-make" && argc == 4) return pki_make(argv[2], argv[3]);
   if (cmd == "pki-verify" && argc >= 6) return pki_verify(argv + 2, argc - 2);
   if (cmd == "mtls-server" && argc == 7) return mtls_server(argv + 2);
