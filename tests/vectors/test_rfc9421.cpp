@@ -397,3 +397,18 @@ TEST_CASE("RFC 9421 §2.1: the whitespace before an obs-fold is part of it (RFC 
   CHECK(v("Obsolete\n line folding.") == "Obsolete line folding.");  // a bare LF, as CRLF
   CHECK(v("  trailing fold \r\n ") == "trailing fold");
 }
+
+TEST_CASE("RFC 9421 text where other implementations deviate (docs/request-auth.md)", "[http][rfc9421][deviations]") {
+  auto m = http::message::request("get", "https://example.com/a/./b/../c?a=%7E&b=!'()");
+  const auto v = [&](http::signature_params p) { return value_of(m, std::move(p)); };
+  // §2.2.1: the method as it is in the message (methods are case-sensitive, RFC 9110 §9.1).
+  CHECK(v(http::signature_params().cover("@method")) == "get");
+  // §2.2.6: the target URI's path, not normalised (no dot-segment removal).
+  CHECK(v(http::signature_params().cover("@path")) == "/a/./b/../c");
+  // §2.2.8: the value re-encoded with every byte outside ALPHA/DIGIT/*-._ as %XX, not encodeURIComponent.
+  CHECK(v(http::signature_params().cover_query_param("a")) == "%7E");
+  CHECK(v(http::signature_params().cover_query_param("b")) == "%21%27%28%29");
+  // §2.1 step 3: an obs-fold (CRLF included) is one space; no CR is left in the value.
+  m.add("X", "a\r\n b");
+  CHECK(v(http::signature_params().cover("x")) == "a b");
+}
