@@ -71,6 +71,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           (void)http::signature_base(m, *params, types);
         }
       }
+      // @query-param's form-urlencoded decoding (issue 17): the re-encoding
+      // is visible ASCII only, and decoding it again is a fixed point (the
+      // UTF-8 replacement left only well-formed UTF-8).
+      const auto once = http::detail::query_reencode(p[0]);
+      for (char c : once) require(static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f);
+      require(http::detail::query_reencode(once) == once);
+      // A canonicalized line holds no CR or LF and no outer whitespace.
+      const auto line = http::detail::canonical_line(in);
+      require(line.find_first_of("\r\n") == std::string::npos);
+      require(line.empty() || (line.front() != ' ' && line.back() != ' ' && line.front() != '\t' && line.back() != '\t'));
       break;
     }
     default: {  // a whole request at the verifier: never verifies without the key

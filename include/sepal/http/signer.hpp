@@ -129,7 +129,8 @@ struct signing_profile {
 
 /// Signs a request under sepal's profile: adds Content-Digest when covered,
 /// then a signature with `created` = `now`, `expires`, `keyid`, `alg`, a
-/// fresh 128-bit `nonce` and `tag`, and attaches it.
+/// fresh 128-bit `nonce` and `tag` (each as the profile says), and attaches
+/// it.
 ///
 /// Errors: as `sign`, as its code only (call `sign` for the component).
 inline result<void> sign_request(message& msg, std::string_view keyid, const signing_key& key, std::int64_t now,
