@@ -271,12 +271,12 @@ def run(server_binary: str, retry: bool):
             print("ok   5 encrypted packets echoed, sealed and opened by this implementation")
         finally:
             proc.terminate()
+            proc.wait(timeout=10)
 
 
 def main():
     run(sys.argv[1], retry=False)
     run(sys.argv[1], retry=True)
-            proc.wait(timeout=10)
     return 0
 
 

@@ -130,9 +130,11 @@ inline std::optional<std::vector<std::uint8_t>> pem_block(std::string_view pem, 
 /// wrapped in a PEM block of `label` first, which is unambiguous.
 ///
 /// Only the canonical encoding is accepted: the object must re-encode to
-/// exactly the input. Botan's decoder is lenient (trailing bytes, a
-/// signature BIT STRING with unused bits set: found by fuzz_pki), which would
-/// let one valid certificate exist under several fingerprints.
+/// exactly the input. fuzz_pki found Botan 3.7 accepting trailing bytes and a
+/// signature BIT STRING with unused bits set (one certificate, several
+/// encodings). Botan 3.12+ decodes PKIX types as strict DER and refuses
+/// non-canonical lengths and unused bits itself, but still ignores bytes
+/// after the object (checked against 3.13.0), so the re-encoding check stays.
 template <class T>
 T parse_der(std::span<const std::uint8_t> der, std::string_view label) {
   const auto pem = Botan::PEM_Code::encode(der.data(), der.size(), label);
