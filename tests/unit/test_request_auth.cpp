@@ -540,3 +540,30 @@ TEST_CASE("verify_policy::field_types owns its names", "[http][verify][gap8]") {
   http::attach(m, http::sign(m, "sig", p, f.key.signer(), types).value());
   CHECK(v.verify(m, now).has_value());
 }
+
+TEST_CASE("a server verifies an origin-form request from its Host and scheme; bad targets say why", "[http][verify][gap9]") {
+  fixture f;
+  http::request_verifier v(f.keys);
+  const auto signed_abs = signed_request(f);  // the client signed https://api.example.com/v1/orders?dry_run=1
+  auto received = signed_abs;
+  received.target_uri = "/v1/orders?dry_run=1";  // as on the request line
+  received.scheme = "https";                     // the connection was TLS
+  CHECK(v.verify(received, now).has_value());
+  auto over_http = signed_abs;
+  over_http.target_uri = "/v1/orders?dry_run=1";
+  over_http.scheme = "http";  // a downgrade changes @target-uri
+  CHECK(v.verify(over_http, now).failure() == verify_failure::bad_signature);
+  auto no_scheme = signed_abs;
+  no_scheme.target_uri = "/v1/orders?dry_run=1";
+  const auto r = v.verify(no_scheme, now);
+  CHECK(r.failure() == verify_failure::component);
+  REQUIRE(r.component_failure().has_value());
+  CHECK(r.component_failure()->code == http::base_error::invalid_target);
+  CHECK(r.component_failure()->uri == http::uri_error::missing_scheme);
+  CHECK(r.component_failure()->component == "\"@target-uri\"");
+  // A client with userinfo in its URI learns why it cannot sign.
+  auto m = http::message::request("GET", "https://me@api.example.com/");
+  const auto s = http::sign(m, "sig", http::signature_params().cover("@authority"), f.key.signer());
+  REQUIRE(s.error().base.has_value());
+  CHECK(s.error().base->uri == http::uri_error::userinfo);
+}

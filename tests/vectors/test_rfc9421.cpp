@@ -412,3 +412,66 @@ TEST_CASE("RFC 9421 text where other implementations deviate (docs/request-auth.
   m.add("X", "a\r\n b");
   CHECK(v(http::signature_params().cover("x")) == "a b");
 }
+
+TEST_CASE("RFC 9421 §2.2 over the request-target forms of RFC 9112 §3.2; precise URI errors", "[http][rfc9421][gap9]") {
+  const auto value = [](const http::message& m, const char* name) {
+    return value_of(m, http::signature_params().cover(name));
+  };
+  const auto error = [](const http::message& m, const char* name) {
+    auto b = http::build_signature_base(m, http::signature_params().cover(name));
+    REQUIRE(std::holds_alternative<http::base_failure>(b));
+    return std::get<http::base_failure>(b);
+  };
+  // Origin form: authority from Host, scheme from the connection (RFC 9112 §3.3).
+  auto origin = http::message::request("POST", "/path?param=value");
+  origin.scheme = "https";
+  origin.add("Host", "www.example.com");
+  CHECK(value(origin, "@target-uri") == "https://www.example.com/path?param=value");
+  CHECK(value(origin, "@authority") == "www.example.com");
+  CHECK(value(origin, "@scheme") == "https");
+  CHECK(value(origin, "@request-target") == "/path?param=value");
+  CHECK(value(origin, "@path") == "/path");
+  CHECK(value(origin, "@query") == "?param=value");
+  CHECK(value_of(origin, http::signature_params().cover_query_param("param")) == "value");
+  // §2.2.5's examples: OPTIONS * and CONNECT's authority form.
+  auto options = http::message::request("OPTIONS", "*");
+  options.scheme = "https";
+  options.add("Host", "www.example.com");
+  CHECK(value(options, "@request-target") == "*");
+  CHECK(value(options, "@target-uri") == "https://www.example.com");
+  CHECK(error(options, "@path").code == http::base_error::missing_component);
+  auto connect = http::message::request("CONNECT", "www.example.com:80");
+  connect.scheme = "http";
+  CHECK(value(connect, "@request-target") == "www.example.com:80");
+  CHECK(value(connect, "@authority") == "www.example.com");  // default port dropped (§2.2.3)
+  // The fragment is not part of the target URI (RFC 9110 §7.1).
+  auto frag = http::message::request("GET", "https://example.com/a?b=c#frag");
+  CHECK(value(frag, "@target-uri") == "https://example.com/a?b=c");
+  CHECK(value(frag, "@query") == "?b=c");
+  // The rest fails precisely.
+  const auto why = [&](http::message m) {
+    const auto f = error(m, "@target-uri");
+    CHECK(f.code == http::base_error::invalid_target);
+    REQUIRE(f.uri.has_value());
+    return *f.uri;
+  };
+  CHECK(why(http::message::request("GET", "https://user:pw@example.com/")) == http::uri_error::userinfo);
+  CHECK(why(http::message::request("GET", "https://example.com/caf\xc3\xa9")) == http::uri_error::invalid_character);
+  CHECK(why(http::message::request("GET", "https://exa mple.com/")) == http::uri_error::invalid_character);
+  CHECK(why(http::message::request("GET", "")) == http::uri_error::empty);
+  CHECK(why(http::message::request("GET", "1http://example.com/")) == http::uri_error::invalid_scheme);
+  CHECK(why(http::message::request("GET", "https:example.com")) == http::uri_error::missing_authority);
+  CHECK(why(http::message::request("GET", "https:///path")) == http::uri_error::missing_authority);
+  CHECK(why(http::message::request("GET", "*")) == http::uri_error::invalid_scheme);  // * is for OPTIONS only
+  auto no_scheme = http::message::request("GET", "/x");
+  no_scheme.add("Host", "example.com");
+  CHECK(why(no_scheme) == http::uri_error::missing_scheme);
+  auto no_host = http::message::request("GET", "/x");
+  no_host.scheme = "https";
+  CHECK(why(no_host) == http::uri_error::missing_host);
+  no_host.add("Host", "a.example").add("Host", "b.example");  // two Host fields (RFC 9112 §3.2)
+  CHECK(why(no_host) == http::uri_error::missing_host);
+  CHECK(http::describe(http::uri_error::userinfo) == "userinfo in the target URI");
+  // @method and fields do not depend on the target.
+  CHECK(value(http::message::request("GET", "https://user@example.com/"), "@method") == "GET");
+}

@@ -28,6 +28,8 @@ enum class base_error {
   duplicate_component,    ///< the same identifier twice (RFC 9421 §2.5)
   invalid_value,          ///< a value with control or non-ASCII characters, or not the structured
                           ///< type `sf`/`key` asked for
+  invalid_target,         ///< a URI-derived component of a request whose target cannot be used
+                          ///< (`base_failure::uri` says why)
 };
 
 /// The structured type of a field, for the `sf` and `key` parameters
@@ -271,6 +273,7 @@ inline bool printable(std::string_view v) noexcept {
 struct value_or_error {
   std::string value;
   std::optional<base_error> error;
+  std::optional<uri_error> uri = std::nullopt;
 };
 
 inline value_or_error fail(base_error e) { return {{}, e}; }
@@ -350,17 +353,23 @@ inline value_or_error derived_value(const message& m, const sf::item& id, std::s
     if (m.method.empty() || !printable(m.method)) return fail(base_error::missing_component);
     return {m.method, std::nullopt};
   }
-  const auto uri = uri_parts::parse(m.target_uri);
-  if (!uri) return fail(base_error::missing_component);
+  const bool from_uri = name == "@target-uri" || name == "@authority" || name == "@scheme" || name == "@path" ||
+                        name == "@query" || name == "@request-target" || is_query_param;
+  if (!from_uri) return fail(base_error::invalid_component);  // unknown, or @signature-params
+  const auto parsed = uri_parts::of(m);
+  if (const auto* e = std::get_if<uri_error>(&parsed)) return {{}, base_error::invalid_target, *e};
+  const auto* uri = &std::get<uri_parts>(parsed);
   // The URI as both ends can rebuild it: scheme and host in lower case, no
-  // default port, "/" for an empty path (RFC 9110 §4.2.3 normalization).
+  // default port, "/" for an empty path (RFC 9110 §4.2.3 normalization);
+  // for authority and asterisk form, no path or query (RFC 9112 §3.3).
   if (name == "@target-uri")
-    return {uri->scheme + "://" + uri->authority + uri->path + (uri->query ? "?" + *uri->query : ""), std::nullopt};
+    return {uri->scheme + "://" + uri->authority + (uri->has_path ? uri->request_target : std::string()), std::nullopt};
   if (name == "@authority") return {uri->authority, std::nullopt};
   if (name == "@scheme") return {uri->scheme, std::nullopt};
+  if (name == "@request-target") return {uri->request_target, std::nullopt};  // §2.2.5
+  if (!uri->has_path) return fail(base_error::missing_component);  // CONNECT, OPTIONS *: no path, no query
   if (name == "@path") return {uri->path, std::nullopt};
   if (name == "@query") return {"?" + uri->query.value_or(""), std::nullopt};
-  if (name == "@request-target") return {uri->path + (uri->query ? "?" + *uri->query : ""), std::nullopt};
   if (is_query_param) {
     const auto* want = sf::find(id.params, "name");
     const auto* wanted = want ? std::get_if<std::string>(want) : nullptr;
@@ -390,6 +399,7 @@ inline value_or_error derived_value(const message& m, const sf::item& id, std::s
 /// why: for logs and for the signer's caller. Never send it to a client.
 struct base_failure {
   base_error code = base_error::invalid_component;
+  std::optional<uri_error> uri;  ///< for `invalid_target`: what is wrong with the target
   std::size_t index = 0;   ///< position of the component in the covered list
   std::string component;   ///< the component identifier as serialized, e.g. `"@query-param";name="id"`
 };
@@ -401,6 +411,7 @@ struct base_failure {
     case base_error::invalid_component: return "invalid or unsupported component identifier";
     case base_error::duplicate_component: return "component covered twice";
     case base_error::invalid_value: return "component value not allowed or not of its structured type";
+    case base_error::invalid_target: return "request target unusable for URI components";
   }
   return "unknown";
 }
@@ -414,8 +425,8 @@ struct base_failure {
     std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
   std::string base;
   const auto& items = params.components();
-  const auto failure = [&](base_error e, std::size_t i) {
-    return base_failure{e, i, sf::serialize(sf::member(items[i]))};
+  const auto failure = [&](base_error e, std::size_t i, std::optional<uri_error> uri = std::nullopt) {
+    return base_failure{e, uri, i, sf::serialize(sf::member(items[i]))};
   };
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& id = items[i];
@@ -424,7 +435,7 @@ struct base_failure {
     const auto& name = std::get<std::string>(id.value);
     const auto v = !name.empty() && name[0] == '@' ? detail::derived_value(msg, id, name)
                                                    : detail::field_value(msg, id, name, extra_types);
-    if (v.error) return failure(*v.error, i);
+    if (v.error) return failure(*v.error, i, v.uri);
     base += sf::serialize(sf::member(id));
     base += ": ";
     base += v.value;
