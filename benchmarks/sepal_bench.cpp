@@ -945,9 +945,14 @@ void print_summary(const report& rep, const options& opt) {
   t += "  Botan " + m.botan_version + " detected: " + m.botan_detected + "\n";
   t += "  Botan uses: " + m.botan_uses + "\n";
   if (!m.others.empty()) t += "  also measured: " + m.others + "\n";
-  t += fmt("  %d interleaved round%s of >= %g s per subject; ranges are min-max over the rounds; "
-           "cells spreading over %.0f%% are marked noisy\n",
-           opt.runs, opt.runs == 1 ? "" : "s", opt.min_time, opt.max_spread * 100);
+  if (opt.runs == 1) {
+    t += fmt("  1 round of >= %g s per subject: no spread to judge, every number is a single sample\n",
+             opt.min_time);
+  } else {
+    t += fmt("  %d interleaved rounds of >= %g s per subject; ranges are min-max over the rounds; "
+             "cells spreading over %.0f%% are marked noisy\n",
+             opt.runs, opt.min_time, opt.max_spread * 100);
+  }
   t += "\nsummary\n";
   for (const auto& c : size_classes()) {
     const auto s = summarize_class(rep.rows, c);
