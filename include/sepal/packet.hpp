@@ -222,7 +222,7 @@ struct sealer_testing;
 /// Security: the sealer consumes its traffic secret (one secret, one
 /// sealer: two sealers can never share a key and nonce sequence); the secret,
 /// keys and IV live in wiped memory. Steady-state sealing allocates nothing.
-template <session_suite Suite = default_suite, session_options Options = session_options{}>
+template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class sealer {
   using aead = typename Suite::aead;
 
@@ -353,7 +353,7 @@ struct sealer_testing {
 /// allocate. A packet that fails its tag check costs the two short-lived
 /// allocations of the exception Botan 3.7 throws inside `finish()` (its AEAD
 /// API has no non-throwing tag check); nothing is retained.
-template <session_suite Suite = default_suite, session_options Options = session_options{}>
+template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class opener {
   using aead = typename Suite::aead;
 

@@ -17,7 +17,7 @@ namespace sepal {
 /// tests and benchmarks can derive secrets with `hkdf`.
 ///
 /// Errors and security: as `sealer` and `opener`.
-template <session_suite Suite = default_suite, session_options Options = session_options{}>
+template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class session {
  public:
   using sealer_type = sealer<Suite, Options>;  ///< the sending direction

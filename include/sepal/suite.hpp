@@ -15,8 +15,10 @@ struct cipher_suite {
   using hash = Hash;  ///< HKDF and transcript hash
 };
 
-/// AES-256-GCM with SHA-256: sepal's default.
-using default_suite = cipher_suite<>;
+/// AES-256-GCM with SHA-256: the default suite of sessions. (The default
+/// handshake suite, which also fixes the curves, is
+/// `handshake::default_suite`; one name per concept.)
+using default_cipher_suite = cipher_suite<>;
 
 /// A suite usable by sessions.
 template <class S>

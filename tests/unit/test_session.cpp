@@ -82,7 +82,7 @@ TEST_CASE("the two directions use different keys", "[session]") {
 
 TEST_CASE("header protection hides the packet number and key phase", "[session]") {
   sepal::sealer<> hidden(secret(secret_a));
-  sepal::sealer<sepal::default_suite, no_hp> plain(secret(secret_a));
+  sepal::sealer<sepal::default_cipher_suite, no_hp> plain(secret(secret_a));
   bytes first_plain, first_hidden;
   for (int i = 0; i < 4; ++i) {
     const auto p = seal(plain, as_bytes("same"));
@@ -160,8 +160,8 @@ TEST_CASE("associated data must match", "[session]") {
 
 TEST_CASE("key updates are followed across reordering; old keys expire", "[session][keyupdate]") {
   constexpr sepal::session_options opts{.replay_window = 256, .previous_key_lifetime = 64};
-  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
-  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
+  sepal::sealer<sepal::default_cipher_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_cipher_suite, opts> o(secret(secret_a));
   std::vector<bytes> packets;
   for (int gen = 0; gen < 4; ++gen) {
     for (int i = 0; i < 20; ++i) packets.push_back(seal(s, as_bytes(std::to_string(gen))));
@@ -177,8 +177,8 @@ TEST_CASE("key updates are followed across reordering; old keys expire", "[sessi
   // The previous keys live for previous_key_lifetime packets accepted under
   // the new ones (RFC 9001 §6.5), counting the packet that promoted them.
   for (int accepted : {63, 64}) {
-    sepal::sealer<sepal::default_suite, opts> s2(secret(secret_b));
-    sepal::opener<sepal::default_suite, opts> o2(secret(secret_b));
+    sepal::sealer<sepal::default_cipher_suite, opts> s2(secret(secret_b));
+    sepal::opener<sepal::default_cipher_suite, opts> o2(secret(secret_b));
     const auto late = seal(s2, as_bytes("generation 0, delivered late"));
     s2.update_key();
     for (int i = 0; i < accepted; ++i) REQUIRE(open(o2, seal(s2, as_bytes("generation 1"))).has_value());
@@ -193,8 +193,8 @@ TEST_CASE("key updates are followed across reordering; old keys expire", "[sessi
 
 TEST_CASE("the sealer updates keys itself at the confidentiality limit", "[session][limits]") {
   constexpr sepal::session_options opts{.confidentiality_limit = 5};
-  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
-  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
+  sepal::sealer<sepal::default_cipher_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_cipher_suite, opts> o(secret(secret_a));
   for (int i = 0; i < 23; ++i) REQUIRE(open(o, seal(s, as_bytes("x"))).has_value());
   CHECK(s.key_generation() == 4);  // updated before packets 5, 10, 15, 20
   CHECK(o.key_generation() == 4);
@@ -204,8 +204,8 @@ TEST_CASE("the sealer updates keys itself at the confidentiality limit", "[sessi
 
 TEST_CASE("the opener closes at the integrity limit", "[session][limits]") {
   constexpr sepal::session_options opts{.integrity_limit = 3};
-  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
-  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
+  sepal::sealer<sepal::default_cipher_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_cipher_suite, opts> o(secret(secret_a));
   auto forged = seal(s, as_bytes("x"));
   forged.back() ^= 1;
   const auto good = seal(s, as_bytes("y"));
@@ -316,8 +316,8 @@ TEST_CASE("hardening: usage limits count large packets by their size", "[session
   static_assert(sepal::detail::usage_units(32768) == 2);
   static_assert(sepal::detail::usage_units(100 * 1024) == 4);
   constexpr sepal::session_options opts{.confidentiality_limit = 8, .integrity_limit = 8};
-  sepal::sealer<sepal::default_suite, opts> s(secret(secret_a));
-  sepal::opener<sepal::default_suite, opts> o(secret(secret_a));
+  sepal::sealer<sepal::default_cipher_suite, opts> s(secret(secret_a));
+  sepal::opener<sepal::default_cipher_suite, opts> o(secret(secret_a));
   const bytes big(100 * 1024, 0x5a);
   REQUIRE(open(o, seal(s, big)).has_value());  // 4 units
   REQUIRE(open(o, seal(s, big)).has_value());  // 8 units: the limit

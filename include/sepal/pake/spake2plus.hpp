@@ -110,7 +110,7 @@ class exchange_keys {
   ///
   /// Security: the traffic secrets move into the session; K_shared and
   /// the intermediate master secret are wiped here.
-  template <session_suite S = default_suite, session_options O = session_options{}>
+  template <session_suite S = default_cipher_suite, session_options O = session_options{}>
   [[nodiscard]] session<S, O> make_session() && {
     if (m_shared.empty()) throw error(errc::already_finished);
     using H = typename S::hash;
@@ -125,10 +125,10 @@ class exchange_keys {
     });
   }
   /// Deleted: a session would consume the keys; use `std::move(keys).make_session()`.
-  template <session_suite S = default_suite, session_options O = session_options{}>
+  template <session_suite S = default_cipher_suite, session_options O = session_options{}>
   session<S, O> make_session() & = delete;
   /// Deleted: a session would consume the keys; use `std::move(keys).make_session()`.
-  template <session_suite S = default_suite, session_options O = session_options{}>
+  template <session_suite S = default_cipher_suite, session_options O = session_options{}>
   session<S, O> make_session() const& = delete;
 
   /// TLS-Exporter(label, context, length) over this exchange (RFC 8446 §7.5).
