@@ -116,15 +116,22 @@ int derive(char** a) {
 
 namespace http = sepal::http;
 
-http::message read_request() {
-  const std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+/// Standard input, read line by line (the scripts' message format).
+struct stdin_lines {
+  std::string in{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   std::size_t at = 0;
-  const auto line = [&] {
+  std::string operator()() {
     const auto eol = in.find('\n', at);
     auto l = in.substr(at, eol - at);
     at = eol == std::string::npos ? in.size() : eol + 1;
     return l;
-  };
+  }
+  /// Everything after the lines read so far.
+  [[nodiscard]] std::string rest() const { return in.substr(at); }
+};
+
+http::message read_request() {
+  stdin_lines line;
   auto method = line();  // two statements: argument evaluation order is unspecified
   auto uri = line();
   auto m = http::message::request(std::move(method), std::move(uri));
@@ -132,7 +139,7 @@ http::message read_request() {
     const auto colon = l.find(':');
     m.add(l.substr(0, colon), l.substr(colon + 1));
   }
-  m.content = in.substr(at);
+  m.content = line.rest();
   return m;
 }
 
@@ -270,14 +277,7 @@ std::string escape(std::string_view v) {
 }
 
 std::optional<http::message> read_message2() {
-  const std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  std::size_t at = 0;
-  const auto line = [&] {
-    const auto eol = in.find('\n', at);
-    auto l = in.substr(at, eol - at);
-    at = eol == std::string::npos ? in.size() : eol + 1;
-    return l;
-  };
+  stdin_lines line;
   const auto start = line();
   http::message m;
   if (start.starts_with("REQUEST ")) {
@@ -294,7 +294,7 @@ std::optional<http::message> read_message2() {
     if (colon == std::string::npos) return std::nullopt;
     m.add(l.substr(0, colon), unescape(std::string_view(l).substr(colon + 2)));
   }
-  m.content = in.substr(at);
+  m.content = line.rest();
   return m;
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <sepal/pake/file_user_store.hpp>
@@ -16,6 +17,19 @@ namespace pake = sepal::pake;
 using sepal::errc;
 
 namespace {
+
+/// Both ends' keys give sessions that carry `text` both ways.
+template <class ClientKeys, class ServerKeys>
+void check_sessions_agree(ClientKeys&& client_keys, ServerKeys&& server_keys, std::string_view text) {
+  auto a = std::move(client_keys).make_session();
+  auto b = std::move(server_keys).make_session();
+  const auto msg = as_bytes(text);
+  bytes wire(msg.size() + 64), got(msg.size() + 64);
+  auto opened = b.open({}, a.seal({}, msg, wire), got);
+  REQUIRE(opened.has_value());
+  CHECK(copy(*opened) == msg);
+  REQUIRE(a.open({}, b.seal({}, msg, wire), got).has_value());
+}
 
 constexpr auto cheap = pake::password_kdf::argon2id(64, 1, 1);
 constexpr std::string_view server_name = "login.example";
@@ -81,14 +95,8 @@ TEST_CASE("password login gives both sides the user and a session", "[login]") {
   CHECK(t.server->username == "alice");
   CHECK(t.client->username == "alice");
   CHECK(t.server->final_message.empty());
-  auto a = std::move(t.client->keys).make_session();
-  auto b = std::move(t.server->keys).make_session();
-  const auto msg = as_bytes("hello over a password-authenticated channel");
-  bytes wire(msg.size() + 64), got(msg.size() + 64);
-  auto opened = b.open({}, a.seal({}, msg, wire), got);
-  REQUIRE(opened.has_value());
-  CHECK(copy(*opened) == msg);
-  REQUIRE(a.open({}, b.seal({}, msg, wire), got).has_value());
+  check_sessions_agree(std::move(t.client->keys), std::move(t.server->keys),
+                       "hello over a password-authenticated channel");
 }
 
 TEST_CASE("wrong password, unknown user and tampering all look the same", "[login]") {
@@ -340,11 +348,7 @@ TEST_CASE("Finding 7: spoofed malformed datagrams end no login, on either side",
   CHECK(server_done->username == "alice");
 
   // Both ends still agree.
-  auto a = std::move(done->keys).make_session();
-  auto b = std::move(server_done->keys).make_session();
-  const auto msg = as_bytes("after a spoofing attempt");
-  bytes wire(msg.size() + 64), got(msg.size() + 64);
-  REQUIRE(b.open({}, a.seal({}, msg, wire), got).has_value());
+  check_sessions_agree(std::move(done->keys), std::move(server_done->keys), "after a spoofing attempt");
 }
 
 TEST_CASE("Finding 7: a well-formed wrong confirmation spends the server (one guess per exchange)", "[login][finding7]") {
@@ -532,12 +536,7 @@ TEST_CASE("hardening #7: a spoofed well-formed share does not end the server's l
   REQUIRE(server_done.has_value());
   CHECK(server_done->username == "alice");
 
-  auto a = std::move(done->keys).make_session();
-  auto b = std::move(server_done->keys).make_session();
-  const auto msg = as_bytes("after a spoofed share");
-  bytes wire(msg.size() + 64), got(msg.size() + 64);
-  REQUIRE(b.open({}, a.seal({}, msg, wire), got).has_value());
-  REQUIRE(a.open({}, b.seal({}, msg, wire), got).has_value());
+  check_sessions_agree(std::move(done->keys), std::move(server_done->keys), "after a spoofed share");
 }
 
 TEST_CASE("hardening #7: each share is its own exchange, with one guess each", "[login][hardening]") {
