@@ -351,7 +351,7 @@ struct sealer_testing {
 /// leaves no plaintext in `out`. Steady-state opening allocates nothing;
 /// packets rejected before decryption (malformed, replayed, too old) never
 /// allocate. A packet that fails its tag check costs the two short-lived
-/// allocations of the exception Botan 3.7 throws inside `finish()` (its AEAD
+/// allocations of the exception Botan throws inside `finish()` (its AEAD
 /// API has no non-throwing tag check); nothing is retained.
 template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class opener {

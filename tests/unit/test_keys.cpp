@@ -185,6 +185,13 @@ TEST_CASE("hardening #10: Ed25519/Ed448 raw keys of small order are rejected", "
   auto identity448 = bytes(57, 0);
   identity448[0] = 1;
   CHECK(sepal::public_key<sepal::ed448>::from_raw(identity448).error() == errc::invalid_key);
+  // Ed448's other small-order points, (0, -1) of order 2 and (±1, 0) of order
+  // 4: Botan 3.13's check_key accepts them, sepal's own check does not.
+  for (const char* h : {"fefffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffffffffffffffffffffffffffffffffffffffffffffffffff00",
+                        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000080",
+                        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"}) {
+    CHECK(sepal::public_key<sepal::ed448>::from_raw(hex(h)).error() == errc::invalid_key);
+  }
 }
 
 TEMPLATE_LIST_TEST_CASE("hardening #8: a public key has exactly one DER encoding", "[keys][hardening]", all_curves) {

@@ -176,7 +176,7 @@ struct key_ops {
 
   /// False for a key no signature check should accept: an Ed448 point of
   /// small order. Botan's `check_key` rejects the eight small-order Ed25519
-  /// points but, in 3.7, none for Ed448. Ed448's torsion is {(0, 1), (0, -1),
+  /// points, but for Ed448 only the identity (3.13; none in 3.7). Ed448's torsion is {(0, 1), (0, -1),
   /// (±1, 0)} (cofactor 4, RFC 8032 §5.2), exactly the points with y ≡ 0, 1
   /// or -1 (mod p); for the identity, (R = identity, S = 0) verifies every
   /// message. y is read as RFC 8032 §5.2.3 encodes it (little-endian, the

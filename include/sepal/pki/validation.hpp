@@ -97,7 +97,7 @@ inline constexpr any_host_name_t any_host_name_i_trust_every_leaf{};
 /// address (matched against the leaf's DNS/IP subjectAltNames, RFC 6125
 /// §6.4), or the explicit opt-out `any_host_name_i_trust_every_leaf`. A DNS
 /// name falls back to the subject CN only when the leaf has no
-/// subjectAltName extension at all (Botan 3.7's
+/// subjectAltName extension at all (Botan's, 3.7 through 3.13:
 /// `X509_Certificate::matches_dns_name`): a leaf whose only SANs are URIs
 /// or IP addresses is not matched by its CN, which is stricter than "no DNS
 /// SAN" and what RFC 6125 §6.4.4 asks for URI-IDs. An IPv4 address matches
