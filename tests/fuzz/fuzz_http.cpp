@@ -11,6 +11,7 @@
 
 #include <sepal/http/content_digest.hpp>
 #include <sepal/http/signature_base.hpp>
+#include <sepal/http/signer.hpp>
 #include <sepal/http/structured_fields.hpp>
 #include <sepal/http/verifier.hpp>
 
@@ -69,6 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (auto params = http::signature_params::from_member(il)) {
           const std::pair<std::string_view, http::field_type> types[] = {{"example-dict", http::field_type::dictionary}};
           (void)http::signature_base(m, *params, types);
+          // Parameters sign() accepts (issue 17 gap 4) serialize to a
+          // Signature-Input member that parses back to the same value.
+          if (!http::detail::check_params(params->params())) {
+            const auto text = sf::serialize(sf::member(params->inner_list()));
+            const auto back = sf::parse_dictionary("a=" + text);
+            require(back && back->size() == 1 && back->front().second == sf::member(params->inner_list()));
+          }
         }
       }
       // @query-param's form-urlencoded decoding (issue 17): the re-encoding

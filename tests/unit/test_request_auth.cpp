@@ -23,6 +23,8 @@ namespace {
 
 constexpr std::int64_t now = 1'800'000'000;
 
+sepal::http::sf::bare_item sf_int(std::int64_t i) { return i; }
+
 http::message request() {
   auto m = http::message::request("POST", "https://api.example.com/v1/orders?dry_run=1");
   m.add("Host", "api.example.com").add("Content-Type", "application/json");
@@ -566,4 +568,71 @@ TEST_CASE("a server verifies an origin-form request from its Host and scheme; ba
   const auto s = http::sign(m, "sig", http::signature_params().cover("@authority"), f.key.signer());
   REQUIRE(s.error().base.has_value());
   CHECK(s.error().base->uri == http::uri_error::userinfo);
+}
+
+TEST_CASE("any signature parameter is signed and reaches the policy; bad ones are refused precisely",
+          "[http][sign][gap4]") {
+  fixture f;
+  auto m = request();
+  m.add("Content-Digest", http::content_digest(m.content));
+  // RFC 9421 §2.3: every parameter is part of @signature-params.
+  http::signature_params p;
+  p.cover("@method").cover("@target-uri").cover("content-digest");
+  p.created(now).expires(now + 60).keyid(f.key.id()).nonce("n-1").tag("sepal-request/1");
+  p.param("app-version", sf_int(7)).param("x.mode", sepal::http::sf::token{"strict"}).param("*flag", true);
+  const auto fields = http::sign(m, "sig", p, f.key.signer());
+  REQUIRE(fields.has_value());
+  CHECK(fields->signature_input.find(";app-version=7;x.mode=strict;*flag") != std::string::npos);
+  auto base = http::build_signature_base(m, p);
+  REQUIRE(std::holds_alternative<std::string>(base));
+  CHECK(std::get<std::string>(base).ends_with(";tag=\"sepal-request/1\";app-version=7;x.mode=strict;*flag"));
+  http::attach(m, *fields);
+  http::request_verifier v(f.keys);
+  const auto ok = v.verify(m, now);
+  REQUIRE(ok.has_value());
+  const auto* ver = http::sf::find(ok->params.params(), "app-version");
+  REQUIRE(ver != nullptr);
+  CHECK(std::get<std::int64_t>(*ver) == 7);
+  CHECK(std::get<http::sf::token>(*http::sf::find(ok->params.params(), "x.mode")).value == "strict");
+  // Changing an extension parameter breaks the signature: it is signed.
+  auto changed = request();
+  changed.add("Content-Digest", http::content_digest(changed.content));
+  changed.add("Signature-Input", std::string(fields->signature_input).replace(
+                                     fields->signature_input.find("app-version=7"), 13, "app-version=8"));
+  changed.add("Signature", fields->signature);
+  http::request_verifier v2(f.keys);
+  CHECK(v2.verify(changed, now).failure() == verify_failure::bad_signature);
+
+  const auto refused = [&](http::signature_params q) {
+    const auto r = http::sign(request(), "sig", q.cover("@method"), f.key.signer());
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == sepal::errc::invalid_argument);
+    CHECK_FALSE(r.error().base.has_value());
+    REQUIRE(r.error().param.has_value());
+    return *r.error().param;
+  };
+  auto dup = refused(http::signature_params().created(now).param("created", sf_int(now + 1)));
+  CHECK(dup.code == http::param_error::duplicate);
+  CHECK(dup.key == "created");
+  CHECK(refused(http::signature_params().expires(2).param("expires", sf_int(1))).code ==
+        http::param_error::duplicate);
+  for (const char* fixed : {"keyid", "alg", "nonce", "tag"}) {
+    http::signature_params q;
+    q.param(fixed, std::string("a")).param(fixed, std::string("b"));
+    CHECK(refused(q).code == http::param_error::duplicate);
+  }
+  CHECK(refused(http::signature_params().param("Upper", true)).code == http::param_error::invalid_key);
+  CHECK(refused(http::signature_params().param("", true)).code == http::param_error::invalid_key);
+  CHECK(refused(http::signature_params().param("1st", true)).code == http::param_error::invalid_key);
+  CHECK(refused(http::signature_params().param("a b", true)).key == "a b");
+  CHECK(refused(http::signature_params().param("created", std::string("now"))).code == http::param_error::wrong_type);
+  CHECK(refused(http::signature_params().param("keyid", sf_int(1))).code == http::param_error::wrong_type);
+  CHECK(refused(http::signature_params().param("x", std::string("a\nb"))).code == http::param_error::invalid_value);
+  CHECK(refused(http::signature_params().param("x", http::sf::token{"1bad"})).code == http::param_error::invalid_value);
+  CHECK(refused(http::signature_params().param("x", sf_int(1'000'000'000'000'000))).code ==
+        http::param_error::invalid_value);
+  http::signature_params many;
+  for (int i = 0; i <= static_cast<int>(http::sf::max_parameters); ++i) many.param("p" + std::to_string(i), true);
+  CHECK(refused(many).code == http::param_error::too_many);
+  CHECK(http::describe(http::param_error::duplicate) == "signature parameter given twice");
 }

@@ -72,6 +72,21 @@ class signature_params {
   signature_params& nonce(std::string v) { return set("nonce", std::move(v)); }
   signature_params& tag(std::string v) { return set("tag", std::move(v)); }
 
+  /// Adds any other signature parameter (RFC 9421 §2.3: every parameter
+  /// is part of `@signature-params`, so it is signed): a registered one
+  /// (IANA "HTTP Signature Metadata Parameters") or an application's
+  /// extension, as an RFC 8941 Bare Item. Unlike the setters above it never
+  /// replaces: `sign` refuses a key given twice (`param_error::duplicate`),
+  /// one that is not an RFC 8941 key (`invalid_key`), a fixed parameter of
+  /// the wrong type (`wrong_type`) and a value RFC 8941 cannot carry
+  /// (`invalid_value`).
+  signature_params& param(std::string key, sf::bare_item value) {
+    m_list.params.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+  /// All signature parameters, in order (the fixed ones and any others).
+  [[nodiscard]] const sf::parameters& params() const noexcept { return m_list.params; }
+
   [[nodiscard]] std::optional<std::int64_t> created() const { return integer("created"); }
   [[nodiscard]] std::optional<std::int64_t> expires() const { return integer("expires"); }
   [[nodiscard]] std::optional<std::string> keyid() const { return text("keyid"); }

@@ -30,13 +30,92 @@ struct signature_fields {
   std::string signature;        ///< e.g. sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:
 };
 
+/// What is wrong with a signature parameter (`signature_params::param`).
+enum class param_error {
+  invalid_key,    ///< not an RFC 8941 key (lcalpha or "*", then lcalpha / DIGIT / "_" / "-" / "." / "*")
+  duplicate,      ///< the same key twice (e.g. `created` set and also given to `param`)
+  wrong_type,     ///< `created`/`expires` not an Integer, `keyid`/`alg`/`nonce`/`tag` not a String
+  invalid_value,  ///< a String with a byte outside %x20-7E, an invalid Token, or an Integer or
+                  ///< Decimal out of RFC 8941's range
+  too_many,       ///< more than `sf::max_parameters`: a verifier would not parse the field
+};
+
+/// A short name for logs.
+[[nodiscard]] constexpr std::string_view describe(param_error e) noexcept {
+  switch (e) {
+    case param_error::invalid_key: return "signature parameter key is not an RFC 8941 key";
+    case param_error::duplicate: return "signature parameter given twice";
+    case param_error::wrong_type: return "signature parameter of the wrong type";
+    case param_error::invalid_value: return "signature parameter value RFC 8941 cannot carry";
+    case param_error::too_many: return "too many signature parameters";
+  }
+  return "unknown";
+}
+
+/// Which signature parameter `sign` refused, and why.
+struct param_failure {
+  param_error code = param_error::invalid_key;
+  std::string key;  ///< the parameter's key as given
+};
+
 /// Why `sign` refused: `code` is `invalid_argument` for a label that is not
-/// a Dictionary key (`base` empty) or for a covered component that cannot
-/// be derived from the message (`base` says which and why).
+/// a Dictionary key (`base` and `param` empty), for a covered component
+/// that cannot be derived from the message (`base` says which and why), or
+/// for a signature parameter it cannot sign (`param` says which and why).
 struct sign_failure {
   errc code = errc::invalid_argument;
   std::optional<base_failure> base;
+  std::optional<param_failure> param = std::nullopt;
 };
+
+namespace detail {
+
+/// RFC 8941 §3.1.2: key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" ).
+[[nodiscard]] inline bool is_sf_key(std::string_view k) noexcept {
+  if (k.empty() || (!sf::detail::is_lcalpha(k[0]) && k[0] != '*')) return false;
+  for (char c : k)
+    if (!sf::detail::is_key_char(c)) return false;
+  return true;
+}
+
+/// A Bare Item the RFC 8941 §4.1 serializer accepts (it fails on the rest).
+[[nodiscard]] inline bool serializable(const sf::bare_item& v) noexcept {
+  constexpr std::int64_t max15 = 999'999'999'999'999;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i >= -max15 && *i <= max15;  // §4.1.4
+  if (const auto* d = std::get_if<sf::decimal>(&v)) return d->thousandths >= -max15 && d->thousandths <= max15;
+  if (const auto* s = std::get_if<std::string>(&v)) {  // §4.1.6
+    for (char c : *s)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) return false;
+    return true;
+  }
+  if (const auto* t = std::get_if<sf::token>(&v)) {  // §4.1.7
+    if (t->value.empty() || !(sf::detail::is_alpha(t->value[0]) || t->value[0] == '*')) return false;
+    for (char c : t->value)
+      if (!(sf::detail::is_tchar(c) || c == ':' || c == '/')) return false;
+    return true;
+  }
+  return true;  // Byte Sequence, Boolean
+}
+
+/// The first signature parameter `sign` cannot sign (RFC 9421 §2.3), if any.
+[[nodiscard]] inline std::optional<param_failure> check_params(const sf::parameters& params) {
+  if (params.size() > sf::max_parameters) return param_failure{param_error::too_many, {}};
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& [k, v] = params[i];
+    if (!is_sf_key(k)) return param_failure{param_error::invalid_key, k};
+    for (std::size_t j = 0; j < i; ++j)
+      if (params[j].first == k) return param_failure{param_error::duplicate, k};
+    const bool want_int = k == "created" || k == "expires";
+    const bool want_string = k == "keyid" || k == "alg" || k == "nonce" || k == "tag";
+    if ((want_int && !std::holds_alternative<std::int64_t>(v)) ||
+        (want_string && !std::holds_alternative<std::string>(v)))
+      return param_failure{param_error::wrong_type, k};
+    if (!serializable(v)) return param_failure{param_error::invalid_value, k};
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
 
 /// The outcome of `sign`: the signature's fields, or a `sign_failure`
 /// (`std::expected` member names).
@@ -73,8 +152,9 @@ class [[nodiscard]] sign_result {
 /// signs it with `key` under `label`.
 ///
 /// Errors: a `sign_failure` (local misuse): `invalid_argument` when `label`
-/// is not a Dictionary key, or when a covered component cannot be derived
-/// from `msg`, with the component and the reason in `base`. Throws
+/// is not a Dictionary key, when a signature parameter cannot be signed
+/// (the key and the reason in `param`), or when a covered component cannot
+/// be derived from `msg`, with the component and the reason in `base`. Throws
 /// `sepal::error` only on RNG failure.
 [[nodiscard]] inline sign_result sign(const message& msg, std::string_view label, const signature_params& params,
                                       const signing_key& key,
@@ -82,6 +162,8 @@ class [[nodiscard]] sign_result {
   if (label.empty() || (!sf::detail::is_lcalpha(label[0]) && label[0] != '*')) return sign_failure{};
   for (char c : label)
     if (!sf::detail::is_key_char(c)) return sign_failure{};
+  if (auto p = detail::check_params(params.params()))
+    return sign_failure{errc::invalid_argument, std::nullopt, std::move(*p)};
   auto base = build_signature_base(msg, params, extra_types);
   if (auto* f = std::get_if<base_failure>(&base)) return sign_failure{errc::invalid_argument, std::move(*f)};
   const auto& text = std::get<std::string>(base);
