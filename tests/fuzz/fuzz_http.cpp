@@ -70,6 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (auto params = http::signature_params::from_member(il)) {
           const std::pair<std::string_view, http::field_type> types[] = {{"example-dict", http::field_type::dictionary}};
           (void)http::signature_base(m, *params, types);
+          // The same components on a response bound to this request (req,
+          // RFC 9421 §2.4), the fuzzed field also as a trailer (tr).
+          auto response = http::message::response(200);
+          if (p.size() > 2) response.add("x-a", std::string(p[2])).add_trailer("x-a", std::string(p[2]));
+          (void)http::signature_base(response, m, *params, types);
           // Parameters sign() accepts (issue 17 gap 4) serialize to a
           // Signature-Input member that parses back to the same value.
           if (!http::detail::check_params(params->params())) {

@@ -475,3 +475,144 @@ TEST_CASE("RFC 9421 §2.2 over the request-target forms of RFC 9112 §3.2; preci
   // @method and fields do not depend on the target.
   CHECK(value(http::message::request("GET", "https://user@example.com/"), "@method") == "GET");
 }
+
+namespace {
+
+/// RFC 9421 §2.4's response to the test request (a 503).
+http::message section_2_4_response() {
+  auto m = http::message::response(503);
+  m.add("Date", "Tue, 20 Apr 2021 02:07:56 GMT")
+      .add("Content-Type", "application/json")
+      .add("Content-Length", "62")
+      .add("Content-Digest",
+           "sha-512=:0Y6iCBzGg5rZtoXS95Ijz03mslf6KAMCloESHObfwnHJDbkkWWQz6PhhU9kxsTbARtY2PTBOzq24uJFpHsMuAg==:");
+  m.content = R"({"busy": true, "message": "Your call is very important to us"})";
+  return m;
+}
+
+http::signature_params section_2_4_params() {
+  http::signature_params p;
+  p.cover("@status").cover("content-digest").cover("content-type");
+  p.cover("@authority", {{"req", true}}).cover("@method", {{"req", true}}).cover("@path", {{"req", true}});
+  p.cover("content-digest", {{"req", true}});
+  p.created(1618884479).keyid("test-key-ecc-p256");
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("RFC 9421 §2.4: a response signed with components of its request (req)", "[http][rfc9421][gap3]") {
+  const auto request = test_request();
+  const auto response = section_2_4_response();
+  const auto p = section_2_4_params();
+  // §2.4's signature base, byte for byte.
+  const auto base = http::signature_base(response, request, p);
+  REQUIRE(std::holds_alternative<std::string>(base));
+  CHECK(std::get<std::string>(base) ==
+        "\"@status\": 503\n"
+        "\"content-digest\": sha-512=:0Y6iCBzGg5rZtoXS95Ijz03mslf6KAMCloESHObfwnHJDbkkWWQz6PhhU9kxsTbARtY2PTBOzq24uJFp"
+        "HsMuAg==:\n"
+        "\"content-type\": application/json\n"
+        "\"@authority\";req: example.com\n"
+        "\"@method\";req: POST\n"
+        "\"@path\";req: /foo\n"
+        "\"content-digest\";req: sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvR"
+        "wEmTHWXvJwew==:\n"
+        "\"@signature-params\": (\"@status\" \"content-digest\" \"content-type\" \"@authority\";req \"@method\";req "
+        "\"@path\";req \"content-digest\";req);created=1618884479;keyid=\"test-key-ecc-p256\"");
+
+  // §2.4's signature (ecdsa-p256-sha256, test-key-ecc-p256) verifies with
+  // the request, and not without it or with another request.
+  rfc_verifier v;
+  v.keys->add("test-key-ecc-p256", "1",
+              http::verification_key::ecdsa_p256_sha256(sepal::public_key<sepal::p256>::from_pem(p256_public).value()));
+  auto signed_response = response;
+  signed_response.add("Signature-Input",
+                      "reqres=(\"@status\" \"content-digest\" \"content-type\" \"@authority\";req \"@method\";req "
+                      "\"@path\";req \"content-digest\";req);created=1618884479;keyid=\"test-key-ecc-p256\"");
+  signed_response.add("Signature",
+                      "reqres=:dMT/A/76ehrdBTD/2Xx8QuKV6FoyzEP/I9hdzKN8LQJLNgzU4W767HK05rx1i8meNQQgQPgQp8wq2ive3tV5Ag==:");
+  {
+    http::request_verifier verifier(v.keys, v.policy);
+    const auto ok = verifier.verify(signed_response, request, 1618884479);
+    REQUIRE(ok.has_value());
+    CHECK(ok->label == "reqres");
+    CHECK(ok->params.components()[3].params == sf::parameters{{"req", true}});
+  }
+  {
+    http::request_verifier verifier(v.keys, v.policy);
+    const auto no_request = verifier.verify(signed_response, 1618884479);
+    CHECK(no_request.failure() == http::verify_failure::component);
+    REQUIRE(no_request.component_failure().has_value());
+    CHECK(no_request.component_failure()->code == http::base_error::no_request);
+    CHECK(no_request.component_failure()->index == 3);
+    CHECK(no_request.component_failure()->component == "\"@authority\";req");
+  }
+  {
+    http::request_verifier verifier(v.keys, v.policy);
+    auto other = test_request();
+    other.method = "PUT";
+    CHECK(verifier.verify(signed_response, other, 1618884479).failure() == http::verify_failure::bad_signature);
+  }
+
+  // Both sides: sepal signs a response bound to its request and verifies it.
+  const auto key = http::signing_key::hmac_sha256_or_throw(shared_secret());
+  v.keys->add("test-shared-secret", "1", http::verification_key::hmac_sha256_or_throw(shared_secret()));
+  http::signature_params q = p;
+  q.keyid("test-shared-secret");
+  q.cover("signature", {{"key", std::string("sig1")}, {"req", true}});  // §2.4: the request's own signature
+  auto signed_request = test_request();
+  signed_request.add("Signature", "sig1=:AAAA:");
+  const auto fields = http::sign(response, signed_request, "sig", q, key);
+  REQUIRE(fields.has_value());
+  auto r = response;
+  http::attach(r, *fields);
+  http::request_verifier verifier(v.keys, v.policy);
+  CHECK(verifier.verify(r, signed_request, 1618884479).has_value());
+  auto tampered = signed_request;
+  tampered.remove("Signature");
+  tampered.add("Signature", "sig1=:AAAB:");
+  http::request_verifier again(v.keys, v.policy);
+  CHECK(again.verify(r, tampered, 1618884479).failure() == http::verify_failure::bad_signature);
+
+  // sign without the request, and req on a request, say why.
+  const auto no_request = http::sign(response, "sig", q, key);
+  REQUIRE_FALSE(no_request.has_value());
+  REQUIRE(no_request.error().base.has_value());
+  CHECK(no_request.error().base->code == http::base_error::no_request);
+  CHECK(http::describe(http::base_error::no_request) == "req component without the related request");
+  const auto on_request = http::build_signature_base(
+      test_request(), test_request(), http::signature_params().cover("@method", {{"req", true}}));
+  REQUIRE(std::holds_alternative<http::base_failure>(on_request));
+  CHECK(std::get<http::base_failure>(on_request).code == http::base_error::invalid_component);
+  // req on a field the request lacks is missing; tr is not for derived components.
+  CHECK(std::get<http::base_error>(http::signature_base(
+            response, request, http::signature_params().cover("x-missing", {{"req", true}}))) ==
+        http::base_error::missing_component);
+  CHECK(std::get<http::base_error>(http::signature_base(
+            response, request, http::signature_params().cover("@status", {{"tr", true}}))) ==
+        http::base_error::invalid_component);
+}
+
+TEST_CASE("RFC 9421 §2.1.4: trailer fields with tr, apart from the header section", "[http][rfc9421][gap3]") {
+  auto m = http::message::response(200);
+  m.add("Expires", "Wed, 9 Nov 2022 07:28:00 GMT");
+  m.add_trailer("Expires", "Wed, 9 Nov 2022 07:28:00 GMT");
+  m.add_trailer("Server-Timing", "db;dur=53,  app;dur=47.2");
+  CHECK(value_of(m, http::signature_params().cover("expires", {{"tr", true}})) == "Wed, 9 Nov 2022 07:28:00 GMT");
+  CHECK(value_of(m, http::signature_params().cover("server-timing", {{"tr", true}})) == "db;dur=53,  app;dur=47.2");
+  CHECK(base_of(m, http::signature_params().cover("expires").cover("expires", {{"tr", true}}))
+            .starts_with("\"expires\": Wed, 9 Nov 2022 07:28:00 GMT\n\"expires\";tr: Wed, 9 Nov 2022 07:28:00 GMT\n"));
+  // A trailer is not a header field, and the other way round.
+  CHECK(std::get<http::base_error>(http::signature_base(m, http::signature_params().cover("server-timing"))) ==
+        http::base_error::missing_component);
+  m.trailers.clear();
+  CHECK(std::get<http::base_error>(http::signature_base(m, http::signature_params().cover("expires", {{"tr", true}}))) ==
+        http::base_error::missing_component);
+  // tr with req: the request's trailers.
+  auto req = http::message::request("POST", "https://example.com/");
+  req.add_trailer("X-Check", "ok");
+  CHECK(std::get<std::string>(http::signature_base(
+            m, req, http::signature_params().cover("x-check", {{"req", true}, {"tr", true}})))
+            .starts_with("\"x-check\";req;tr: ok\n"));
+}

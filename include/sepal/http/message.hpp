@@ -34,6 +34,9 @@ struct message {
   int status = 0;          ///< responses: 100..999; 0 for requests
   std::vector<field> fields;
   std::string content;  ///< the body, for Content-Digest
+  /// The trailer section (RFC 9110 §6.5): field lines sent after the
+  /// content. Covered only with the `tr` parameter (RFC 9421 §2.1.4).
+  std::vector<field> trailers;
 
   /// A request.
   [[nodiscard]] static message request(std::string method, std::string target_uri) {
@@ -62,6 +65,18 @@ struct message {
     return out;
   }
   /// Removes every line named `name` (any case).
+  /// Appends a trailer field line.
+  message& add_trailer(std::string name, std::string value) {
+    trailers.push_back({std::move(name), std::move(value)});
+    return *this;
+  }
+  /// The values of the trailer lines named `name` (any case), in order.
+  [[nodiscard]] std::vector<std::string_view> trailer_values(std::string_view name) const {
+    std::vector<std::string_view> out;
+    for (const auto& f : trailers)
+      if (equal_ignoring_case(f.name, name)) out.push_back(f.value);
+    return out;
+  }
   void remove(std::string_view name) {
     std::erase_if(fields, [&](const field& f) { return equal_ignoring_case(f.name, name); });
   }

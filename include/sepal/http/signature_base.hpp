@@ -30,6 +30,8 @@ enum class base_error {
                           ///< type `sf`/`key` asked for
   invalid_target,         ///< a URI-derived component of a request whose target cannot be used
                           ///< (`base_failure::uri` says why)
+  no_request,             ///< `req` (RFC 9421 §2.4) on a component, but no related request was
+                          ///< given (sign and verify a response with its request for that)
 };
 
 /// The structured type of a field, for the `sf` and `key` parameters
@@ -56,7 +58,8 @@ class signature_params {
   /// Adds a covered component: a lower-case field name or a derived
   /// component (`@method`, `@target-uri`, `@authority`, `@scheme`,
   /// `@request-target`, `@path`, `@query`, `@status`), with optional
-  /// parameters (`sf`, `key`, `name`, `bs`).
+  /// parameters (`sf`, `key`, `name`, `bs`, `tr` for a trailer field, `req`
+  /// for a component of the request a response answers, RFC 9421 §2.4).
   signature_params& cover(std::string name, sf::parameters params = {}) {
     m_list.items.push_back({std::move(name), std::move(params)});
     return *this;
@@ -310,12 +313,13 @@ inline value_or_error field_value(const message& m, const sf::item& id, std::str
       return fail(base_error::invalid_component);
   const bool want_sf = sf::find(id.params, "sf") != nullptr;
   const bool want_bs = sf::find(id.params, "bs") != nullptr;
+  const bool trailer = sf::find(id.params, "tr") != nullptr;  // RFC 9421 §2.1.4: from the trailer section
   const auto* key = sf::find(id.params, "key");
-  for (const auto& [k, v] : id.params)
-    if (k != "sf" && k != "bs" && k != "key") return fail(base_error::invalid_component);  // req, tr: not offered
+  for (const auto& [k, v] : id.params)  // `req` chose `m` already (§2.4)
+    if (k != "sf" && k != "bs" && k != "key" && k != "tr" && k != "req") return fail(base_error::invalid_component);
   if ((want_bs && (want_sf || key)) || (key && !std::holds_alternative<std::string>(*key)))
     return fail(base_error::invalid_component);
-  const auto lines = m.values(name);
+  const auto lines = trailer ? m.trailer_values(name) : m.values(name);
   if (lines.empty()) return fail(base_error::missing_component);
   std::string joined;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -357,8 +361,8 @@ inline value_or_error field_value(const message& m, const sf::item& id, std::str
 
 inline value_or_error derived_value(const message& m, const sf::item& id, std::string_view name) {
   const bool is_query_param = name == "@query-param";
-  for (const auto& [k, v] : id.params)
-    if (!(is_query_param && k == "name")) return fail(base_error::invalid_component);
+  for (const auto& [k, v] : id.params)  // `req` chose `m` already (§2.4); `tr` is for fields only
+    if (!(is_query_param && k == "name") && k != "req") return fail(base_error::invalid_component);
   if (name == "@status") {
     if (m.status < 100 || m.status > 999) return fail(base_error::missing_component);
     return {std::to_string(m.status), std::nullopt};
@@ -427,17 +431,16 @@ struct base_failure {
     case base_error::duplicate_component: return "component covered twice";
     case base_error::invalid_value: return "component value not allowed or not of its structured type";
     case base_error::invalid_target: return "request target unusable for URI components";
+    case base_error::no_request: return "req component without the related request";
   }
   return "unknown";
 }
 
-/// The signature base (RFC 9421 §2.5) of `msg` for `params`, or which
-/// component could not be derived and why (`base_failure`).
-/// `extra_types` adds structured field types for the `sf` parameter.
-/// Never throws but for bad_alloc.
-[[nodiscard]] inline std::variant<std::string, base_failure> build_signature_base(
-    const message& msg, const signature_params& params,
-    std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+namespace detail {
+
+inline std::variant<std::string, base_failure> build_base(
+    const message& msg, const message* request, const signature_params& params,
+    std::span<const std::pair<std::string_view, field_type>> extra_types) {
   std::string base;
   const auto& items = params.components();
   const auto failure = [&](base_error e, std::size_t i, std::optional<uri_error> uri = std::nullopt) {
@@ -448,8 +451,16 @@ struct base_failure {
     for (std::size_t j = 0; j < i; ++j)
       if (items[j] == id) return failure(base_error::duplicate_component, i);
     const auto& name = std::get<std::string>(id.value);
-    const auto v = !name.empty() && name[0] == '@' ? detail::derived_value(msg, id, name)
-                                                   : detail::field_value(msg, id, name, extra_types);
+    // RFC 9421 §2.4: `req` takes the component from the request that
+    // triggered this response; it has no meaning on a request.
+    const message* from = &msg;
+    if (sf::find(id.params, "req") != nullptr) {
+      if (msg.status == 0) return failure(base_error::invalid_component, i);
+      if (request == nullptr) return failure(base_error::no_request, i);
+      from = request;
+    }
+    const auto v = !name.empty() && name[0] == '@' ? derived_value(*from, id, name)
+                                                   : field_value(*from, id, name, extra_types);
     if (v.error) return failure(*v.error, i, v.uri);
     base += sf::serialize(sf::member(id));
     base += ": ";
@@ -459,6 +470,29 @@ struct base_failure {
   base += "\"@signature-params\": ";
   base += sf::serialize(sf::member(params.inner_list()));
   return base;
+}
+
+}  // namespace detail
+
+/// The signature base (RFC 9421 §2.5) of `msg` for `params`, or which
+/// component could not be derived and why (`base_failure`).
+/// `extra_types` adds structured field types for the `sf` parameter.
+/// A component with `req` fails as `no_request` (use the overload with the
+/// request). Never throws but for bad_alloc.
+[[nodiscard]] inline std::variant<std::string, base_failure> build_signature_base(
+    const message& msg, const signature_params& params,
+    std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  return detail::build_base(msg, nullptr, params, extra_types);
+}
+
+/// The signature base of `response` for `params`, where components with
+/// the `req` parameter come from `request`, the request it answers (RFC
+/// 9421 §2.4: `"@method";req`, `"@authority";req`, `"content-digest";req`,
+/// ...). Never throws but for bad_alloc.
+[[nodiscard]] inline std::variant<std::string, base_failure> build_signature_base(
+    const message& response, const message& request, const signature_params& params,
+    std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  return detail::build_base(response, &request, params, extra_types);
 }
 
 /// The signature base (RFC 9421 §2.5) of `msg` for `params`: one line per
@@ -472,6 +506,16 @@ struct base_failure {
     const message& msg, const signature_params& params,
     std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
   auto b = build_signature_base(msg, params, extra_types);
+  if (auto* f = std::get_if<base_failure>(&b)) return f->code;
+  return std::move(std::get<std::string>(b));
+}
+
+/// `signature_base` of a response whose `req` components come from
+/// `request` (RFC 9421 §2.4).
+[[nodiscard]] inline std::variant<std::string, base_error> signature_base(
+    const message& response, const message& request, const signature_params& params,
+    std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  auto b = build_signature_base(response, request, params, extra_types);
   if (auto* f = std::get_if<base_failure>(&b)) return f->code;
   return std::move(std::get<std::string>(b));
 }

@@ -148,23 +148,17 @@ class [[nodiscard]] sign_result {
   std::variant<signature_fields, sign_failure> m_v;
 };
 
-/// Signs `msg` (RFC 9421 §3.1): builds the signature base for `params` and
-/// signs it with `key` under `label`.
-///
-/// Errors: a `sign_failure` (local misuse): `invalid_argument` when `label`
-/// is not a Dictionary key, when a signature parameter cannot be signed
-/// (the key and the reason in `param`), or when a covered component cannot
-/// be derived from `msg`, with the component and the reason in `base`. Throws
-/// `sepal::error` only on RNG failure.
-[[nodiscard]] inline sign_result sign(const message& msg, std::string_view label, const signature_params& params,
-                                      const signing_key& key,
-                                      std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+namespace detail {
+
+inline sign_result sign_base(const message& msg, const message* request, std::string_view label,
+                             const signature_params& params, const signing_key& key,
+                             std::span<const std::pair<std::string_view, field_type>> extra_types) {
   if (label.empty() || (!sf::detail::is_lcalpha(label[0]) && label[0] != '*')) return sign_failure{};
   for (char c : label)
     if (!sf::detail::is_key_char(c)) return sign_failure{};
   if (auto p = detail::check_params(params.params()))
     return sign_failure{errc::invalid_argument, std::nullopt, std::move(*p)};
-  auto base = build_signature_base(msg, params, extra_types);
+  auto base = build_base(msg, request, params, extra_types);
   if (auto* f = std::get_if<base_failure>(&base)) return sign_failure{errc::invalid_argument, std::move(*f)};
   const auto& text = std::get<std::string>(base);
   auto sig = key.sign(sepal::detail::bytes_of(text));
@@ -172,6 +166,32 @@ class [[nodiscard]] sign_result {
   out.signature_input = std::string(label) + "=" + sf::serialize(sf::member(params.inner_list()));
   out.signature = std::string(label) + "=" + sf::serialize(sf::member(sf::item{sf::bytes{std::move(sig)}, {}}));
   return out;
+}
+
+}  // namespace detail
+
+/// Signs `msg` (RFC 9421 §3.1): builds the signature base for `params` and
+/// signs it with `key` under `label`.
+///
+/// Errors: a `sign_failure` (local misuse): `invalid_argument` when `label`
+/// is not a Dictionary key, when a signature parameter cannot be signed
+/// (the key and the reason in `param`), or when a covered component cannot
+/// be derived from `msg`, with the component and the reason in `base`
+/// (`no_request` for a `req` component: sign a response with its request).
+/// Throws `sepal::error` only on RNG failure.
+[[nodiscard]] inline sign_result sign(const message& msg, std::string_view label, const signature_params& params,
+                                      const signing_key& key,
+                                      std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  return detail::sign_base(msg, nullptr, label, params, key, extra_types);
+}
+
+/// Signs `response` (RFC 9421 §3.1) where the components with the `req`
+/// parameter come from `request`, the request it answers (§2.4): binds the
+/// response to that request. Errors as `sign`.
+[[nodiscard]] inline sign_result sign(const message& response, const message& request, std::string_view label,
+                                      const signature_params& params, const signing_key& key,
+                                      std::span<const std::pair<std::string_view, field_type>> extra_types = {}) {
+  return detail::sign_base(response, &request, label, params, key, extra_types);
 }
 
 /// Adds a signature's two members to `msg` as Signature-Input and Signature

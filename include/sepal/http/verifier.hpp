@@ -253,14 +253,15 @@ class request_verifier {
 
   /// Verifies `msg` at `now` (Unix seconds), RFC 9421 §3.2. Never throws.
   [[nodiscard]] verification verify(const message& msg, std::int64_t now) noexcept {
-    try {
-      std::string base;
-      auto v = run(msg, now, base);
-      if (m_policy.keep_signature_base) v.m_base = std::move(base);
-      return v;
-    } catch (...) {
-      return verify_failure::malformed;
-    }
+    return verify_with(msg, nullptr, now);
+  }
+
+  /// Verifies `response` at `now`, where the covered components with the
+  /// `req` parameter come from `request`, the request it answers (RFC 9421
+  /// §2.4). Without it such a signature fails as `component`
+  /// (`base_error::no_request`). Never throws.
+  [[nodiscard]] verification verify(const message& response, const message& request, std::int64_t now) noexcept {
+    return verify_with(response, &request, now);
   }
 
   /// The policy in force.
@@ -269,6 +270,17 @@ class request_verifier {
   [[nodiscard]] const nonce_cache& nonces() const noexcept { return m_nonces; }
 
  private:
+  verification verify_with(const message& msg, const message* request, std::int64_t now) noexcept {
+    try {
+      std::string base;
+      auto v = run(msg, request, now, base);
+      if (m_policy.keep_signature_base) v.m_base = std::move(base);
+      return v;
+    } catch (...) {
+      return verify_failure::malformed;
+    }
+  }
+
   static std::string joined(const message& msg, std::string_view name) {
     std::string out;
     for (const auto v : msg.values(name)) {
@@ -278,7 +290,7 @@ class request_verifier {
     return out;
   }
 
-  verification run(const message& msg, std::int64_t now, std::string& base_out) {
+  verification run(const message& msg, const message* request, std::int64_t now, std::string& base_out) {
     const auto inputs_text = joined(msg, "signature-input");
     const auto sigs_text = joined(msg, "signature");
     if (inputs_text.empty() || sigs_text.empty()) return verify_failure::no_signature;
@@ -320,7 +332,7 @@ class request_verifier {
     std::vector<std::pair<std::string_view, field_type>> types;
     types.reserve(m_policy.field_types.size());
     for (const auto& [name, type] : m_policy.field_types) types.emplace_back(name, type);
-    auto base = build_signature_base(msg, *params, types);
+    auto base = detail::build_base(msg, request, *params, types);
     if (auto* f = std::get_if<base_failure>(&base)) return verification(std::move(*f));
     base_out = std::move(std::get<std::string>(base));
     const auto& text = base_out;
