@@ -1,5 +1,6 @@
-// libFuzzer harness: the structured-field parser (RFC 8941) and the RFC 9421
-// signature-base builder and verifier on attacker-controlled fields.
+// libFuzzer harness: the structured-field parser (RFC 8941), the
+// Accept-Signature parser and the RFC 9421 signature-base builder and
+// verifier on attacker-controlled fields.
 // Invariants: nothing throws; whatever parses re-serializes to text that
 // parses to the same value; a request no key signed never verifies.
 
@@ -26,6 +27,8 @@ void require(bool ok) {
 
 struct fixture {
   std::shared_ptr<http::memory_key_store> keys = std::make_shared<http::memory_key_store>();
+  http::signing_key signer =
+      http::signing_key::hmac_sha256_or_throw(sepal::secret_bytes::copy_of(std::vector<std::uint8_t>(32, 9)));
   fixture() { keys->add("k", "1", http::verification_key::hmac_sha256_or_throw(sepal::secret_bytes::copy_of(std::vector<std::uint8_t>(32, 9)))); }
 };
 
@@ -51,6 +54,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch (data[0] % 4) {
     case 0: {  // dictionary: parse, serialize, parse again to the same value
       if (auto d = sf::parse_dictionary(in)) require(sf::parse_dictionary(sf::serialize(*d)) == d);
+      // Accept-Signature (RFC 9421 §5.1, issue 17 gap 10): each entry
+      // re-parses to itself; turning it into a profile never throws, and a
+      // profile it yields covers exactly the requested components.
+      if (auto entries = http::parse_accept_signature(in)) {
+        for (const auto& e : *entries) {
+          const auto again = http::parse_accept_signature(e.serialize());
+          require(again && again->size() == 1 && again->front().label == e.label &&
+                  again->front().request == e.request);
+          const auto p = http::profile_for(e, "k", f.signer);
+          if (p) require(p->label == e.label && p->components.size() == e.request.items.size());
+        }
+      }
       break;
     }
     case 1: {  // list and item

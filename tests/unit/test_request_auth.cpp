@@ -636,3 +636,63 @@ TEST_CASE("any signature parameter is signed and reaches the policy; bad ones ar
   CHECK(refused(many).code == http::param_error::too_many);
   CHECK(http::describe(http::param_error::duplicate) == "signature parameter given twice");
 }
+
+TEST_CASE("Accept-Signature: the verifier asks for its policy, the signer meets it, it verifies",
+          "[http][verify][gap10]") {
+  fixture f;
+  http::request_verifier v(f.keys);  // strict: tag, nonce, content-digest
+  const auto asked = v.accept_signature();
+  CHECK(asked == "sig=(\"@method\" \"@target-uri\" \"content-digest\");created;tag=\"sepal-request/1\"");
+  auto entries = http::parse_accept_signature(asked);
+  REQUIRE(entries.has_value());
+  REQUIRE(entries->size() == 1);
+  const auto profile = http::profile_for(entries->front(), f.key.id(), f.key.signer());
+  REQUIRE(profile.has_value());
+  auto m = request();
+  REQUIRE(http::sign_request(m, f.key.id(), f.key.signer(), now, *profile).has_value());
+  CHECK(v.verify(m, now).has_value());
+
+  // The interop preset asks for expires; a challenge nonce and the key id
+  // are carried through, and the signature uses that nonce.
+  http::request_verifier iv(f.keys, http::verify_policy::interop());
+  const auto challenge = iv.accept_signature("sig", f.key.id(), "c-7f3a");
+  CHECK(challenge == "sig=(\"@method\" \"@target-uri\" \"content-digest\");created;expires;keyid=\"" + f.key.id() +
+                         "\";nonce=\"c-7f3a\"");
+  auto m2 = request();
+  m2.add("Accept-Signature", challenge);  // read from a message, as a client would from a 401
+  entries = http::parse_accept_signature(m2);
+  REQUIRE(entries.has_value());
+  http::signing_profile no_expiry = http::signing_profile::interop();
+  no_expiry.lifetime = 0;
+  const auto p2 = http::profile_for(entries->front(), f.key.id(), f.key.signer(), no_expiry);
+  REQUIRE(p2.has_value());
+  CHECK(p2->lifetime == 300);  // expires was asked for
+  CHECK(p2->nonce == "c-7f3a");
+  auto m3 = request();
+  REQUIRE(http::sign_request(m3, f.key.id(), f.key.signer(), now, *p2).has_value());
+  const auto ok = iv.verify(m3, now);
+  REQUIRE(ok.has_value());
+  CHECK(ok->params.nonce() == "c-7f3a");
+  CHECK(ok->params.expires() == now + 300);
+
+  // What a signer cannot meet is refused, naming it.
+  const auto refuse = [&](std::string_view field) {
+    const auto e = http::parse_accept_signature(field);
+    REQUIRE(e.has_value());
+    REQUIRE(e->size() == 1);
+    const auto r = http::profile_for(e->front(), f.key.id(), f.key.signer());
+    REQUIRE_FALSE(r.has_value());
+    return r.error();
+  };
+  CHECK(refuse("sig=(\"@method\" \"content-digest\";sf)").code == http::accept_error::component_parameters);
+  CHECK(refuse("sig=(\"@method\" \"content-digest\";sf)").what == "\"content-digest\";sf");
+  CHECK(refuse("sig=(\"@method\");created=5").code == http::accept_error::invalid_parameter);
+  CHECK(refuse("sig=(\"@method\");tag=app").code == http::accept_error::invalid_parameter);
+  CHECK(refuse("sig=(\"@method\");x-ext=1").what == "x-ext");
+  CHECK(refuse("sig=(\"@method\");alg=\"ed25519\"").code == http::accept_error::wrong_algorithm);
+  CHECK(http::describe(http::accept_error::wrong_key) == "requested key id is not the signer's");
+  const auto alg_ok = http::parse_accept_signature("sig=(\"@method\");alg=\"hmac-sha256\"");
+  REQUIRE(alg_ok.has_value());
+  CHECK(http::profile_for(alg_ok->front(), f.key.id(), f.key.signer()).has_value());
+  CHECK_FALSE(http::parse_accept_signature(request()).has_value());  // no field
+}

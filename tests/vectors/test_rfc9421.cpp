@@ -616,3 +616,47 @@ TEST_CASE("RFC 9421 §2.1.4: trailer fields with tr, apart from the header secti
             m, req, http::signature_params().cover("x-check", {{"req", true}, {"tr", true}})))
             .starts_with("\"x-check\";req;tr: ok\n"));
 }
+
+TEST_CASE("RFC 9421 §5.1: the Accept-Signature example parses and a signer meets it", "[http][rfc9421][gap10]") {
+  const std::string field =
+      "sig1=(\"@method\" \"@target-uri\" \"@authority\" \"content-digest\" \"cache-control\");"
+      "keyid=\"test-key-rsa-pss\";created;tag=\"app-123\"";
+  const auto parsed = http::parse_accept_signature(field);
+  REQUIRE(parsed.has_value());
+  REQUIRE(parsed->size() == 1);
+  const auto& entry = parsed->front();
+  CHECK(entry.label == "sig1");
+  REQUIRE(entry.request.items.size() == 5);
+  CHECK(std::get<std::string>(entry.request.items[4].value) == "cache-control");
+  CHECK(entry.request.params == sf::parameters{{"keyid", std::string("test-key-rsa-pss")},
+                                               {"created", true},
+                                               {"tag", std::string("app-123")}});
+  CHECK(entry.serialize() == field);  // canonical already
+
+  // A signer holding test-key-rsa-pss meets it (sepal has no RSA-PSS, so an
+  // HMAC key under that id stands in): label, exactly these components,
+  // created, keyid and the tag.
+  const auto key = http::signing_key::hmac_sha256_or_throw(shared_secret());
+  const auto profile = http::profile_for(entry, "test-key-rsa-pss", key);
+  REQUIRE(profile.has_value());
+  CHECK(profile->label == "sig1");
+  CHECK(profile->components ==
+        std::vector<std::string>{"@method", "@target-uri", "@authority", "content-digest", "cache-control"});
+  CHECK(profile->tag == "app-123");
+  auto m = test_request();
+  m.add("Cache-Control", "max-age=60");
+  REQUIRE(http::sign_request(m, "test-key-rsa-pss", key, 1618884475, *profile).has_value());
+  const auto input = m.values("signature-input");
+  REQUIRE(input.size() == 1);
+  CHECK(input[0].starts_with(
+      "sig1=(\"@method\" \"@target-uri\" \"@authority\" \"content-digest\" \"cache-control\");created=1618884475;"));
+  CHECK(input[0].find(";keyid=\"test-key-rsa-pss\"") != std::string_view::npos);
+  CHECK(input[0].ends_with(";tag=\"app-123\""));
+
+  // Another key id is refused, and so are invalid fields.
+  CHECK(http::profile_for(entry, "other", key).error().code == http::accept_error::wrong_key);
+  CHECK_FALSE(http::parse_accept_signature("sig1=\"@method\"").has_value());    // not an inner list
+  CHECK_FALSE(http::parse_accept_signature("sig1=(@method)").has_value());      // a token, not a String
+  CHECK_FALSE(http::parse_accept_signature("sig1=(\"@method\"").has_value());   // syntax
+  CHECK_FALSE(http::parse_accept_signature(std::string(sf::max_field_size + 1, 'a')).has_value());
+}

@@ -214,6 +214,9 @@ struct signing_profile {
   bool include_alg = true;      ///< name the algorithm in `alg`
   std::string tag = "sepal-request/1";  ///< application tag (empty: none)
   bool include_nonce = true;    ///< a fresh 128-bit `nonce` (replay protection at the verifier)
+  /// With `include_nonce`: this `nonce` instead of a fresh one, e.g. the
+  /// challenge an Accept-Signature asked for (RFC 9421 §5.1). Empty: fresh.
+  std::string nonce;
 
   /// What a generic RFC 9421 client sends (`verify_policy::interop()`
   /// accepts it): the same components, `created`, `expires`, `keyid`,
@@ -248,7 +251,9 @@ inline result<void> sign_request(message& msg, std::string_view keyid, const sig
   if (profile.lifetime > 0) params.expires(now + profile.lifetime);
   params.keyid(std::string(keyid));
   if (profile.include_alg) params.alg(std::string(algorithm_name(key.alg())));
-  if (profile.include_nonce) {
+  if (profile.include_nonce && !profile.nonce.empty()) {
+    params.nonce(profile.nonce);
+  } else if (profile.include_nonce) {
     const auto nonce = random_bytes<16>(rng);
     params.nonce(Botan::hex_encode(nonce.data(), nonce.size(), false));
   }
@@ -257,6 +262,157 @@ inline result<void> sign_request(message& msg, std::string_view keyid, const sig
   if (!fields) return fields.error().code;
   attach(msg, *fields);
   return {};
+}
+
+/// One member of an Accept-Signature field (RFC 9421 §5.1): the label the
+/// requester wants, the component identifiers it wants covered (exactly
+/// these, in this order) and the parameters it asks for: `created` and
+/// `expires` as Boolean true ("generate it"), `keyid`, `alg`, `nonce` and
+/// `tag` with the value to use, possibly others.
+struct accept_signature_entry {
+  std::string label;
+  sf::inner_list request;  ///< the member's Inner List of component identifiers, with its parameters
+
+  /// The member as it appears in the field, `label=(...);...`.
+  [[nodiscard]] std::string serialize() const { return label + "=" + sf::serialize(sf::member(request)); }
+};
+
+/// Parses an Accept-Signature field value (RFC 9421 §5.1): an RFC 8941
+/// Dictionary whose members are Inner Lists of Strings. nullopt when it
+/// does not parse (within `sf`'s limits) or a member is not such a list.
+/// Never throws.
+[[nodiscard]] inline std::optional<std::vector<accept_signature_entry>> parse_accept_signature(
+    std::string_view value) noexcept {
+  try {
+    auto dict = sf::parse_dictionary(value);
+    if (!dict) return std::nullopt;
+    std::vector<accept_signature_entry> out;
+    out.reserve(dict->size());
+    for (auto& [label, m] : *dict) {
+      auto* l = std::get_if<sf::inner_list>(&m);
+      if (l == nullptr) return std::nullopt;
+      for (const auto& i : l->items)
+        if (!std::holds_alternative<std::string>(i.value)) return std::nullopt;
+      out.push_back({std::move(label), std::move(*l)});
+    }
+    return out;
+  } catch (...) {  // bad_alloc
+    return std::nullopt;
+  }
+}
+
+/// The Accept-Signature field of `msg`: its lines combined (RFC 9110 §5.3),
+/// then parsed as `parse_accept_signature`. nullopt when absent or invalid.
+[[nodiscard]] inline std::optional<std::vector<accept_signature_entry>> parse_accept_signature(
+    const message& msg) noexcept {
+  try {
+    std::string joined;
+    for (const auto v : msg.values("accept-signature")) {
+      if (!joined.empty()) joined += ", ";
+      joined += detail::canonical_line(v);
+    }
+    if (joined.empty()) return std::nullopt;
+    return parse_accept_signature(joined);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+/// Why `profile_for` cannot meet an Accept-Signature request.
+enum class accept_error {
+  component_parameters,   ///< a component with parameters (`sf`, `key`, `req`...): a profile covers names only
+  invalid_parameter,      ///< `created`/`expires` not Boolean true, `keyid`/`alg`/`nonce`/`tag` not a String
+  unsupported_parameter,  ///< a parameter whose meaning the signer does not know
+  wrong_key,              ///< `keyid` names another key than the signer's
+  wrong_algorithm,        ///< `alg` names another algorithm than the key's
+};
+
+/// A short name for logs.
+[[nodiscard]] constexpr std::string_view describe(accept_error e) noexcept {
+  switch (e) {
+    case accept_error::component_parameters: return "requested component has parameters";
+    case accept_error::invalid_parameter: return "requested parameter has the wrong type";
+    case accept_error::unsupported_parameter: return "requested parameter not supported";
+    case accept_error::wrong_key: return "requested key id is not the signer's";
+    case accept_error::wrong_algorithm: return "requested algorithm is not the key's";
+  }
+  return "unknown";
+}
+
+/// Which part of the request `profile_for` cannot meet, and why.
+struct accept_failure {
+  accept_error code = accept_error::unsupported_parameter;
+  std::string what;  ///< the component or parameter as it was requested
+};
+
+/// The outcome of `profile_for` (`std::expected` member names).
+class [[nodiscard]] accept_result {
+ public:
+  accept_result(signing_profile v) : m_v(std::in_place_index<0>, std::move(v)) {}  // NOLINT: implicit by design
+  accept_result(accept_failure f) : m_v(std::in_place_index<1>, std::move(f)) {}   // NOLINT: implicit by design
+
+  [[nodiscard]] bool has_value() const noexcept { return m_v.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+  /// The profile; throws `sepal::error(invalid_argument)` on a failure.
+  [[nodiscard]] const signing_profile& value() const& {
+    if (!has_value()) throw sepal::error(errc::invalid_argument);
+    return std::get<0>(m_v);
+  }
+  [[nodiscard]] const signing_profile& operator*() const& noexcept { return *std::get_if<0>(&m_v); }
+  [[nodiscard]] const signing_profile* operator->() const noexcept { return std::get_if<0>(&m_v); }
+  /// The failure; meaningless on success.
+  [[nodiscard]] const accept_failure& error() const noexcept {
+    static const accept_failure none{};
+    const auto* f = std::get_if<1>(&m_v);
+    return f ? *f : none;
+  }
+
+ private:
+  std::variant<signing_profile, accept_failure> m_v;
+};
+
+/// A signing profile that meets one Accept-Signature request (RFC 9421
+/// §5.2) for a signer holding `key` under `keyid`: the requested label and
+/// exactly the requested components, `created` always, `expires` (from
+/// `base.lifetime`, 300 s if that is 0) when asked, the requested `nonce`
+/// and `tag` values, `alg` when asked. What the request leaves open comes
+/// from `base` (a signer MAY add parameters, §5.2).
+///
+/// Errors: an `accept_failure` naming what cannot be met (`accept_error`);
+/// never throws but for bad_alloc. Components the message lacks fail later,
+/// at `sign_request`.
+[[nodiscard]] inline accept_result profile_for(const accept_signature_entry& entry, std::string_view keyid,
+                                               const signing_key& key, signing_profile base = {}) {
+  signing_profile p = std::move(base);
+  p.label = entry.label;
+  p.components.clear();
+  for (const auto& c : entry.request.items) {
+    const auto& name = std::get<std::string>(c.value);
+    if (!c.params.empty()) return accept_failure{accept_error::component_parameters, sf::serialize(sf::member(c))};
+    p.components.push_back(name);
+  }
+  bool wants_expires = false;
+  for (const auto& [k, v] : entry.request.params) {
+    const auto* b = std::get_if<bool>(&v);
+    const auto* s = std::get_if<std::string>(&v);
+    const bool flag = k == "created" || k == "expires";
+    const bool valued = k == "keyid" || k == "alg" || k == "nonce" || k == "tag";
+    if (!flag && !valued) return accept_failure{accept_error::unsupported_parameter, k};
+    if ((flag && !(b && *b)) || (valued && s == nullptr)) return accept_failure{accept_error::invalid_parameter, k};
+    if (k == "expires") wants_expires = true;
+    if (k == "keyid" && *s != keyid) return accept_failure{accept_error::wrong_key, k};
+    if (k == "alg") {
+      if (*s != algorithm_name(key.alg())) return accept_failure{accept_error::wrong_algorithm, k};
+      p.include_alg = true;
+    }
+    if (k == "nonce") {
+      p.include_nonce = true;
+      p.nonce = *s;
+    }
+    if (k == "tag") p.tag = *s;
+  }
+  if (wants_expires && p.lifetime <= 0) p.lifetime = 300;
+  return p;
 }
 
 }  // namespace sepal::http

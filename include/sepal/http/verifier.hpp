@@ -264,6 +264,34 @@ class request_verifier {
     return verify_with(response, &request, now);
   }
 
+  /// An Accept-Signature member (RFC 9421 §5.1) asking for what this
+  /// verifier's policy requires: the policy's label (else `label`), its
+  /// required components plus `content-digest` when the policy requires
+  /// it, `created`, `expires` when required, its `tag`, and `keyid` and
+  /// `nonce` (a challenge the verifier chose) when given. Send it with a
+  /// 401 or in a request for a signed response; `parse_accept_signature`
+  /// and `profile_for` read it on the other side.
+  ///
+  /// Security: a requested nonce is only a challenge if the application
+  /// checks that the verified signature carries it
+  /// (`verified_signature::params.nonce()`).
+  [[nodiscard]] std::string accept_signature(std::string_view label = "sig",
+                                             std::optional<std::string> keyid = std::nullopt,
+                                             std::optional<std::string> nonce = std::nullopt) const {
+    sf::inner_list l;
+    for (const auto& c : m_policy.required_components) l.items.push_back({c, {}});
+    if (m_policy.require_content_digest && !std::any_of(l.items.begin(), l.items.end(), [](const sf::item& i) {
+          return std::get<std::string>(i.value) == "content-digest";
+        }))
+      l.items.push_back({std::string("content-digest"), {}});
+    l.params.emplace_back("created", true);
+    if (m_policy.require_expires) l.params.emplace_back("expires", true);
+    if (keyid) l.params.emplace_back("keyid", std::move(*keyid));
+    if (nonce) l.params.emplace_back("nonce", std::move(*nonce));
+    if (m_policy.tag) l.params.emplace_back("tag", *m_policy.tag);
+    return (m_policy.label ? *m_policy.label : std::string(label)) + "=" + sf::serialize(sf::member(l));
+  }
+
   /// The policy in force.
   [[nodiscard]] const verify_policy& policy() const noexcept { return m_policy; }
   /// The replay cache.
