@@ -696,3 +696,30 @@ TEST_CASE("Accept-Signature: the verifier asks for its policy, the signer meets 
   CHECK(http::profile_for(alg_ok->front(), f.key.id(), f.key.signer()).has_value());
   CHECK_FALSE(http::parse_accept_signature(request()).has_value());  // no field
 }
+
+TEST_CASE("a signed trailer or request Content-Digest does not bind the body checked against the header",
+          "[http][verify][review]") {
+  // A client signs ("@method" "@target-uri" "content-digest";tr) (RFC 9421
+  // §2.1.4). A man in the middle swaps the body and adds a header
+  // Content-Digest for the new body: the trailer's signature still holds, so
+  // the policy must not count "content-digest";tr as the header.
+  fixture f;
+  http::request_verifier v(f.keys);
+  auto m = request();
+  m.add_trailer("Content-Digest", http::content_digest(m.content));
+  http::signature_params p;
+  p.cover("@method").cover("@target-uri").cover("content-digest", {{"tr", true}}).keyid(f.key.id()).created(now);
+  p.nonce("n-tr").tag("sepal-request/1");
+  http::attach(m, http::sign(m, "sig", p, f.key.signer()).value());
+  m.content = R"({"item": 666})";
+  m.add("Content-Digest", http::content_digest(m.content));
+  const auto r = v.verify(m, now);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.failure() == verify_failure::missing_component);
+  // Covered whole (plain, or as a structured field) it still counts.
+  CHECK(http::signature_params().cover("content-digest").covers("content-digest"));
+  CHECK(http::signature_params().cover("content-digest", {{"sf", true}}).covers("content-digest"));
+  CHECK_FALSE(http::signature_params().cover("content-digest", {{"req", true}}).covers("content-digest"));
+  CHECK_FALSE(http::signature_params().cover("content-digest", {{"key", std::string("sha-256")}}).covers("content-digest"));
+  CHECK_FALSE(http::signature_params().cover("@method", {{"req", true}}).covers("@method"));
+}

@@ -3,6 +3,7 @@
 
 #include <botan/base64.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -99,10 +100,22 @@ class signature_params {
 
   /// The covered component identifiers, in order.
   [[nodiscard]] const std::vector<sf::item>& components() const noexcept { return m_list.items; }
-  /// True when a component named `name` (with any parameters) is covered.
+  /// True when the component `name` of this message is covered whole: by
+  /// its plain identifier, or with `sf` or `bs` (other encodings of the same
+  /// field). A component with `req` (the related request's, RFC 9421 §2.4),
+  /// `tr` (a trailer, §2.1.4), `key` (one Dictionary member, §2.1.2) or
+  /// `name` (one query parameter, §2.2.8) does not count: it signs something
+  /// else, and counting it would let, say, a signed trailer Content-Digest
+  /// stand for the unsigned header the body is checked against.
   [[nodiscard]] bool covers(std::string_view name) const noexcept {
-    for (const auto& c : m_list.items)
-      if (const auto* s = std::get_if<std::string>(&c.value); s && *s == name) return true;
+    for (const auto& c : m_list.items) {
+      const auto* s = std::get_if<std::string>(&c.value);
+      if (s == nullptr || *s != name) continue;
+      const bool partial = std::any_of(c.params.begin(), c.params.end(), [](const auto& p) {
+        return p.first == "req" || p.first == "tr" || p.first == "key" || p.first == "name";
+      });
+      if (!partial) return true;
+    }
     return false;
   }
   /// The Inner List, as it appears in Signature-Input and in the base.
