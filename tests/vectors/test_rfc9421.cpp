@@ -637,7 +637,12 @@ TEST_CASE("RFC 9421 §5.1: the Accept-Signature example parses and a signer meet
   // HMAC key under that id stands in): label, exactly these components,
   // created, keyid and the tag.
   const auto key = http::signing_key::hmac_sha256_or_throw(shared_secret());
-  const auto profile = http::profile_for(entry, "test-key-rsa-pss", key);
+  // sepal's default profile has its own tag: a requester cannot swap it.
+  CHECK(http::profile_for(entry, "test-key-rsa-pss", key).error().code == http::accept_error::invalid_parameter);
+  http::signing_profile app;  // this application's profile: tag app-123
+  app.tag = "app-123";
+  app.components = {"@method", "@target-uri"};
+  const auto profile = http::profile_for(entry, "test-key-rsa-pss", key, app);
   REQUIRE(profile.has_value());
   CHECK(profile->label == "sig1");
   CHECK(profile->components ==
@@ -654,7 +659,7 @@ TEST_CASE("RFC 9421 §5.1: the Accept-Signature example parses and a signer meet
   CHECK(input[0].ends_with(";tag=\"app-123\""));
 
   // Another key id is refused, and so are invalid fields.
-  CHECK(http::profile_for(entry, "other", key).error().code == http::accept_error::wrong_key);
+  CHECK(http::profile_for(entry, "other", key, app).error().code == http::accept_error::wrong_key);
   CHECK_FALSE(http::parse_accept_signature("sig1=\"@method\"").has_value());    // not an inner list
   CHECK_FALSE(http::parse_accept_signature("sig1=(@method)").has_value());      // a token, not a String
   CHECK_FALSE(http::parse_accept_signature("sig1=(\"@method\"").has_value());   // syntax

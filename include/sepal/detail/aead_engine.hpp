@@ -4,6 +4,8 @@
 // One direction of an AEAD: a keyed Botan object plus a reusable tag buffer.
 // The message is processed in the caller's buffer (GCM and ChaCha20-Poly1305
 // have an update granularity of 1), so steady-state calls do not allocate.
+// GCM-SIV is two-pass: it goes through the reused buffer, and Botan's
+// GCM-SIV allocates per message (sepal-bench's allocs column).
 
 #include <botan/aead.h>
 #include <botan/secmem.h>
@@ -83,9 +85,17 @@ class aead_encryptor : public aead_engine<Aead, Botan::Cipher_Dir::Encryption> {
       this->m_mode->start(nonce);
       if constexpr (whole_message_aead<Aead>) {
         // Two-pass (GCM-SIV): the message goes through finish() in the
-        // reused buffer, which only grows (no allocation once it fits).
-        this->m_tag.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
-        this->m_mode->finish(this->m_tag);
+        // reused buffer (sepal's buffer only grows; Botan's GCM-SIV itself
+        // allocates per message for its per-nonce keys). On any failure the
+        // plaintext copy is wiped and the mode reset, so the engine stays usable.
+        try {
+          this->m_tag.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+          this->m_mode->finish(this->m_tag);
+        } catch (...) {
+          wipe(this->m_tag.data(), this->m_tag.size());
+          this->m_mode->reset();
+          throw;
+        }
         std::memcpy(out.data(), this->m_tag.data(), n + Aead::tag_size);
         wipe(this->m_tag.data(), this->m_tag.size());  // it held the plaintext
       } else {

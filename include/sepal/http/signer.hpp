@@ -3,6 +3,7 @@
 
 #include <botan/hex.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -372,24 +373,28 @@ class [[nodiscard]] accept_result {
 };
 
 /// A signing profile that meets one Accept-Signature request (RFC 9421
-/// §5.2) for a signer holding `key` under `keyid`: the requested label and
-/// exactly the requested components, `created` always, `expires` (from
+/// §5.2) for a signer holding `key` under `keyid`: the requested label, the
+/// requested components added to `base`'s, `created` always, `expires` (from
 /// `base.lifetime`, 300 s if that is 0) when asked, the requested `nonce`
 /// and `tag` values, `alg` when asked. What the request leaves open comes
-/// from `base` (a signer MAY add parameters, §5.2).
+/// from `base` (a signer MAY add parameters, §5.2). A requested tag must be
+/// `base`'s when `base` has one, and an empty nonce or tag is refused.
 ///
 /// Errors: an `accept_failure` naming what cannot be met (`accept_error`);
 /// never throws but for bad_alloc. Components the message lacks fail later,
 /// at `sign_request`.
 [[nodiscard]] inline accept_result profile_for(const accept_signature_entry& entry, std::string_view keyid,
                                                const signing_key& key, signing_profile base = {}) {
+  const std::string base_tag = base.tag;
   signing_profile p = std::move(base);
   p.label = entry.label;
-  p.components.clear();
+  // The requested components are added to the base's, never in place of
+  // them: a requester cannot make the signer drop what its own profile
+  // always covers (content-digest, @target-uri, ...).
   for (const auto& c : entry.request.items) {
     const auto& name = std::get<std::string>(c.value);
     if (!c.params.empty()) return accept_failure{accept_error::component_parameters, sf::serialize(sf::member(c))};
-    p.components.push_back(name);
+    if (std::find(p.components.begin(), p.components.end(), name) == p.components.end()) p.components.push_back(name);
   }
   bool wants_expires = false;
   for (const auto& [k, v] : entry.request.params) {
@@ -406,10 +411,16 @@ class [[nodiscard]] accept_result {
       p.include_alg = true;
     }
     if (k == "nonce") {
+      if (s->empty()) return accept_failure{accept_error::invalid_parameter, k};  // not "pick one for me"
       p.include_nonce = true;
       p.nonce = *s;
     }
-    if (k == "tag") p.tag = *s;
+    if (k == "tag") {
+      // A tag binds a signature to one application (§2.3): the base's tag
+      // is not replaced by another one the requester names.
+      if (s->empty() || (!base_tag.empty() && *s != base_tag)) return accept_failure{accept_error::invalid_parameter, k};
+      p.tag = *s;
+    }
   }
   if (wants_expires && p.lifetime <= 0) p.lifetime = 300;
   return p;
