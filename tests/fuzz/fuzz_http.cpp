@@ -4,6 +4,7 @@
 // Invariants: nothing throws; whatever parses re-serializes to text that
 // parses to the same value; a request no key signed never verifies.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -56,14 +57,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto d = sf::parse_dictionary(in)) require(sf::parse_dictionary(sf::serialize(*d)) == d);
       // Accept-Signature (RFC 9421 §5.1, issue 17 gap 10): each entry
       // re-parses to itself; turning it into a profile never throws, and a
-      // profile it yields covers exactly the requested components.
+      // profile it yields covers every requested component and every one
+      // of the signer's own profile (requests add, never remove).
       if (auto entries = http::parse_accept_signature(in)) {
         for (const auto& e : *entries) {
           const auto again = http::parse_accept_signature(e.serialize());
           require(again && again->size() == 1 && again->front().label == e.label &&
                   again->front().request == e.request);
           const auto p = http::profile_for(e, "k", f.signer);
-          if (p) require(p->label == e.label && p->components.size() == e.request.items.size());
+          if (p) {
+            require(p->label == e.label);
+            const auto has = [&](const std::string& c) {
+              return std::find(p->components.begin(), p->components.end(), c) != p->components.end();
+            };
+            for (const auto& c : e.request.items) require(has(std::get<std::string>(c.value)));
+            for (const auto& c : http::signing_profile{}.components) require(has(c));
+          }
         }
       }
       break;
