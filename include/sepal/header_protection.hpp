@@ -4,6 +4,7 @@
 #include <botan/block_cipher.h>
 #include <botan/stream_cipher.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>

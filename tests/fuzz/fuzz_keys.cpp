@@ -11,7 +11,9 @@
 #include <span>
 #include <string_view>
 
-#include <sepal/sepal.hpp>
+#include <sepal/kex.hpp>
+#include <sepal/keys.hpp>
+#include <sepal/sign.hpp>
 
 namespace {
 

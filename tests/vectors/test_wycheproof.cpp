@@ -14,6 +14,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include <sepal/aead.hpp>
+#include <sepal/kdf.hpp>
+#include <sepal/kex.hpp>
+#include <sepal/keys.hpp>
+#include <sepal/sign.hpp>
+
 #include "test_support.hpp"
 
 using namespace sepal_test;

@@ -1,0 +1,9 @@
+// Precompiled for the unit test executable (Meson's cpp_pch): Catch2 and
+// every sepal header, parsed once per build instead of once per test file
+// (about 2 s of each file's compile). Test files still include what they use.
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+
+#include <sepal/sepal.hpp>
+
+#include "test_support.hpp"
