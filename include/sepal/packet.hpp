@@ -8,8 +8,11 @@
 //   +--------+----------------------+------------------------+--------+
 //   | flags  | packet number (4, BE)| ciphertext (payload)   | tag 16 |
 //   +--------+----------------------+------------------------+--------+
-//   flags = 0 1 0 0 0 K 1 1 : fixed bit 0x40, key phase K (0x04), packet
-//                              number length - 1 in the low two bits (3)
+//   flags = 0 1 0 A 0 K 1 1 : fixed bit 0x40, key phase K (0x04), packet
+//                              number length - 1 in the low two bits (3),
+//                              A (0x10): the key phase the sender's own
+//                              receiving direction is in (sessions set it;
+//                              docs/protocol.md §7.1), 0x08 reserved (zero)
 //
 // The packet number is the low 32 bits of the sealer's 62-bit counter; the
 // opener recovers the full number as RFC 9000 §A.3 does. The nonce is the
@@ -107,7 +110,10 @@ namespace detail {
 
 inline constexpr std::uint8_t fixed_bit = 0x40;
 inline constexpr std::uint8_t key_phase_bit = 0x04;
-inline constexpr std::uint8_t reserved_bits = 0x18;
+/// The sender's receive phase, which acknowledges the peer's key update
+/// (docs/protocol.md §7.1); a lone sealer sends 0.
+inline constexpr std::uint8_t ack_phase_bit = 0x10;
+inline constexpr std::uint8_t reserved_bits = 0x08;
 inline constexpr std::uint8_t pn_length_bits = 0x03;
 inline constexpr std::size_t pn_length = 4;
 inline constexpr std::size_t header_size = 1 + pn_length;
@@ -211,6 +217,9 @@ struct sealer_testing;
 
 }  // namespace detail
 
+template <session_suite Suite, session_options Options>
+class session;
+
 /// The sending direction of a session: owns the packet number, so nonces
 /// cannot repeat; updates its key before the AEAD's confidentiality limit.
 ///
@@ -248,24 +257,7 @@ class sealer {
   /// (in place); `ad` is authenticated but not sent.
   [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
                                              std::span<std::uint8_t> out) {
-    if (!m_aead.usable()) throw error(errc::moved_from);
-    if (out.size() < payload.size() + overhead) throw error(errc::invalid_argument);
-    if (m_pn > detail::max_packet_number) throw error(errc::limit_reached);
-    const std::uint64_t units = detail::usage_units(payload.size());
-    if (m_under_key + units > confidentiality_limit) update_key();
-
-    std::array<std::uint8_t, header_size> header{};
-    header[0] = static_cast<std::uint8_t>(detail::fixed_bit | (m_phase ? detail::key_phase_bit : 0) |
-                                          (detail::pn_length - 1));
-    for (std::size_t i = 0; i < detail::pn_length; ++i)
-      header[1 + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
-    const auto nonce = detail::packet_nonce(m_iv.bytes, m_pn);
-    const auto body = m_aead.seal(nonce, m_ad.build(header, ad), payload, out.subspan(header_size));
-    m_hp.apply(header, body.template first<16>());
-    std::copy(header.begin(), header.end(), out.begin());
-    ++m_pn;
-    m_under_key += units;
-    return out.first(header_size + body.size());
+    return seal_packet(ad, payload, out, true, false);
   }
 
   /// `seal` in place: the payload is `buffer[header_size, header_size +
@@ -295,6 +287,37 @@ class sealer {
 
  private:
   friend struct detail::sealer_testing;
+  template <session_suite, session_options>
+  friend class session;
+
+  /// `seal`; a `session` passes `automatic_update = false` (it paces key
+  /// updates itself, docs/protocol.md §7.1: at the limit without the peer's
+  /// acknowledgment sealing throws `limit_reached`) and its receive phase
+  /// as `ack_phase`.
+  std::span<std::uint8_t> seal_packet(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
+                                      std::span<std::uint8_t> out, bool automatic_update, bool ack_phase) {
+    if (!m_aead.usable()) throw error(errc::moved_from);
+    if (out.size() < payload.size() + overhead) throw error(errc::invalid_argument);
+    if (m_pn > detail::max_packet_number) throw error(errc::limit_reached);
+    const std::uint64_t units = detail::usage_units(payload.size());
+    if (m_under_key + units > confidentiality_limit) {
+      if (!automatic_update) throw error(errc::limit_reached);
+      update_key();
+    }
+
+    std::array<std::uint8_t, header_size> header{};
+    header[0] = static_cast<std::uint8_t>(detail::fixed_bit | (m_phase ? detail::key_phase_bit : 0) |
+                                          (ack_phase ? detail::ack_phase_bit : 0) | (detail::pn_length - 1));
+    for (std::size_t i = 0; i < detail::pn_length; ++i)
+      header[1 + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
+    const auto nonce = detail::packet_nonce(m_iv.bytes, m_pn);
+    const auto body = m_aead.seal(nonce, m_ad.build(header, ad), payload, out.subspan(header_size));
+    m_hp.apply(header, body.template first<16>());
+    std::copy(header.begin(), header.end(), out.begin());
+    ++m_pn;
+    m_under_key += units;
+    return out.first(header_size + body.size());
+  }
 
   static packet_keys<Suite> keys_of(const secret_bytes& secret) {
     if (secret.empty()) throw error(errc::invalid_argument);
@@ -411,6 +434,9 @@ class opener {
   [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
 
  private:
+  template <session_suite, session_options>
+  friend class session;
+
   /// One keyed Botan object and its IV.
   struct keyed {
     detail::aead_decryptor<aead> cipher;
@@ -477,7 +503,12 @@ class opener {
         return errc::invalid_encoding;
       }
       m_window.accept(pn);
+      const bool now_current = k != &m_previous;  // the next keys become current in after_accept
       after_accept(*k, pn);
+      // The peer's receive phase (the A bit): under the current keys, equal
+      // to their phase means the peer's receiver holds this generation
+      // (docs/protocol.md §7.1). Packets under the previous keys say nothing.
+      if (now_current && ((header[0] & detail::ack_phase_bit) != 0) == m_phase) m_current_acknowledged = true;
       return *opened;
     } catch (...) {
       sepal::detail::wipe(out.data(), std::min(out.size(), body_size));
@@ -502,6 +533,7 @@ class opener {
       std::swap(m_previous, m_current);  // previous <- current
       std::swap(m_current, m_next);      // current <- next; the next slot holds the old previous
       m_phase = !m_phase;
+      m_current_acknowledged = false;
       m_first_pn_of_current = pn;
       m_accepted_since_update = 1;  // this packet is the first under the new keys
       ++m_generation;
@@ -525,6 +557,9 @@ class opener {
   keyed m_next;      ///< the next generation's keys, keyed ahead
   keyed m_previous;  ///< the previous generation's keys while they live
   bool m_phase = false;
+  /// A packet under the current keys carried the current phase as its A bit
+  /// (generation 0: both ends start there).
+  bool m_current_acknowledged = true;
   std::uint64_t m_first_pn_of_current = 0;
   std::uint64_t m_accepted_since_update = 0;
   std::uint64_t m_generation = 0;

@@ -29,7 +29,7 @@ except ImportError:
     sys.exit(77)
 
 SUITE_ID = 0x1121  # P-256 ECDH, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
-VERSION = 2  # protocol.md §10
+VERSION = 3  # protocol.md §10
 HASH_LEN = 32
 
 
@@ -207,10 +207,21 @@ def client_handshake(sock, server, root_public, expect_retry=False):
 
 class Direction:
     def __init__(self, secret: bytes):
+        self.secret = secret
+        self.hp = expand_label(secret, "sepal hp", b"", 32)  # not updated
+        self.phase = 0
+        self.pn = 0
+        self.install(secret)
+
+    def install(self, secret: bytes):
         self.aead = AESGCM(expand_label(secret, "sepal key", b"", 32))
         self.iv = expand_label(secret, "sepal iv", b"", 12)
-        self.hp = expand_label(secret, "sepal hp", b"", 32)
-        self.pn = 0
+
+    def update(self):
+        """Key update (protocol.md §7.1): the next generation's secret is "sepal ku"."""
+        self.secret = expand_label(self.secret, "sepal ku", b"", 32)
+        self.install(self.secret)
+        self.phase ^= 1
 
     def nonce(self, pn: int) -> bytes:
         return bytes(a ^ b for a, b in zip(self.iv, bytes(4) + pn.to_bytes(8, "big")))
@@ -219,21 +230,26 @@ class Direction:
         enc = Cipher(algorithms.AES(self.hp), modes.ECB()).encryptor()
         return (enc.update(sample) + enc.finalize())[:5]
 
-    def seal(self, payload: bytes) -> bytes:
-        hdr = bytes([0x43]) + (self.pn & 0xFFFFFFFF).to_bytes(4, "big")
+    def seal(self, payload: bytes, ack_phase: int) -> bytes:
+        # flags 0 1 0 A 0 K 1 1: A = our receive phase, K = our send phase (protocol.md §7.1)
+        hdr = bytes([0x43 | ack_phase << 4 | self.phase << 2]) + (self.pn & 0xFFFFFFFF).to_bytes(4, "big")
         body = self.aead.encrypt(self.nonce(self.pn), payload, hdr)
         self.pn += 1
         m = self.mask(body[:16])
         protected = bytes([hdr[0] ^ (m[0] & 0x1F)]) + bytes(a ^ b for a, b in zip(hdr[1:], m[1:5]))
         return protected + body
 
-    def open(self, packet: bytes) -> bytes:
+    def open(self, packet: bytes):
+        """Returns (payload, the sender's A bit); follows the sender's key update."""
         m = self.mask(packet[5:21])
         first = packet[0] ^ (m[0] & 0x1F)
         pn_bytes = bytes(a ^ b for a, b in zip(packet[1:5], m[1:5]))
-        assert first & 0x40 and first & 0x03 == 3
+        assert first & 0x40 and first & 0x03 == 3 and first & 0x08 == 0
         pn = int.from_bytes(pn_bytes, "big")  # small numbers here: no 32-bit wrap to undo
-        return self.aead.decrypt(self.nonce(pn), packet[5:], bytes([first]) + pn_bytes)
+        if (first >> 2 & 1) != self.phase:  # the peer updated: try the next generation
+            self.update()  # (a real receiver keeps the old keys until the packet authenticates)
+        payload = self.aead.decrypt(self.nonce(pn), packet[5:], bytes([first]) + pn_bytes)
+        return payload, first >> 4 & 1
 
 
 def run(server_binary: str, retry: bool):
@@ -255,10 +271,12 @@ def run(server_binary: str, retry: bool):
             print("ok   handshake with sepal's C++ server (server signature and Finished verified)"
                   + (", after a HelloRetry whose tag this implementation checked" if retry else ""))
             send, receive = Direction(c_ap), Direction(s_ap)
-            for i in range(5):
+            for i in range(10):
+                if i == 5:
+                    send.update()  # our key update; the server must mirror it and acknowledge (§7.1)
                 msg = f"independent echo {i}".encode()
                 for _ in range(10):
-                    sock.sendto(send.seal(msg), server)
+                    sock.sendto(send.seal(msg, receive.phase), server)
                     try:
                         reply, _ = sock.recvfrom(65536)
                     except socket.timeout:
@@ -267,8 +285,13 @@ def run(server_binary: str, retry: bool):
                         break
                 else:
                     raise SystemExit("no echo")
-                assert receive.open(reply) == msg, "echo differs"
-            print("ok   5 encrypted packets echoed, sealed and opened by this implementation")
+                payload, ack = receive.open(reply)
+                assert payload == msg, "echo differs"
+                expected = 1 if i >= 5 else 0
+                assert receive.phase == expected, "the server did not mirror the key update"
+                assert ack == expected, "the server's A bit does not acknowledge our generation"
+            print("ok   10 encrypted packets echoed, sealed and opened by this implementation; "
+                  "a key update after 5 was mirrored and acknowledged by the server (protocol.md §7.1)")
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -58,7 +58,7 @@ concept handshake_suite = key_agreement<typename S::kex> && signature_scheme<typ
                           std::is_same_v<S, suite<typename S::kex, typename S::sig, typename S::aead, typename S::hash>>;
 
 /// The protocol version in every message header.
-inline constexpr std::uint8_t protocol_version = 2;  // docs/protocol.md §10: what changed in 2
+inline constexpr std::uint8_t protocol_version = 3;  // docs/protocol.md §10: what changed in 3
 
 }  // namespace sepal::handshake
 
