@@ -59,6 +59,10 @@ int main() {
   const auto client_finished_bytes = c->client_finished();
   auto s = hs_server->receive(client_finished_bytes);  // both sides now hold c->session(), s->session()
   if (!s) return 1;
+  // The server's handshake-done packet confirms the handshake to the client
+  // (until then, resend c->on_timer() every 200 ms: docs/protocol.md §7.2).
+  const auto done_packet = s->handshake_done();
+  if (!c->session().open({}, done_packet, buffer) || !c->confirmed()) return 1;
   auto p2 = c->session().seal({}, payload, packet);
   return s->session().open({}, p2, buffer) ? 0 : 1;
 }

@@ -147,13 +147,19 @@ class echo_server {
       send(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
       return;
     }
-    if (msg[0] == 3 && pending != m_pending.end()) {  // ClientFinished
+    if (msg[0] == 3 && pending == m_pending.end()) {  // ClientFinished again: the handshake-done was lost
+      auto it = m_sessions.find(id);
+      if (it != m_sessions.end() && it->second->is_client_finished_again(msg)) send(from, it->second->handshake_done());
+      return;
+    }
+    if (msg[0] == 3) {  // ClientFinished
       auto done = pending->second.handshake.receive(msg);
       if (!done) {
         (void)pending->second.handshake.on_datagram(msg);
         return;
       }
-      m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
+      auto& peer = m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
+      send(from, peer->handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
       ++m_completed;
       m_pending.erase(pending);
       return;
@@ -218,9 +224,11 @@ class echo_client {
   echo_client(hs::client_config<suite> config, std::uint16_t server_port, std::uint16_t local_port = 0)
       : m_config(std::move(config)), m_server(loopback(server_port)), m_socket(local_port) {}
 
-  /// Runs the handshake; throws after `attempts` timeouts.
+  /// Runs the handshake until it is confirmed (the server's handshake-done
+  /// packet, docs/protocol.md §7.2); throws after `attempts` timeouts of the
+  /// ClientHello, or when the server never confirms.
   /// `lose_client_finished_for_testing` does not send ClientFinished, as if the
-  /// network dropped it: the server's retransmitted ServerHello recovers.
+  /// network dropped it: the resend timer recovers.
   std::chrono::nanoseconds connect(int attempts = 10, bool lose_client_finished_for_testing = false) {
     const auto t0 = std::chrono::steady_clock::now();
     auto h = hs::client_handshake<suite>::start(m_config);
@@ -234,9 +242,32 @@ class echo_client {
       if (!done) continue;  // a HelloRetry (resend the updated hello) or not a valid ServerHello
       if (!lose_client_finished_for_testing) m_socket.send_to(m_server, done->client_finished());
       m_done = std::make_unique<hs::established<suite>>(std::move(*done));
+      await_confirmation(buf);
       return std::chrono::steady_clock::now() - t0;
     }
     throw std::runtime_error("handshake timed out");
+  }
+
+  /// Waits for the handshake-done packet, resending ClientFinished on the
+  /// 200 ms timer and when the server repeats its ServerHello.
+  void await_confirmation(bytes& buf) {
+    bytes out(65536);
+    while (!m_done->confirmed()) {
+      sockaddr_in from{};
+      const auto n = m_socket.receive(buf, from, 200);
+      if (!n) {
+        auto again = m_done->on_timer();
+        if (!again) throw std::runtime_error("handshake failed: not confirmed");  // errc::timed_out
+        if (!again->empty()) m_socket.send_to(m_server, *again);
+        continue;
+      }
+      const auto msg = std::span(buf).first(*n);
+      if (m_done->is_server_hello_again(msg)) {
+        m_socket.send_to(m_server, m_done->client_finished());
+        continue;
+      }
+      (void)m_done->session().open({}, msg, out);  // the handshake-done packet: empty
+    }
   }
 
   /// Sends `payload` and waits for its echo. If the server repeats its

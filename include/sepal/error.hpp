@@ -62,6 +62,9 @@ enum class errc {
   truncated,
   /// Not a failure: the peer closed the stream cleanly (authenticated).
   end_of_stream,
+  /// The handshake was not confirmed in time (docs/protocol.md §7.2): the
+  /// peer never answered; start again.
+  timed_out,
 };
 
 /// A short, stable English description of `e`, for logs.
@@ -88,6 +91,7 @@ enum class errc {
     case errc::out_of_order: return "record out of order";
     case errc::truncated: return "stream truncated";
     case errc::end_of_stream: return "end of stream";
+    case errc::timed_out: return "handshake not confirmed in time";
   }
   return "unknown error";
 }

@@ -432,6 +432,8 @@ class opener {
   [[nodiscard]] bool closed() const noexcept { return m_forged >= integrity_limit; }
   /// How many key updates the peer made that this opener followed.
   [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
+  /// True once any packet has opened.
+  [[nodiscard]] bool has_received() const noexcept { return !m_window.empty(); }
 
  private:
   template <session_suite, session_options>

@@ -199,8 +199,30 @@ def client_handshake(sock, server, root_public, expect_retry=False):
     client_auth_msg += finished(c_hs, transcript.digest())
     aead, iv = handshake_keys(c_hs)
     cf_header = header(3)
-    sock.sendto(cf_header + opaque16(aead.encrypt(iv, client_auth_msg, cf_header)), server)
-    return c_ap, s_ap
+    client_finished = cf_header + opaque16(aead.encrypt(iv, client_auth_msg, cf_header))
+    sock.sendto(client_finished, server)
+    return c_ap, s_ap, client_finished
+
+
+def await_confirmation(sock, server, receive, client_finished):
+    """protocol.md §7.2: the session is provisional until a server packet opens
+    (the handshake-done packet: an empty session packet); resend ClientFinished
+    on each 200 ms tick, at most 10 times."""
+    sock.settimeout(0.2)
+    try:
+        for _ in range(11):
+            try:
+                reply, _ = sock.recvfrom(65536)
+            except socket.timeout:
+                sock.sendto(client_finished, server)
+                continue
+            if reply[0] & 0x40 and len(reply) >= 21:
+                payload, _ = receive.open(reply)
+                assert payload == b"", "the handshake-done packet carries no payload"
+                return
+        raise SystemExit("handshake not confirmed: no handshake-done packet")
+    finally:
+        sock.settimeout(0.5)
 
 
 # ---- sessions (README "Wire format of a sealed packet") ----------------------
@@ -267,10 +289,12 @@ def run(server_binary: str, retry: bool):
             server = ("127.0.0.1", port)
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.settimeout(0.5)
-            c_ap, s_ap = client_handshake(sock, server, root.public_key(), retry)
+            c_ap, s_ap, client_finished = client_handshake(sock, server, root.public_key(), retry)
             print("ok   handshake with sepal's C++ server (server signature and Finished verified)"
                   + (", after a HelloRetry whose tag this implementation checked" if retry else ""))
             send, receive = Direction(c_ap), Direction(s_ap)
+            await_confirmation(sock, server, receive, client_finished)
+            print("ok   the server's handshake-done packet confirmed the handshake (protocol.md §7.2)")
             for i in range(10):
                 if i == 5:
                     send.update()  # our key update; the server must mirror it and acknowledge (§7.1)

@@ -280,7 +280,50 @@ class established {
   /// Client side: true when `message` is the ServerHello this handshake
   /// already processed (the server did not get ClientFinished).
   [[nodiscard]] bool is_server_hello_again(std::span<const std::uint8_t> message) const noexcept {
-    return std::ranges::equal(message, m_peer_flight);
+    return m_client_side && std::ranges::equal(message, m_peer_flight);
+  }
+
+  /// True once the handshake is confirmed (docs/protocol.md §7.2, as QUIC's
+  /// handshake confirmation, RFC 9001 §4.1.2): on the server at once; on the
+  /// client when a packet from the server has opened in `session()` (the
+  /// server's handshake-done packet, or any other), which proves the server
+  /// holds the session. Until then the client's session is provisional: it
+  /// may send, but if ClientFinished never arrived the server drops it all.
+  [[nodiscard]] bool confirmed() const noexcept { return !m_client_side || m_session.receiver().has_received(); }
+
+  /// Client side, until `confirmed()`: call on the resend timer (every
+  /// 200 ms in docs/protocol.md §7.2). Returns the ClientFinished to send
+  /// again, or an empty span once confirmed (and always on the server).
+  ///
+  /// Errors: `timed_out` after `max_finished_resends` resends without
+  /// confirmation: the handshake failed (the server never got ClientFinished,
+  /// or gave up waiting for it); start a new one.
+  [[nodiscard]] result<std::span<const std::uint8_t>> on_timer() noexcept {
+    if (confirmed()) return std::span<const std::uint8_t>{};
+    if (m_finished_resends == max_finished_resends) return errc::timed_out;
+    ++m_finished_resends;
+    return std::span<const std::uint8_t>(m_last_flight);
+  }
+
+  /// Resends of ClientFinished before the client gives up: 10, as the
+  /// server's wait for it (10 ticks), so a client stops when a server that
+  /// never saw ClientFinished has dropped the pending handshake.
+  static constexpr unsigned max_finished_resends = 10;
+
+  /// Server side: a handshake-done packet, an empty session packet that
+  /// confirms the handshake to the client (docs/protocol.md §7.2). Send one
+  /// when `server_handshake::receive` succeeds, and a fresh one for each
+  /// ClientFinished the client sends again (`is_client_finished_again`). Each
+  /// call seals a new packet (valid until the next call).
+  ///
+  /// Errors: as `session::seal`.
+  [[nodiscard]] std::span<const std::uint8_t> handshake_done() {
+    return m_session.seal({}, {}, m_done_packet);
+  }
+  /// Server side: true when `message` is the ClientFinished this handshake
+  /// verified (the client did not get the handshake-done packet yet).
+  [[nodiscard]] bool is_client_finished_again(std::span<const std::uint8_t> message) const noexcept {
+    return !m_client_side && std::ranges::equal(message, m_peer_flight);
   }
 
  private:
@@ -290,16 +333,20 @@ class established {
   friend class server_handshake;
 
   established(secret_bytes send, secret_bytes receive, secret_bytes exporter, std::vector<std::uint8_t> last_flight,
-              std::vector<std::uint8_t> peer_flight)
+              std::vector<std::uint8_t> peer_flight, bool client_side)
       : m_session(std::move(send), std::move(receive)),
         m_exporter(std::move(exporter)),
         m_last_flight(std::move(last_flight)),
-        m_peer_flight(std::move(peer_flight)) {}
+        m_peer_flight(std::move(peer_flight)),
+        m_client_side(client_side) {}
 
   session_type m_session;
   secret_bytes m_exporter;
   std::vector<std::uint8_t> m_last_flight;
   std::vector<std::uint8_t> m_peer_flight;
+  bool m_client_side;
+  std::array<std::uint8_t, session_type::overhead> m_done_packet{};
+  unsigned m_finished_resends = 0;
   std::optional<public_key<typename Suite::sig>> m_client;
   der_chain m_peer_chain;
 };
@@ -492,7 +539,7 @@ class client_handshake {
 
     m_ephemeral.reset();  // spent: the ephemeral key is wiped
     established<Suite> done(std::move(app.client), std::move(app.server), std::move(app.exporter), std::move(flight),
-                            std::vector<std::uint8_t>(message.begin(), message.end()));
+                            std::vector<std::uint8_t>(message.begin(), message.end()), true);
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;
   }
@@ -750,7 +797,8 @@ class server_handshake {
     if (!p.at_end()) return errc::invalid_encoding;
     if (!verify_finished<hash>(m_client_hs.reveal(), t.current(), finished)) return errc::authentication_failed;
 
-    established<Suite> done(std::move(m_app.server), std::move(m_app.client), std::move(m_app.exporter), {}, {});
+    established<Suite> done(std::move(m_app.server), std::move(m_app.client), std::move(m_app.exporter), {},
+                            std::vector<std::uint8_t>(message.begin(), message.end()), false);
     done.m_client = std::move(client);
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;

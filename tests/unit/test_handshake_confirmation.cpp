@@ -1,0 +1,120 @@
+// Confirmed establishment (docs/protocol.md §7.2, after RFC 9001 §4.1.2):
+// the client's session is provisional until a packet from the server opens;
+// ClientFinished is resent on the client's timer, at most 10 times, and then
+// the handshake has failed (timed_out), which the application can act on.
+#include <catch2/catch_test_macros.hpp>
+
+#include <sepal/handshake/protocol.hpp>
+
+#include "test_support.hpp"
+
+using namespace sepal_test;
+namespace hs = sepal::handshake;
+using sepal::errc;
+
+namespace {
+
+constexpr std::uint64_t now = 1'800'000'000;
+using suite = hs::default_suite;
+
+struct parties {
+  hs::shared_private_key<sepal::p256> root = hs::share(sepal::private_key<sepal::p256>::generate());
+  hs::server_config<suite> server{hs::server_identity<suite>::root(root), {}};
+  hs::client_config<suite> client{root->public_key(), nullptr};
+};
+
+/// A client established (ClientFinished made) and the server still pending.
+struct half_done {
+  parties p;
+  hs::client_handshake<suite> client = hs::client_handshake<suite>::start(p.client);
+  hs::server_handshake<suite> server = *hs::server_handshake<suite>::accept(p.server, client.client_hello());
+  hs::established<suite> c = *client.receive(server.server_hello(), now);
+};
+
+bool opens(hs::established<suite>& e, std::span<const std::uint8_t> packet) {
+  bytes out(packet.size());
+  return e.session().open({}, packet, out).has_value();
+}
+
+}  // namespace
+
+TEST_CASE("confirmation #15: the client's session is provisional until the server's handshake-done opens",
+          "[handshake][confirmation][issue15]") {
+  half_done h;
+  CHECK_FALSE(h.c.confirmed());
+  auto s = h.server.receive(h.c.client_finished());
+  REQUIRE(s.has_value());
+  CHECK(s->confirmed());  // the server verified ClientFinished
+  const auto done = copy(s->handshake_done());
+  // An empty session packet: 21 bytes, less than the ClientFinished that draws it.
+  CHECK(done.size() == hs::established<suite>::session_type::overhead);
+  CHECK(done.size() < h.c.client_finished().size());
+  REQUIRE(opens(h.c, done));
+  CHECK(h.c.confirmed());
+  auto tick = h.c.on_timer();
+  REQUIRE(tick.has_value());
+  CHECK(tick->empty());  // confirmed: nothing more to resend
+}
+
+TEST_CASE("confirmation #15: a lost ClientFinished is resent on the client's timer and the server confirms",
+          "[handshake][confirmation][issue15]") {
+  half_done h;  // the first ClientFinished is lost
+  auto again = h.c.on_timer();
+  REQUIRE(again.has_value());
+  CHECK(copy(*again) == copy(h.c.client_finished()));
+  auto s = h.server.receive(*again);
+  REQUIRE(s.has_value());
+  REQUIRE(opens(h.c, s->handshake_done()));
+  CHECK(h.c.confirmed());
+}
+
+TEST_CASE("confirmation #15: a lost handshake-done draws a fresh one for the resent ClientFinished",
+          "[handshake][confirmation][issue15]") {
+  half_done h;
+  auto s = h.server.receive(h.c.client_finished());
+  REQUIRE(s.has_value());
+  (void)s->handshake_done();  // lost
+  auto again = h.c.on_timer();
+  REQUIRE(again.has_value());
+  REQUIRE(s->is_client_finished_again(*again));
+  CHECK_FALSE(s->is_client_finished_again(h.server.server_hello()));
+  REQUIRE(opens(h.c, s->handshake_done()));
+  CHECK(h.c.confirmed());
+}
+
+TEST_CASE("confirmation #15: with no server answer the client gives up after 10 resends (timed_out)",
+          "[handshake][confirmation][issue15]") {
+  half_done h;
+  for (unsigned i = 0; i < hs::established<suite>::max_finished_resends; ++i) {
+    auto again = h.c.on_timer();
+    REQUIRE(again.has_value());
+    CHECK_FALSE(again->empty());
+  }
+  CHECK(h.c.on_timer().error() == errc::timed_out);
+  CHECK(h.c.on_timer().error() == errc::timed_out);  // and stays failed
+  CHECK_FALSE(h.c.confirmed());
+}
+
+TEST_CASE("confirmation #15: forged, replayed and foreign packets do not confirm",
+          "[handshake][confirmation][issue15]") {
+  half_done h, other;
+  auto s = h.server.receive(h.c.client_finished());
+  auto t = other.server.receive(other.c.client_finished());
+  REQUIRE((s && t));
+  // Another session's handshake-done, garbage, and a bit-flipped genuine one.
+  CHECK_FALSE(opens(h.c, t->handshake_done()));
+  CHECK_FALSE(opens(h.c, bytes(21, 0x40)));
+  auto done = copy(s->handshake_done());
+  for (std::size_t i = 0; i < done.size(); ++i) {
+    auto flipped = done;
+    flipped[i] ^= 0x01;
+    CHECK_FALSE(opens(h.c, flipped));
+  }
+  CHECK_FALSE(h.c.confirmed());
+  // A server never confirms on the client's behalf, and nothing else than the
+  // verified ClientFinished counts as "again".
+  CHECK_FALSE(s->is_server_hello_again(h.server.server_hello()));
+  CHECK_FALSE(h.c.is_client_finished_again(h.c.client_finished()));
+  REQUIRE(opens(h.c, done));
+  CHECK(h.c.confirmed());
+}
