@@ -234,6 +234,7 @@ class udp_server {
       s.rejected_packets += c.rejected_packets.get();
       s.unknown_peer += c.unknown_peer.get();
       s.malformed += c.malformed.get();
+      s.late_client_finished += c.late_client_finished.get();
       s.sessions_timed_out += c.sessions_timed_out.get();
       s.sessions_replaced += c.sessions_replaced.get();
     }
@@ -261,8 +262,8 @@ class udp_server {
   struct worker_counters {
     counter handshakes_started, handshakes_completed, handshakes_failed, handshakes_expired, server_hello_resends,
         retries_sent, refused_sessions_full, refused_pending_full, refused_pending_per_address, refused_rate,
-        payloads_received, payloads_sent, rejected_packets, unknown_peer, malformed, sessions_timed_out,
-        sessions_replaced;
+        payloads_received, payloads_sent, rejected_packets, unknown_peer, malformed, late_client_finished,
+        sessions_timed_out, sessions_replaced;
   };
 
   struct pending_handshake {
@@ -394,6 +395,12 @@ class udp_server {
           m_send.push(from, *again);
           m_counters.server_hello_resends.add();
         }
+        return;
+      }
+      if (msg[0] == handshake::detail::client_finished_type && m_sessions.contains(key)) {
+        // A late copy: the client answered a repeated ServerHello after its
+        // first ClientFinished already completed the handshake.
+        m_counters.late_client_finished.add();
         return;
       }
       if (msg[0] != handshake::detail::client_hello_type || msg.size() < handshake::min_client_hello_size) {
