@@ -27,7 +27,9 @@ struct io_options {
   /// recvmmsg/sendmmsg (Linux); off: one system call per datagram, as
   /// examples/udp_echo.hpp does (the measured fallback).
   bool batch = true;
-  /// UDP GSO and GRO when the kernel offers them (see `socket_options`).
+  /// UDP GSO and GRO when the kernel offers them (see `socket_options`;
+  /// only with `batch`: the one-call-per-datagram path reads no GRO control
+  /// message, so a socket for it must be opened with `gro = false`).
   bool offload = true;
   /// Messages per recvmmsg call.
   unsigned receive_batch = 32;

@@ -54,7 +54,9 @@ class udp_client {
   /// Binds the socket (nothing is sent yet).
   explicit udp_client(config cfg)
       : m_cfg(std::move(cfg)),
-        m_socket(local_for(m_cfg), socket_options{.reuse_port = false, .gro = m_cfg.io.offload, .gso = m_cfg.io.offload}),
+        m_socket(local_for(m_cfg), socket_options{.reuse_port = false,
+                                                  .gro = m_cfg.io.offload && m_cfg.io.batch,
+                                                  .gso = m_cfg.io.offload && m_cfg.io.batch}),
         m_receive(m_cfg.io),
         m_send(m_socket, m_io, m_cfg.io) {}
   udp_client(const udp_client&) = delete;

@@ -55,7 +55,8 @@ inline std::uint64_t unix_now() noexcept { return static_cast<std::uint64_t>(std
 /// Threading: each worker owns its socket, its pending handshakes and its
 /// sessions; nothing of a session is ever touched by another thread. The
 /// kernel keeps a peer address and port on one socket, so a peer stays on
-/// one worker. The handlers run on the worker threads, concurrently when
+/// one worker. The handlers, and the handshake config's `allow_client` and
+/// `verify_client_chain`, run on the worker threads, concurrently when
 /// there are several: what they share, they must synchronize. A
 /// `connection&` a handler receives is valid only during that call (keep
 /// its `id()`).
@@ -185,7 +186,7 @@ class udp_server {
     if (c.threads == 0 || c.threads > 255) throw error(errc::invalid_argument);
     socket_options so;
     so.reuse_port = c.threads > 1;
-    so.gro = so.gso = c.io.offload;
+    so.gro = so.gso = c.io.offload && c.io.batch;  // the unbatched path reads no GRO control message
     endpoint at = c.bind;
     for (unsigned i = 0; i < c.threads; ++i) {
       m_workers.push_back(std::make_unique<worker_state>(m_shared.get(), i, udp_socket(at, so)));
