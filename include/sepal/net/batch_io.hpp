@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -21,6 +22,22 @@
 #include "socket.hpp"
 
 namespace sepal::net {
+
+namespace detail {
+/// A byte buffer that is not zero-filled: the kernel writes what is read,
+/// and large allocations map pages only as they are touched, so a client's
+/// 2 MiB of GRO receive buffers cost nothing until datagrams arrive.
+class raw_buffer {
+ public:
+  explicit raw_buffer(std::size_t n) : m_data(new std::uint8_t[n]), m_size(n) {}
+  [[nodiscard]] std::uint8_t* data() noexcept { return m_data.get(); }
+  [[nodiscard]] std::size_t size() const noexcept { return m_size; }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> m_data;
+  std::size_t m_size;
+};
+}  // namespace detail
 
 /// Batching settings shared by the server and the client.
 struct io_options {
@@ -145,7 +162,7 @@ class receive_batch {
 
   std::size_t m_count;
   std::size_t m_buffer_size;
-  std::vector<std::uint8_t> m_buffers;
+  detail::raw_buffer m_buffers;
   std::vector<endpoint> m_from;
   std::vector<datagram> m_views;
   bool m_batch;
@@ -328,7 +345,7 @@ class send_batch {
 
   udp_socket* m_socket;
   io_counters* m_stats;
-  std::vector<std::uint8_t> m_arena;
+  detail::raw_buffer m_arena;
   std::vector<entry> m_entries;
   std::size_t m_n = 0, m_used = 0;
   bool m_batch, m_offload;
