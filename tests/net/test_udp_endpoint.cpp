@@ -450,3 +450,37 @@ TEST_CASE("connection::close ends a session from a handler, and stop is prompt",
   srv.reset();
   CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
 }
+
+TEST_CASE("hardening: a second ClientHello from a pending peer's address does not replace its handshake",
+          "[net][hardening]") {
+  echo_fixture f;
+  raw_peer peer;  // the genuine client's address, which the attacker spoofs
+  auto genuine = hs::client_handshake<suite>::start(f.k.client_config());
+  peer.send(f.srv->local(), genuine.client_hello());
+  const auto reply = peer.receive(2000ms);
+  REQUIRE(reply.has_value());
+  auto done = genuine.receive(*reply);
+  REQUIRE(done.has_value());
+  // The attacker's ClientHello "from" the same address, before ClientFinished arrives.
+  auto spoofed = hs::client_handshake<suite>::start(f.k.client_config());
+  peer.send(f.srv->local(), spoofed.client_hello());
+  peer.send(f.srv->local(), done->client_finished());
+  REQUIRE(eventually([&] { return f.srv->stats().handshakes_completed == 1; }));
+  // The genuine handshake completed: its session echoes.
+  const bytes msg{'o', 'k'};
+  bytes packet(msg.size() + sepal::session<>::overhead), out(64);
+  bool echoed = false;
+  for (int attempt = 0; attempt < 10 && !echoed; ++attempt) {
+    peer.send(f.srv->local(), done->session().seal({}, msg, packet));
+    while (auto m = peer.receive(300ms)) {
+      auto got = done->session().open({}, *m, out);
+      if (got && std::ranges::equal(*got, msg)) {
+        echoed = true;
+        break;
+      }
+    }
+  }
+  CHECK(echoed);
+  CHECK(f.srv->stats().sessions == 1);
+  CHECK(f.srv->stats().handshakes_started == 1);  // the spoofed hello drew no ServerHello of its own
+}
