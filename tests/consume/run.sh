@@ -16,6 +16,9 @@ meson install -C "$work/build" --quiet
 pc=$(dirname "$(find "$work/prefix" -name sepal.pc | head -n 1)")
 [[ -n $pc ]] || { echo "sepal.pc not installed"; exit 1; }
 test -f "$work/prefix/include/sepal/sepal.hpp" || { echo "headers not installed"; exit 1; }
+for h in net.hpp net/udp_server.hpp net/udp_client.hpp net/batch_io.hpp net/detail/route.hpp; do
+  test -f "$work/prefix/include/sepal/$h" || { echo "net header $h not installed"; exit 1; }
+done
 
 step "pkg-config"
 export PKG_CONFIG_PATH="$pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"

@@ -1,0 +1,73 @@
+#ifndef SEPAL_NET_LIMITS_HPP
+#define SEPAL_NET_LIMITS_HPP
+
+// Limits of the UDP endpoint and the counters that say when each was hit
+// (docs/net.md, "Limits and counters").
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "counters.hpp"
+
+namespace sepal::net {
+
+/// What a `udp_server` holds at most. Every limit has a counter in
+/// `server_stats` that counts what it refused.
+struct server_limits {
+  /// Established sessions, all worker threads together (`refused_sessions_full`).
+  std::size_t max_sessions = 10000;
+  /// Pending handshakes (ServerHello sent, ClientFinished awaited), all
+  /// workers together (`refused_pending_full`).
+  std::size_t max_pending = 1024;
+  /// Pending handshakes per source IP address (any port), per worker thread
+  /// (`refused_pending_per_address`). With SO_REUSEPORT one address's ports
+  /// may spread over the workers: the bound is this times the thread count.
+  std::size_t max_pending_per_address = 8;
+  /// New handshakes a worker starts per second (a token bucket that holds
+  /// one second's worth; `refused_rate`). 0: no rate limit.
+  std::size_t max_handshakes_per_second = 0;
+  /// The resend timer of pending handshakes (docs/protocol.md §7: one tick;
+  /// a handshake is dropped after `handshake::max_server_hello_resends` ticks).
+  std::chrono::milliseconds resend_interval{200};
+  /// A session that authenticated no packet for this long is closed
+  /// (`close_reason::timed_out`, counted in `sessions_timed_out`).
+  std::chrono::milliseconds idle_timeout{10000};
+};
+
+/// Why a peer's session ended.
+enum class close_reason {
+  timed_out,    ///< no authenticated packet for `idle_timeout`
+  replaced,     ///< the peer completed a new handshake from the same address (a restart)
+  closed,       ///< the application closed it, or the session closed itself (usage limits)
+  server_stop,  ///< the server stopped
+};
+
+/// A snapshot of a server's counters (summed over its workers).
+struct server_stats {
+  io_stats io;                                  ///< system calls, datagrams, bytes, GSO/GRO, drops
+  std::uint64_t handshakes_started = 0;         ///< ServerHellos sent for a new ClientHello
+  std::uint64_t handshakes_completed = 0;       ///< sessions established
+  std::uint64_t handshakes_failed = 0;          ///< ClientHellos or ClientFinished that did not verify
+  std::uint64_t handshakes_expired = 0;         ///< pending handshakes dropped after their resend ticks
+  std::uint64_t server_hello_resends = 0;       ///< ServerHellos sent again (timer or repeated ClientHello)
+  std::uint64_t retries_sent = 0;               ///< HelloRetry messages (stateless address validation)
+  std::uint64_t refused_sessions_full = 0;      ///< ClientHellos refused: `max_sessions` reached
+  std::uint64_t refused_pending_full = 0;       ///< ClientHellos refused: `max_pending` reached
+  std::uint64_t refused_pending_per_address = 0;  ///< ClientHellos refused: `max_pending_per_address` reached
+  std::uint64_t refused_rate = 0;               ///< ClientHellos refused: `max_handshakes_per_second` reached
+  std::uint64_t payloads_received = 0;          ///< session packets that authenticated
+  std::uint64_t payloads_sent = 0;              ///< session packets sealed
+  std::uint64_t rejected_packets = 0;           ///< session packets of a known peer that failed (forged, replayed)
+  std::uint64_t unknown_peer = 0;               ///< session packets from an address with no session (dropped)
+  std::uint64_t malformed = 0;                  ///< datagrams that are neither (empty, unknown type, stray messages)
+  std::uint64_t late_client_finished = 0;       ///< ClientFinished copies from an established peer (ignored)
+  std::uint64_t sessions_timed_out = 0;         ///< sessions closed by `idle_timeout`
+  std::uint64_t sessions_replaced = 0;          ///< sessions replaced by a new handshake from the same address
+  std::uint64_t sessions = 0;                   ///< established sessions now
+  std::uint64_t pending = 0;                    ///< pending handshakes now
+};
+
+}  // namespace sepal::net
+
+#endif

@@ -1,0 +1,258 @@
+#ifndef SEPAL_NET_UDP_CLIENT_HPP
+#define SEPAL_NET_UDP_CLIENT_HPP
+
+// A UDP client of a sepal server (docs/net.md): the handshake with resend
+// timer and HelloRetry, then a pull API over one session with batched
+// sends and receives.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "../handshake/protocol.hpp"
+#include "address.hpp"
+#include "batch_io.hpp"
+#include "counters.hpp"
+#include "socket.hpp"
+#include "udp_server.hpp"
+
+namespace sepal::net {
+
+/// What a `udp_client` counted.
+struct client_stats {
+  io_stats io;                            ///< system calls, datagrams, bytes, GSO/GRO, drops
+  std::uint64_t client_hello_sends = 0;   ///< ClientHellos sent (first, resends, after a HelloRetry)
+  std::uint64_t retries_followed = 0;     ///< HelloRetry messages followed
+  std::uint64_t client_finished_resends = 0;  ///< ClientFinished sent again (the server repeated its ServerHello)
+  std::uint64_t payloads_received = 0;    ///< session packets that authenticated
+  std::uint64_t payloads_sent = 0;        ///< session packets sealed
+  std::uint64_t rejected = 0;             ///< datagrams dropped: from another address, forged, replayed, malformed
+};
+
+/// A client: one socket, one server, one session at a time. Not thread-safe
+/// (use it from one thread; one client per thread scales).
+///
+/// Errors: the constructor throws `sepal::error(errc::io_error)` when the
+/// socket cannot be bound. Peer input never throws: what does not
+/// authenticate is dropped and counted (`stats().rejected`).
+template <handshake::handshake_suite Suite = handshake::default_suite>
+class udp_client {
+ public:
+  /// Client settings.
+  struct config {
+    handshake::client_config<Suite> handshake;          ///< pinned root, client key
+    endpoint server;                                     ///< where the server listens
+    endpoint bind{};                                     ///< local address (unset: loopback or any of the server's family, port 0)
+    std::chrono::milliseconds resend_interval{200};      ///< ClientHello resend timer (docs/protocol.md §7)
+    std::chrono::milliseconds handshake_timeout{5000};   ///< `connect` gives up after this
+    std::chrono::milliseconds idle_timeout{10000};       ///< no authenticated packet for this long: disconnected
+    io_options io{};                                     ///< batching and offloads
+    bool drop_client_finished_for_testing = false;       ///< do not send the first ClientFinished (as if lost)
+  };
+
+  /// Binds the socket (nothing is sent yet).
+  explicit udp_client(config cfg)
+      : m_cfg(std::move(cfg)),
+        m_socket(local_for(m_cfg), socket_options{.reuse_port = false,
+                                                  .gro = m_cfg.io.offload && m_cfg.io.batch,
+                                                  .gso = m_cfg.io.offload && m_cfg.io.batch}),
+        m_receive(m_cfg.io),
+        m_send(m_socket, m_io, m_cfg.io) {}
+  udp_client(const udp_client&) = delete;
+  udp_client& operator=(const udp_client&) = delete;
+
+  /// Runs the handshake (a new one, replacing any session): sends the
+  /// ClientHello, resends it every `resend_interval`, follows HelloRetry,
+  /// and returns once a ServerHello verifies (the ClientFinished is sent).
+  ///
+  /// Errors: `limit_reached` when no valid ServerHello came within
+  /// `handshake_timeout` (datagrams that did not verify were ignored, so a
+  /// spoofed one cannot end the handshake early).
+  result<void> connect() noexcept {
+    m_established.reset();
+    try {
+      auto h = handshake::client_handshake<Suite>::start(m_cfg.handshake);
+      const auto deadline = clock::now() + m_cfg.handshake_timeout;
+      auto next_resend = clock::now();
+      while (true) {
+        auto now = clock::now();
+        if (now >= deadline) return errc::limit_reached;
+        if (now >= next_resend) {
+          send_handshake(h.client_hello());
+          next_resend = now + m_cfg.resend_interval;
+        }
+        for (; m_cursor < m_receive.size(); ++m_cursor) {
+          const auto& d = m_receive.at(m_cursor);
+          if (!(*d.from == m_cfg.server) || detail::is_session_packet(d.data)) {
+            m_counters.rejected.add();
+            continue;
+          }
+          auto done = h.receive(d.data, detail::unix_now());
+          if (done) {
+            ++m_cursor;
+            m_established.emplace(std::move(*done));
+            if (!m_cfg.drop_client_finished_for_testing) send_handshake(m_established->client_finished());
+            m_last_receive = clock::now();
+            return {};
+          }
+          if (done.error() == errc::retry_requested) {
+            m_counters.retries_followed.add();
+            send_handshake(h.client_hello());
+            next_resend = clock::now() + m_cfg.resend_interval;
+          } else {
+            m_counters.rejected.add();
+          }
+        }
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_resend, deadline) - clock::now());
+        if (wait.count() > 0) (void)m_socket.wait_readable(wait);
+        m_cursor = 0;
+        (void)m_receive.receive(m_socket, m_io);
+      }
+    } catch (...) {
+      return errc::internal_error;  // RNG or key generation failed (local)
+    }
+  }
+
+  /// True after `connect` succeeded and until the idle timeout (or `close`).
+  [[nodiscard]] bool connected() const noexcept { return m_established.has_value(); }
+  /// The handshake result (exporter, the server's chain); requires `connected()`.
+  [[nodiscard]] handshake::established<Suite>& established() noexcept { return *m_established; }
+
+  /// Seals `payload` and queues it (sent by `flush`, or when the queue
+  /// fills). False when not connected, too big, or the session is spent
+  /// (the client then disconnects).
+  bool send(std::span<const std::uint8_t> payload) noexcept {
+    if (!m_established) return false;
+    auto room = m_send.prepare(payload.size() + overhead);
+    if (room.size() < payload.size() + overhead) return false;
+    try {
+      const auto wire = m_established->session().seal({}, payload, room);
+      m_send.commit(m_cfg.server, wire.size());
+      m_counters.payloads_sent.add();
+      return true;
+    } catch (...) {
+      m_established.reset();
+      return false;
+    }
+  }
+  /// Sends what `send` queued (one sendmmsg, GSO-merged when possible).
+  void flush() noexcept { m_send.flush(); }
+
+  /// The next authenticated payload, waiting up to `timeout` (0: only what
+  /// has arrived): a view valid until the next call. Answers a repeated
+  /// ServerHello with the ClientFinished again (docs/protocol.md §7) and
+  /// drops everything else. Flushes queued sends first. nullopt on timeout
+  /// or when not connected (then see `connected()`: the idle timeout ends
+  /// the session).
+  std::optional<std::span<const std::uint8_t>> receive(std::chrono::milliseconds timeout) noexcept {
+    flush();
+    const auto deadline = clock::now() + timeout;
+    while (m_established) {
+      for (; m_cursor < m_receive.size(); ++m_cursor) {
+        const auto& d = m_receive.at(m_cursor);
+        if (!(*d.from == m_cfg.server)) {
+          m_counters.rejected.add();
+          continue;
+        }
+        if (detail::is_session_packet(d.data)) {
+          auto got = m_established->session().receiver().open_in_place({}, d.data);
+          if (got) {
+            ++m_cursor;
+            m_last_receive = clock::now();
+            m_counters.payloads_received.add();
+            return std::span<const std::uint8_t>(*got);
+          }
+          m_counters.rejected.add();
+          if (got.error() == errc::closed) m_established.reset();
+          continue;
+        }
+        if (m_established->is_server_hello_again(d.data)) {
+          send_handshake(m_established->client_finished());
+          m_counters.client_finished_resends.add();
+          continue;
+        }
+        m_counters.rejected.add();
+      }
+      if (clock::now() - m_last_receive > m_cfg.idle_timeout) {
+        m_established.reset();
+        break;
+      }
+      m_cursor = 0;
+      if (m_receive.receive(m_socket, m_io) > 0) continue;
+      const auto now = clock::now();
+      if (now >= deadline) break;
+      (void)m_socket.wait_readable(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                                   std::chrono::milliseconds(1));
+    }
+    return std::nullopt;
+  }
+
+  /// Starts a key update of the sending direction (RFC 9001 §6).
+  void update_key() noexcept {
+    if (!m_established) return;
+    try {
+      m_established->session().update_key();
+    } catch (...) {
+      m_established.reset();
+    }
+  }
+  /// Forgets the session (nothing is sent: the protocol has no close message).
+  void close() noexcept { m_established.reset(); }
+
+  /// The local address.
+  [[nodiscard]] const endpoint& local() const noexcept { return m_socket.local(); }
+  /// The socket (to wait on it in an application's own loop).
+  [[nodiscard]] const udp_socket& socket() const noexcept { return m_socket; }
+  /// The counters.
+  [[nodiscard]] client_stats stats() const noexcept {
+    return {m_io.snapshot(),
+            m_counters.client_hello_sends.get(),
+            m_counters.retries_followed.get(),
+            m_counters.client_finished_resends.get(),
+            m_counters.payloads_received.get(),
+            m_counters.payloads_sent.get(),
+            m_counters.rejected.get()};
+  }
+
+  static constexpr std::size_t overhead = sealer<typename Suite::symmetric>::overhead;  ///< bytes a packet adds
+
+ private:
+  using clock = std::chrono::steady_clock;
+
+  static endpoint local_for(const config& c) {
+    if (c.bind.valid()) return c.bind;
+    const bool loop6 = c.server.family() == AF_INET6;
+    if (!c.server.valid()) throw error(errc::invalid_argument);
+    // The loopback address for a loopback server, else the wildcard.
+    const auto a = c.server.address_bytes();
+    const bool is_loopback = loop6 ? endpoint::loopback_v6().address_bytes().size() == a.size() &&
+                                         std::equal(a.begin(), a.end(), endpoint::loopback_v6().address_bytes().begin())
+                                   : a[0] == 127;
+    if (is_loopback) return loop6 ? endpoint::loopback_v6() : endpoint::loopback_v4();
+    return *endpoint::parse(loop6 ? "::" : "0.0.0.0", 0);
+  }
+
+  void send_handshake(std::span<const std::uint8_t> message) noexcept {
+    if (m_send.push(m_cfg.server, message)) m_counters.client_hello_sends.add(message.size() >= 1 && message[0] == 1 ? 1 : 0);
+    m_send.flush();
+  }
+
+  struct counters_t {
+    counter client_hello_sends, retries_followed, client_finished_resends, payloads_received, payloads_sent, rejected;
+  };
+
+  config m_cfg;
+  udp_socket m_socket;
+  io_counters m_io;
+  counters_t m_counters;
+  receive_batch m_receive;
+  send_batch m_send;
+  std::size_t m_cursor = 0;
+  std::optional<handshake::established<Suite>> m_established;
+  clock::time_point m_last_receive{};
+};
+
+}  // namespace sepal::net
+
+#endif
