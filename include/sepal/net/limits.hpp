@@ -61,7 +61,7 @@ struct server_stats {
   std::uint64_t rejected_packets = 0;           ///< session packets of a known peer that failed (forged, replayed)
   std::uint64_t unknown_peer = 0;               ///< session packets from an address with no session (dropped)
   std::uint64_t malformed = 0;                  ///< datagrams that are neither (empty, unknown type, stray messages)
-  std::uint64_t late_client_finished = 0;       ///< ClientFinished copies from an established peer (ignored)
+  std::uint64_t late_client_finished = 0;       ///< ClientFinished copies from an established peer (answered with a fresh handshake-done)
   std::uint64_t sessions_timed_out = 0;         ///< sessions closed by `idle_timeout`
   std::uint64_t sessions_replaced = 0;          ///< sessions replaced by a new handshake from the same address
   std::uint64_t sessions = 0;                   ///< established sessions now

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "../handshake/protocol.hpp"
 #include "address.hpp"
@@ -24,7 +25,8 @@ struct client_stats {
   io_stats io;                            ///< system calls, datagrams, bytes, GSO/GRO, drops
   std::uint64_t client_hello_sends = 0;   ///< ClientHellos sent (first, resends, after a HelloRetry)
   std::uint64_t retries_followed = 0;     ///< HelloRetry messages followed
-  std::uint64_t client_finished_resends = 0;  ///< ClientFinished sent again (the server repeated its ServerHello)
+  std::uint64_t client_finished_resends = 0;  ///< ClientFinished sent again (timer, or a repeated ServerHello)
+  std::uint64_t handshakes_failed = 0;    ///< handshakes never confirmed (docs/protocol.md §7.2: `timed_out`)
   std::uint64_t payloads_received = 0;    ///< session packets that authenticated
   std::uint64_t payloads_sent = 0;        ///< session packets sealed
   std::uint64_t rejected = 0;             ///< datagrams dropped: from another address, forged, replayed, malformed
@@ -58,17 +60,25 @@ class udp_client {
                                                   .gro = m_cfg.io.offload && m_cfg.io.batch,
                                                   .gso = m_cfg.io.offload && m_cfg.io.batch}),
         m_receive(m_cfg.io),
-        m_send(m_socket, m_io, m_cfg.io) {}
+        m_send(m_socket, m_io, m_cfg.io) {
+    m_early.reserve(max_datagram_payload);  // no allocation when a payload confirms the handshake
+  }
   udp_client(const udp_client&) = delete;
   udp_client& operator=(const udp_client&) = delete;
 
   /// Runs the handshake (a new one, replacing any session): sends the
   /// ClientHello, resends it every `resend_interval`, follows HelloRetry,
-  /// and returns once a ServerHello verifies (the ClientFinished is sent).
+  /// sends ClientFinished once a ServerHello verifies, and returns when the
+  /// handshake is confirmed: a packet from the server opened (its
+  /// handshake-done, docs/protocol.md §7.2), ClientFinished being resent
+  /// every `resend_interval` until then. A payload that confirmed it is the
+  /// first one `receive` returns.
   ///
   /// Errors: `limit_reached` when no valid ServerHello came within
   /// `handshake_timeout` (datagrams that did not verify were ignored, so a
-  /// spoofed one cannot end the handshake early).
+  /// spoofed one cannot end the handshake early); `timed_out` when the server
+  /// never confirmed after `max_finished_resends` resends of ClientFinished
+  /// (the handshake failed: connect again).
   result<void> connect() noexcept {
     m_established.reset();
     try {
@@ -94,7 +104,7 @@ class udp_client {
             m_established.emplace(std::move(*done));
             if (!m_cfg.drop_client_finished_for_testing) send_handshake(m_established->client_finished());
             m_last_receive = clock::now();
-            return {};
+            return await_confirmation();
           }
           if (done.error() == errc::retry_requested) {
             m_counters.retries_followed.add();
@@ -147,6 +157,10 @@ class udp_client {
   /// the session).
   std::optional<std::span<const std::uint8_t>> receive(std::chrono::milliseconds timeout) noexcept {
     flush();
+    if (m_has_early) {  // the payload that confirmed the handshake
+      m_has_early = false;
+      return std::span<const std::uint8_t>(m_early);
+    }
     const auto deadline = clock::now() + timeout;
     while (m_established) {
       for (; m_cursor < m_receive.size(); ++m_cursor) {
@@ -158,8 +172,9 @@ class udp_client {
         if (detail::is_session_packet(d.data)) {
           auto got = m_established->session().receiver().open_in_place({}, d.data);
           if (got) {
-            ++m_cursor;
             m_last_receive = clock::now();
+            if (got->empty()) continue;  // a handshake-done again: never application data
+            ++m_cursor;
             m_counters.payloads_received.add();
             return std::span<const std::uint8_t>(*got);
           }
@@ -210,6 +225,7 @@ class udp_client {
             m_counters.client_hello_sends.get(),
             m_counters.retries_followed.get(),
             m_counters.client_finished_resends.get(),
+            m_counters.handshakes_failed.get(),
             m_counters.payloads_received.get(),
             m_counters.payloads_sent.get(),
             m_counters.rejected.get()};
@@ -239,8 +255,63 @@ class udp_client {
   }
 
   struct counters_t {
-    counter client_hello_sends, retries_followed, client_finished_resends, payloads_received, payloads_sent, rejected;
+    counter client_hello_sends, retries_followed, client_finished_resends, handshakes_failed, payloads_received,
+        payloads_sent, rejected;
   };
+
+  /// docs/protocol.md §7.2: the session is provisional until a packet from
+  /// the server opens; ClientFinished goes again every `resend_interval`
+  /// (and when the ServerHello is repeated), at most `max_finished_resends`
+  /// times, then the handshake failed.
+  result<void> await_confirmation() {
+    auto next_resend = clock::now() + m_cfg.resend_interval;
+    while (true) {
+      for (; m_cursor < m_receive.size(); ++m_cursor) {
+        const auto& d = m_receive.at(m_cursor);
+        if (!(*d.from == m_cfg.server)) {
+          m_counters.rejected.add();
+          continue;
+        }
+        if (detail::is_session_packet(d.data)) {
+          auto got = m_established->session().receiver().open_in_place({}, d.data);
+          if (!got) {
+            m_counters.rejected.add();
+            continue;
+          }
+          ++m_cursor;
+          m_last_receive = clock::now();
+          if (!got->empty()) {  // application data came first: keep it for `receive`
+            m_early.assign(got->begin(), got->end());
+            m_has_early = true;
+            m_counters.payloads_received.add();
+          }
+          return {};  // confirmed
+        }
+        if (m_established->is_server_hello_again(d.data)) {
+          send_handshake(m_established->client_finished());
+          m_counters.client_finished_resends.add();
+          continue;
+        }
+        m_counters.rejected.add();
+      }
+      const auto now = clock::now();
+      if (now >= next_resend) {
+        auto again = m_established->on_timer();
+        if (!again) {
+          m_established.reset();
+          m_counters.handshakes_failed.add();
+          return errc::timed_out;
+        }
+        send_handshake(*again);
+        m_counters.client_finished_resends.add();
+        next_resend = now + m_cfg.resend_interval;
+      }
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_resend - clock::now());
+      if (wait.count() > 0) (void)m_socket.wait_readable(wait);
+      m_cursor = 0;
+      (void)m_receive.receive(m_socket, m_io);
+    }
+  }
 
   config m_cfg;
   udp_socket m_socket;
@@ -251,6 +322,10 @@ class udp_client {
   std::size_t m_cursor = 0;
   std::optional<handshake::established<Suite>> m_established;
   clock::time_point m_last_receive{};
+  /// UDP's largest payload: a payload that confirms the handshake fits.
+  static constexpr std::size_t max_datagram_payload = 65535;
+  std::vector<std::uint8_t> m_early;  ///< a payload that arrived with the confirmation
+  bool m_has_early = false;
 };
 
 }  // namespace sepal::net

@@ -399,9 +399,18 @@ class udp_server {
         return;
       }
       if (msg[0] == handshake::detail::client_finished_type && m_sessions.contains(key)) {
-        // A late copy: the client answered a repeated ServerHello after its
-        // first ClientFinished already completed the handshake.
+        // A copy: the client resends ClientFinished until the handshake is
+        // confirmed (docs/protocol.md §7.2), so the handshake-done was lost:
+        // the verified ClientFinished again draws a fresh one (21 bytes, less
+        // than it), anything else nothing.
         m_counters.late_client_finished.add();
+        auto& c = *m_slots[m_sessions.find(key)->second];
+        if (c.m_established.is_client_finished_again(msg)) {
+          try {
+            m_send.push(from, c.m_established.handshake_done());
+          } catch (...) {
+          }
+        }
         return;
       }
       if (msg[0] != handshake::detail::client_hello_type || msg.size() < handshake::min_client_hello_size) {
@@ -525,6 +534,7 @@ class udp_server {
         c.m_last_receive = m_now;
         m_sessions.emplace(key, static_cast<std::uint32_t>(slot));
         m_counters.handshakes_completed.add();
+        m_send.push(from, c.m_established.handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
         if (m_shared->on.on_connect) {
           try {
             m_shared->on.on_connect(c);
