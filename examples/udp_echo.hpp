@@ -144,15 +144,25 @@ class echo_server {
       }
       auto payload = it->second->session().open({}, msg, out);
       if (!payload) return;  // forged, replayed or garbage: dropped silently
-      send(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
+      // An empty payload is never data (docs/protocol.md §7.2): no echo.
+      if (payload->empty()) return;
+      try {
+        send(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
+      } catch (const sepal::error&) {
+        m_sessions.erase(it);  // the session is spent (limit_reached): the client handshakes again
+      }
       return;
     }
-    if (msg[0] == 3 && pending == m_pending.end()) {  // ClientFinished again: the handshake-done was lost
-      auto it = m_sessions.find(id);
-      if (it != m_sessions.end() && it->second->is_client_finished_again(msg)) send(from, it->second->handshake_done());
+    if (auto it = m_sessions.find(id); msg[0] == 3 && it != m_sessions.end() && it->second->is_client_finished_again(msg)) {
+      // ClientFinished again: the handshake-done was lost. At most 10 more
+      // (handshake_done() then returns nothing), whatever else is pending.
+      try {
+        if (const auto done = it->second->handshake_done(); !done.empty()) send(from, done);
+      } catch (const sepal::error&) {
+      }
       return;
     }
-    if (msg[0] == 3) {  // ClientFinished
+    if (msg[0] == 3 && pending != m_pending.end()) {  // ClientFinished
       auto done = pending->second.handshake.receive(msg);
       if (!done) {
         (void)pending->second.handshake.on_datagram(msg);
@@ -252,15 +262,21 @@ class echo_client {
   /// 200 ms timer and when the server repeats its ServerHello.
   void await_confirmation(bytes& buf) {
     bytes out(65536);
+    auto next_resend = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     while (!m_done->confirmed()) {
-      sockaddr_in from{};
-      const auto n = m_socket.receive(buf, from, 200);
-      if (!n) {
+      // The timer runs on the clock, so datagrams (junk included) cannot hold it back.
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_resend) {
         auto again = m_done->on_timer();
         if (!again) throw std::runtime_error("handshake failed: not confirmed");  // errc::timed_out
         if (!again->empty()) m_socket.send_to(m_server, *again);
+        next_resend = now + std::chrono::milliseconds(200);
         continue;
       }
+      sockaddr_in from{};
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_resend - now).count();
+      const auto n = m_socket.receive(buf, from, static_cast<int>(wait) + 1);
+      if (!n || from.sin_port != m_server.sin_port || from.sin_addr.s_addr != m_server.sin_addr.s_addr) continue;
       const auto msg = std::span(buf).first(*n);
       if (m_done->is_server_hello_again(msg)) {
         m_socket.send_to(m_server, m_done->client_finished());
@@ -286,7 +302,7 @@ class echo_client {
         continue;
       }
       auto got = m_done->session().open({}, msg, out);
-      if (got && std::ranges::equal(*got, payload)) return true;
+      if (got && !got->empty() && std::ranges::equal(*got, payload)) return true;  // empty: a handshake-done
     }
     return false;
   }

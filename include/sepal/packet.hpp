@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -299,7 +300,8 @@ class sealer {
     if (!m_aead.usable()) throw error(errc::moved_from);
     if (out.size() < payload.size() + overhead) throw error(errc::invalid_argument);
     if (m_pn > detail::max_packet_number) throw error(errc::limit_reached);
-    const std::uint64_t units = detail::usage_units(payload.size());
+    const std::uint64_t units = detail::usage_units(payload.size() + ad.size());
+    if (units > confidentiality_limit) throw error(errc::limit_reached);  // only with tiny test limits
     if (m_under_key + units > confidentiality_limit) {
       if (!automatic_update) throw error(errc::limit_reached);
       update_key();
@@ -504,9 +506,13 @@ class opener {
         sepal::detail::wipe(opened->data(), opened->size());
         return errc::invalid_encoding;
       }
+      // The keys that follow a rotation, derived before anything changes (a
+      // failure here leaves the opener as it was).
+      std::optional<rotation> next;
+      if (k == &m_next) next = derive_rotation();
       m_window.accept(pn);
       const bool now_current = k != &m_previous;  // the next keys become current in after_accept
-      after_accept(*k, pn);
+      after_accept(*k, pn, std::move(next));
       // The peer's receive phase (the A bit): under the current keys, equal
       // to their phase means the peer's receiver holds this generation
       // (docs/protocol.md §7.1). Packets under the previous keys say nothing.
@@ -530,8 +536,18 @@ class opener {
     return &m_next;
   }
 
-  void after_accept(keyed& k, std::uint64_t pn) {
-    if (&k == &m_next) {  // the peer updated its keys, and this packet proves it: rotate
+  struct rotation {
+    secret_bytes next_secret;
+    packet_keys<Suite> keys;
+  };
+  rotation derive_rotation() const {
+    auto secret = packet_keys<Suite>::next_secret(m_next_secret.reveal());
+    auto keys = packet_keys<Suite>::derive(secret.reveal());
+    return {std::move(secret), std::move(keys)};
+  }
+
+  void after_accept(keyed& k, std::uint64_t pn, std::optional<rotation> next) {
+    if (&k == &m_next && next) {  // the peer updated its keys, and this packet proves it: rotate
       std::swap(m_previous, m_current);  // previous <- current
       std::swap(m_current, m_next);      // current <- next; the next slot holds the old previous
       m_phase = !m_phase;
@@ -539,8 +555,8 @@ class opener {
       m_first_pn_of_current = pn;
       m_accepted_since_update = 1;  // this packet is the first under the new keys
       ++m_generation;
-      m_next_secret = packet_keys<Suite>::next_secret(m_next_secret.reveal());
-      install(m_next, packet_keys<Suite>::derive(m_next_secret.reveal()));
+      m_next_secret = std::move(next->next_secret);
+      install(m_next, next->keys);
       return;
     }
     if (m_previous.live && ++m_accepted_since_update >= previous_key_lifetime) {

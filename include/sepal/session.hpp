@@ -21,8 +21,11 @@ namespace sepal {
 /// update of its own (asked for with `update_key`, or by itself at half the
 /// AEAD's confidentiality limit) only once a packet from the peer has shown
 /// that the peer's receiver holds the current keys; until then the update
-/// waits (`key_update_pending`). So no loss or reordering can leave either
-/// receiver a generation behind for good.
+/// waits (`key_update_pending`). So no loss or reordering can put a sender
+/// two generations ahead of the peer's receiver (the failure that leaves
+/// it behind for good); a sender whose new generation never reaches the
+/// peer stops at the limit instead (`limit_reached`: handshake again). A
+/// side whose receiver moved owes the peer a packet (`ack_wanted`).
 ///
 /// Errors: as `sealer` and `opener`; `seal` also throws
 /// `sepal::error(errc::limit_reached)` when the confidentiality limit of the
@@ -49,8 +52,17 @@ class session {
   /// update the peer started or one that is due (class comment).
   [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
                                              std::span<std::uint8_t> out) {
-    pace_key_update(detail::usage_units(payload.size()));
-    return m_send.seal_packet(ad, payload, out, false, m_receive.m_phase);
+    pace_key_update(detail::usage_units(payload.size() + ad.size()));
+    const auto packet = m_send.seal_packet(ad, payload, out, false, m_receive.m_phase);
+    m_acknowledged_generation = m_receive.key_generation();
+    return packet;
+  }
+
+  /// `seal` in place (see `sealer::seal_in_place`).
+  [[nodiscard]] std::span<std::uint8_t> seal_in_place(std::span<const std::uint8_t> ad, std::span<std::uint8_t> buffer,
+                                                      std::size_t payload_size) {
+    if (buffer.size() < sealer_type::header_size + payload_size) throw error(errc::invalid_argument);
+    return seal(ad, buffer.subspan(sealer_type::header_size, payload_size), buffer);
   }
 
   /// Opens an incoming packet (see `opener::open`). Never throws.
@@ -59,6 +71,20 @@ class session {
                                                      std::span<std::uint8_t> out) noexcept {
     return m_receive.open(ad, packet, out);
   }
+
+  /// `open` in place (see `opener::open_in_place`). Never throws.
+  [[nodiscard]] result<std::span<std::uint8_t>> open_in_place(std::span<const std::uint8_t> ad,
+                                                              std::span<std::uint8_t> packet) noexcept {
+    return m_receive.open_in_place(ad, packet);
+  }
+
+  /// True when the peer's key update has not been acknowledged yet: this
+  /// side's receiver moved to a new generation and nothing was sealed since
+  /// (docs/protocol.md §7.1). The peer cannot start its next update until a
+  /// packet tells it; an application with nothing to send should seal an
+  /// empty payload (which receivers never treat as data). `net::udp_server`
+  /// and `net::udp_client` do so by themselves.
+  [[nodiscard]] bool ack_wanted() const noexcept { return m_receive.key_generation() != m_acknowledged_generation; }
 
   /// Asks for a key update of the sending direction (RFC 9001 §6): done now
   /// when the peer holds the current keys, else with the first packet sealed
@@ -73,9 +99,8 @@ class session {
   /// current keys.
   [[nodiscard]] bool key_update_pending() const noexcept { return m_update_wanted; }
 
-  /// The sending direction (sealing through it directly bypasses the key
-  /// update pacing: use the session's `seal`).
-  [[nodiscard]] sealer_type& sender() noexcept { return m_send; }
+  /// The sending direction, read only: sealing or updating through it
+  /// would bypass the key update pacing (use the session's `seal`).
   [[nodiscard]] const sealer_type& sender() const noexcept { return m_send; }
   /// The receiving direction.
   [[nodiscard]] opener_type& receiver() noexcept { return m_receive; }
@@ -120,6 +145,7 @@ class session {
   sealer_type m_send;
   opener_type m_receive;
   bool m_update_wanted = false;
+  std::uint64_t m_acknowledged_generation = 0;  ///< receive generation when we last sealed
 };
 
 }  // namespace sepal

@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -208,19 +209,28 @@ def await_confirmation(sock, server, receive, client_finished):
     """protocol.md §7.2: the session is provisional until a server packet opens
     (the handshake-done packet: an empty session packet); resend ClientFinished
     on each 200 ms tick, at most 10 times."""
-    sock.settimeout(0.2)
+    resends, next_resend = 0, time.monotonic() + 0.2
     try:
-        for _ in range(11):
-            try:
-                reply, _ = sock.recvfrom(65536)
-            except socket.timeout:
+        while True:
+            now = time.monotonic()
+            if now >= next_resend:  # the timer runs on the clock: other datagrams cannot hold it back
+                if resends == 10:
+                    raise SystemExit("handshake not confirmed: no handshake-done packet (timed_out)")
                 sock.sendto(client_finished, server)
+                resends, next_resend = resends + 1, now + 0.2
+            sock.settimeout(max(next_resend - now, 0.001))
+            try:
+                reply, source = sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            if source != server:
                 continue
             if reply[0] & 0x40 and len(reply) >= 21:
                 payload, _ = receive.open(reply)
                 assert payload == b"", "the handshake-done packet carries no payload"
                 return
-        raise SystemExit("handshake not confirmed: no handshake-done packet")
+            if reply[0] == 2:  # the ServerHello again: the server did not get ClientFinished
+                sock.sendto(client_finished, server)
     finally:
         sock.settimeout(0.5)
 

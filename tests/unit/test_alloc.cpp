@@ -37,7 +37,7 @@ TEMPLATE_LIST_TEST_CASE("seal and open allocate nothing after warm-up", "[alloc]
     if (!r) FAIL("open failed");
     if (bob.open(ad, p, out).error() != sepal::errc::replayed) FAIL("replay accepted");
     if (bob.open(ad, std::span(packet).first(10), out)) FAIL("short packet accepted");
-    auto in_place = bob.sender().seal_in_place(ad, packet, 100);
+    auto in_place = bob.seal_in_place(ad, packet, 100);
     if (!alice.receiver().open_in_place(ad, in_place)) FAIL("open in place failed");
   }
   CHECK(allocations.load() - before == 0);

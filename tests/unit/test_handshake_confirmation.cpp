@@ -73,13 +73,37 @@ TEST_CASE("confirmation #15: a lost handshake-done draws a fresh one for the res
   half_done h;
   auto s = h.server.receive(h.c.client_finished());
   REQUIRE(s.has_value());
-  (void)s->handshake_done();  // lost
+  const auto lost = copy(s->handshake_done());
   auto again = h.c.on_timer();
   REQUIRE(again.has_value());
   REQUIRE(s->is_client_finished_again(*again));
   CHECK_FALSE(s->is_client_finished_again(h.server.server_hello()));
-  REQUIRE(opens(h.c, s->handshake_done()));
+  const auto fresh = copy(s->handshake_done());
+  CHECK(fresh != lost);  // the next packet number, not a copy
+  REQUIRE(opens(h.c, fresh));
   CHECK(h.c.confirmed());
+  CHECK(opens(h.c, lost));  // the lost one, arriving late, opens once (it is a genuine packet)
+  CHECK_FALSE(opens(h.c, lost));
+}
+
+TEST_CASE("confirmation #15: a replayed ClientFinished draws at most 10 more handshake-done packets",
+          "[handshake][confirmation][issue15]") {
+  half_done h;
+  auto s = h.server.receive(h.c.client_finished());
+  REQUIRE(s.has_value());
+  std::size_t sent = 0, bytes_out = 0, bytes_in = 0;
+  for (int i = 0; i < 1000; ++i) {  // an attacker replaying the captured ClientFinished
+    REQUIRE(s->is_client_finished_again(h.c.client_finished()));
+    bytes_in += h.c.client_finished().size();
+    const auto done = s->handshake_done();
+    if (done.empty()) continue;
+    ++sent;
+    bytes_out += done.size();
+  }
+  CHECK(sent == 1 + hs::established<suite>::max_finished_resends);  // the first, and what a client can ask for
+  CHECK(bytes_out * 2 < bytes_in / 100);  // 231 bytes out for 1000 replays in
+  CHECK(s->session().sender().next_packet_number() == sent);  // nothing else was consumed
+  CHECK(h.c.handshake_done().empty());  // and a client never makes one
 }
 
 TEST_CASE("confirmation #15: with no server answer the client gives up after 10 resends (timed_out)",
@@ -105,16 +129,19 @@ TEST_CASE("confirmation #15: forged, replayed and foreign packets do not confirm
   CHECK_FALSE(opens(h.c, t->handshake_done()));
   CHECK_FALSE(opens(h.c, bytes(21, 0x40)));
   auto done = copy(s->handshake_done());
-  for (std::size_t i = 0; i < done.size(); ++i) {
-    auto flipped = done;
-    flipped[i] ^= 0x01;
-    CHECK_FALSE(opens(h.c, flipped));
-  }
+  for (std::size_t i = 0; i < done.size(); ++i)
+    for (int bit = 0; bit < 8; ++bit) {  // every bit, the key phase and A bits under protection included
+      auto flipped = done;
+      flipped[i] ^= static_cast<std::uint8_t>(1u << bit);
+      CHECK_FALSE(opens(h.c, flipped));
+    }
   CHECK_FALSE(h.c.confirmed());
   // A server never confirms on the client's behalf, and nothing else than the
   // verified ClientFinished counts as "again".
   CHECK_FALSE(s->is_server_hello_again(h.server.server_hello()));
   CHECK_FALSE(h.c.is_client_finished_again(h.c.client_finished()));
   REQUIRE(opens(h.c, done));
+  CHECK(h.c.confirmed());
+  CHECK_FALSE(opens(h.c, done));  // a replay is refused, and changes nothing
   CHECK(h.c.confirmed());
 }

@@ -95,3 +95,31 @@ TEST_CASE("hardening: a second ClientHello from a peer's address does not replac
   CHECK(echoed);
   CHECK(s.server.completed_handshakes() == 1);
 }
+
+TEST_CASE("confirmation: a spoofed ClientHello after establishment does not stop the handshake-done answer",
+          "[udp][confirmation][issue15]") {
+  running_server s;
+  demo::udp_socket peer;  // the genuine client's address, which the attacker spoofs
+  const auto to = demo::loopback(s.server.port());
+  auto genuine = demo::hs::client_handshake<demo::suite>::start(s.client_config);
+  peer.send_to(to, genuine.client_hello());
+  demo::bytes buf(65536), out(64);
+  sockaddr_in from{};
+  const auto n = peer.receive(buf, from, 2000);
+  REQUIRE(n.has_value());
+  auto done = genuine.receive(std::span(buf).first(*n), demo::unix_now());
+  REQUIRE(done.has_value());
+  peer.send_to(to, done->client_finished());
+  // The handshake-done is "lost" (not read); then a spoofed ClientHello from
+  // the client's address opens a pending handshake there.
+  (void)peer.receive(buf, from, 500);
+  auto spoofed = demo::hs::client_handshake<demo::suite>::start(s.client_config);
+  peer.send_to(to, spoofed.client_hello());
+  (void)peer.receive(buf, from, 500);  // the spoofed handshake's ServerHello
+  // The client's resent ClientFinished still draws a handshake-done that confirms.
+  for (int attempt = 0; attempt < 5 && !done->confirmed(); ++attempt) {
+    peer.send_to(to, done->client_finished());
+    if (const auto m = peer.receive(buf, from, 300)) (void)done->session().open({}, std::span(buf).first(*m), out);
+  }
+  CHECK(done->confirmed());
+}

@@ -195,6 +195,17 @@ values run(std::string_view label) {
                                                         sepal::secret_bytes::copy_of(c_ap.reveal()));
   if (!client_view.open({}, done, out) || !client_view.open({}, s_packet, out) || !server_view.open({}, c_packet, out))
     throw std::runtime_error("the recomputed traffic secrets do not open the handshake's packets");
+  // A key update (§7.1): the client moves to generation 1 (K = 1, A = 0:
+  // its receiver is at 0); the server follows and mirrors (K = 1, A = 1).
+  c->session().update_key();
+  const auto c_updated = copy(c->session().seal({}, payload, out));
+  bytes got(64);
+  if (!s->session().open({}, c_updated, got)) throw std::runtime_error("the server does not follow the update");
+  const auto s_mirrored = copy(s->session().seal({}, payload, out));
+  v.add("client packet 1, \"hello\", after its key update", c_updated);
+  v.add("server packet 2, \"hello\", mirroring it", s_mirrored);
+  if (!server_view.open({}, c_updated, got) || !client_view.open({}, s_mirrored, got))
+    throw std::runtime_error("the recomputed secrets do not follow the key update");
   return v;
 }
 

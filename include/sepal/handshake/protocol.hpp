@@ -314,10 +314,16 @@ class established {
   /// confirms the handshake to the client (docs/protocol.md §7.2). Send one
   /// when `server_handshake::receive` succeeds, and a fresh one for each
   /// ClientFinished the client sends again (`is_client_finished_again`). Each
-  /// call seals a new packet (valid until the next call).
+  /// call seals a new packet (the next packet number), into a buffer of this
+  /// object: the span is valid until the next call, move or destruction.
+  /// After 1 + `max_finished_resends` of them (all a client can ask for),
+  /// and on the client side, it returns an empty span: a replayed
+  /// ClientFinished cannot draw more.
   ///
   /// Errors: as `session::seal`.
   [[nodiscard]] std::span<const std::uint8_t> handshake_done() {
+    if (m_client_side || m_done_sent > max_finished_resends) return {};
+    ++m_done_sent;
     return m_session.seal({}, {}, m_done_packet);
   }
   /// Server side: true when `message` is the ClientFinished this handshake
@@ -347,6 +353,7 @@ class established {
   bool m_client_side;
   std::array<std::uint8_t, session_type::overhead> m_done_packet{};
   unsigned m_finished_resends = 0;
+  unsigned m_done_sent = 0;
   std::optional<public_key<typename Suite::sig>> m_client;
   der_chain m_peer_chain;
 };

@@ -170,10 +170,12 @@ class udp_client {
           continue;
         }
         if (detail::is_session_packet(d.data)) {
-          auto got = m_established->session().receiver().open_in_place({}, d.data);
+          auto got = m_established->session().open_in_place({}, d.data);
           if (got) {
             m_last_receive = clock::now();
-            if (got->empty()) continue;  // a handshake-done again: never application data
+            // The server updated its keys: acknowledge at once (docs/protocol.md §7.1).
+            if (m_established->session().ack_wanted() && send({})) flush();
+            if (got->empty()) continue;  // a handshake-done or an acknowledgment: never data
             ++m_cursor;
             m_counters.payloads_received.add();
             return std::span<const std::uint8_t>(*got);
@@ -273,7 +275,7 @@ class udp_client {
           continue;
         }
         if (detail::is_session_packet(d.data)) {
-          auto got = m_established->session().receiver().open_in_place({}, d.data);
+          auto got = m_established->session().open_in_place({}, d.data);
           if (!got) {
             m_counters.rejected.add();
             continue;

@@ -384,6 +384,24 @@ class udp_server {
         m_counters.unknown_peer.add();
         return;
       }
+      if (msg[0] == handshake::detail::client_finished_type) {
+        if (auto it = m_sessions.find(key); it != m_sessions.end()) {
+          auto& c = *m_slots[it->second];
+          // A copy: the client resends ClientFinished until the handshake is
+          // confirmed (docs/protocol.md §7.2), so the handshake-done was
+          // lost. The verified ClientFinished again draws a fresh one (21
+          // bytes, less than it; at most 10 per session), whatever else is
+          // pending for this address (a spoofed ClientHello cannot block it).
+          if (c.m_established.is_client_finished_again(msg)) {
+            m_counters.late_client_finished.add();
+            try {
+              if (const auto done = c.m_established.handshake_done(); !done.empty()) m_send.push(from, done);
+            } catch (...) {
+            }
+            return;
+          }
+        }
+      }
       auto pending = m_pending.find(key);
       if (pending != m_pending.end()) {
         if (msg[0] == handshake::detail::client_finished_type) {
@@ -399,18 +417,7 @@ class udp_server {
         return;
       }
       if (msg[0] == handshake::detail::client_finished_type && m_sessions.contains(key)) {
-        // A copy: the client resends ClientFinished until the handshake is
-        // confirmed (docs/protocol.md §7.2), so the handshake-done was lost:
-        // the verified ClientFinished again draws a fresh one (21 bytes, less
-        // than it), anything else nothing.
-        m_counters.late_client_finished.add();
-        auto& c = *m_slots[m_sessions.find(key)->second];
-        if (c.m_established.is_client_finished_again(msg)) {
-          try {
-            m_send.push(from, c.m_established.handshake_done());
-          } catch (...) {
-          }
-        }
+        m_counters.late_client_finished.add();  // not the verified one: draws nothing
         return;
       }
       if (msg[0] != handshake::detail::client_hello_type || msg.size() < handshake::min_client_hello_size) {
@@ -421,7 +428,7 @@ class udp_server {
     }
 
     void on_session_packet(connection& c, std::span<std::uint8_t> msg) noexcept {
-      auto payload = c.m_established.session().receiver().open_in_place({}, msg);
+      auto payload = c.m_established.session().open_in_place({}, msg);
       if (!payload) {
         m_counters.rejected_packets.add();  // forged, replayed or garbage: dropped silently
         if (payload.error() == errc::closed) c.m_closing = true;
@@ -429,6 +436,13 @@ class udp_server {
         return;
       }
       c.m_last_receive = m_now;
+      // The peer updated its keys: acknowledge at once, so it can update
+      // again (docs/protocol.md §7.1), even when the handler sends nothing.
+      if (c.m_established.session().ack_wanted()) (void)c.send({});
+      if (payload->empty()) {  // a key update acknowledgment: never data
+        reap(c);
+        return;
+      }
       m_counters.payloads_received.add();
       if (m_shared->on.on_payload) {
         try {
