@@ -96,7 +96,8 @@ class encapsulation_key {
   /// moved-from key). The key was checked when it was parsed, so nothing
   /// about it can fail here.
   [[nodiscard]] encapsulation<K> encapsulate(Botan::RandomNumberGenerator& rng = system_rng()) const {
-    return detail::or_throw(errc::internal_error, [&] {
+    (void)get();
+    return detail::or_throw(errc::rng_failure, [&] {
       Botan::PK_KEM_Encryptor enc(get(), detail::algorithm<K>::kdf);
       auto [ct, ss] = Botan::KEM_Encapsulation::destructure(enc.encrypt(rng, K::shared_secret_size));
       if (ct.size() != K::ciphertext_size || ss.size() != K::shared_secret_size) throw error(errc::internal_error);
