@@ -31,7 +31,7 @@ struct ml_kem_1024 {
   static constexpr std::size_t shared_secret_size = 32;        ///< K
 };
 
-/// X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem §3; TLS group 0x11EC): ML-KEM-768
+/// X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem, "Construction"; TLS group 0x11EC): ML-KEM-768
 /// and X25519, the ML-KEM part first in every encoding.
 struct x25519_mlkem768 {
   using ec = x25519;      ///< the elliptic-curve half
@@ -43,7 +43,7 @@ struct x25519_mlkem768 {
   static constexpr std::size_t shared_secret_size = 64;   ///< ML-KEM secret || X25519 secret
 };
 
-/// SecP256r1MLKEM768 (draft-ietf-tls-ecdhe-mlkem §3; TLS group 0x11EB): P-256
+/// SecP256r1MLKEM768 (draft-ietf-tls-ecdhe-mlkem, "Construction"; TLS group 0x11EB): P-256
 /// ECDH and ML-KEM-768, the elliptic-curve part first in every encoding.
 struct secp256r1_mlkem768 {
   using ec = p256;         ///< the elliptic-curve half
@@ -55,7 +55,7 @@ struct secp256r1_mlkem768 {
   static constexpr std::size_t shared_secret_size = 64;   ///< ECDH x-coordinate || ML-KEM secret
 };
 
-/// SecP384r1MLKEM1024 (draft-ietf-tls-ecdhe-mlkem §3; TLS group 0x11ED): P-384
+/// SecP384r1MLKEM1024 (draft-ietf-tls-ecdhe-mlkem, "Construction"; TLS group 0x11ED): P-384
 /// ECDH and ML-KEM-1024, the elliptic-curve part first in every encoding.
 struct secp384r1_mlkem1024 {
   using ec = p384;          ///< the elliptic-curve half

@@ -29,7 +29,8 @@ namespace detail {
 
 /// Splits a hybrid share of exactly `ec_size + other_size` bytes into its
 /// EC part and its ML-KEM part, in the order the draft fixes for `H`
-/// (draft-ietf-tls-ecdhe-mlkem §3). Nullopt for any other length.
+/// (draft-ietf-tls-ecdhe-mlkem, section "Construction": client share,
+/// server share, shared secret). Nullopt for any other length.
 template <class H>
 std::optional<std::pair<std::span<const std::uint8_t>, std::span<const std::uint8_t>>> split_hybrid(
     std::span<const std::uint8_t> share, std::size_t other_size) noexcept {
