@@ -22,7 +22,9 @@
 //   pki-verify ROOT CHAIN HOST PURPOSE [CRL]  sepal's chain validation -> "ok" or the reason; exit 0/1
 //   mtls-server PORTFILE ROOT CHAIN KEY N   serve N mutual-TLS connections on 127.0.0.1: echo one
 //                                       message; prints "accepted CN" or "rejected: reason" per connection
-//   mtls-client PORT ROOT CHAIN KEY HOST MSG   connect, send MSG, print the reply
+//   mtls-client PORT ROOT CHAIN KEY HOST MSG   connect, send MSG, print the reply (the key exchange
+//                                              group, whether it is post-quantum and whether the
+//                                              server asked for a HelloRetry go to stderr)
 // CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
 // ecdsa-p256-sha256, ecdsa-p384-sha384 or ed25519 (KEYFILE: PEM private key to sign, public to
 // verify; http-sign/http-verify take all but p384).
@@ -228,6 +230,7 @@ int mtls_server(char** a) {
     }
     std::printf("accepted %s\n", ch.peer_path().front().subject().common_name.c_str());
     std::fflush(stdout);
+    std::fprintf(stderr, "group %s pq=%d\n", ch.key_exchange_group().c_str(), ch.post_quantum() ? 1 : 0);
     if (auto msg = conn.receive(ch); msg && !msg->empty()) (void)conn.send(ch, *msg);
     conn.close(ch);
   }
@@ -243,6 +246,8 @@ int mtls_client(char** a) {
                                                       : std::string(sepal::describe(h.error())).c_str());
     return 1;
   }
+  std::fprintf(stderr, "group %s pq=%d hrr=%d\n", ch.key_exchange_group().c_str(), ch.post_quantum() ? 1 : 0,
+               ch.hello_retried() ? 1 : 0);
   const std::string msg = a[5];
   if (!conn.send(ch, {reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()})) return 1;
   const auto reply = conn.receive(ch);
