@@ -9,7 +9,6 @@
 #include <botan/tls_policy.h>
 #include <botan/tls_server.h>
 #include <botan/tls_session.h>
-#include <botan/tls_extensions.h>
 #include <botan/tls_session_manager_noop.h>
 
 #include <algorithm>
