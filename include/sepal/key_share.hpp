@@ -99,7 +99,8 @@ class key_share_client {
       auto ec = private_key<typename K::ec>::generate(rng);
       auto dk = decapsulation_key<typename K::kem>::generate(rng);
       std::vector<std::uint8_t> share;
-      detail::join_hybrid<K>(share, dk.encapsulation_key().to_bytes(), ec.public_key().to_raw());
+      // The key's own encoding (no second parse into an encapsulation_key).
+      detail::join_hybrid<K>(share, dk.botan().raw_public_key_bits(), ec.public_key().to_raw());
       return key_share_client(std::move(ec), std::move(share), std::move(dk));
     }
   }
