@@ -62,6 +62,50 @@ class NobleMlKem:
     def decaps(self, seed: bytes, ct: bytes) -> bytes:
         return self._run("decaps", seed.hex(), ct.hex())
 
+    def encaps(self, seed: bytes, m: bytes):
+        r = subprocess.run(["node", os.path.join(HERE, "mlkem_noble.mjs"), "encaps", seed.hex(), m.hex(), self.modules],
+                           capture_output=True, text=True, check=True, timeout=60)
+        ct, k = r.stdout.split()
+        return bytes.fromhex(ct), bytes.fromhex(k)
+
+
+def appendix_vectors(kem: NobleMlKem):
+    """docs/protocol.md's appendix (hybrid key share vectors), recomputed
+    with @noble/post-quantum and Python cryptography."""
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    def sha(b: bytes) -> str:
+        return hashlib.sha256(b).hexdigest()
+
+    seed, m = bytes(range(64)), bytes(range(0x40, 0x60))
+    ek = kem.keygen(seed)
+    ct, k = kem.encaps(seed, m)
+    ok = sha(ek) == "0b7934c83125c788995e2ba6bd761e33046b3e40571be53e023309a29f398cc9"
+    ok &= sha(ct) == "dbf4e9aa48b078ad46ec1c9c47bda8c2d2fec9d0e7a21bd48d2238a2abedb856"
+    ok &= k.hex() == "9cddd089ffe70e3996e76f7c8d06746df34d07e8657bc0fcf2bb0e1c3084aea1"
+    ok &= kem.decaps(seed, ct) == k
+    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    xc = x25519.X25519PrivateKey.from_private_bytes(bytes([0x11]) * 32)
+    xs = x25519.X25519PrivateKey.from_private_bytes(bytes([0x22]) * 32)
+    xsec = xc.exchange(xs.public_key())
+    ok &= sha(ek + xc.public_key().public_bytes(*raw)) == \
+        "0b2ac0363dc991a425661aa219e3a4176866eb9896bdf467040425b4d9b3b90a"
+    ok &= sha(ct + xs.public_key().public_bytes(*raw)) == \
+        "b1dc782e52312372e71bcc2e2ff7386c6ee815e05f6226d16a800b66ceec62cb"
+    ok &= (k + xsec).hex() == "9cddd089ffe70e3996e76f7c8d06746df34d07e8657bc0fcf2bb0e1c3084aea1" \
+        "9e004098efc091d4ec2663b4e9f5cfd4d7064571690b4bea97ab146ab9f35056"
+    unc = serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    pc = ec.derive_private_key(int("11" * 32, 16), ec.SECP256R1())
+    ps = ec.derive_private_key(int("22" * 32, 16), ec.SECP256R1())
+    psec = pc.exchange(ec.ECDH(), ps.public_key())
+    ok &= sha(pc.public_key().public_bytes(*unc) + ek) == \
+        "cae95aeaa7123b8c903b2e6574790b48e50e0f406fa4175549adab9725254fe3"
+    ok &= sha(ps.public_key().public_bytes(*unc) + ct) == \
+        "2c61636724f88b2754acbc8bb839fe39db7d357ac15456dc986dfb0021d3e355"
+    ok &= (psec + k).hex() == "ccfc261f58193c98ca4ad4a53bbac6f0ee29bc4d48438090446908622ca79af6" \
+        "9cddd089ffe70e3996e76f7c8d06746df34d07e8657bc0fcf2bb0e1c3084aea1"
+    return ok
+
 
 def client_hello(random: bytes, share: bytes) -> bytes:
     hello = header(1) + random + v2.opaque16(share) + v2.opaque16(b"")
@@ -149,6 +193,8 @@ def refused(sock, server, hello: bytes) -> bool:
 def main():
     tool, node_peer = sys.argv[1], sys.argv[2]
     kem = NobleMlKem(node_peer)
+    check(appendix_vectors(kem), "protocol.md's hybrid key share vectors, recomputed with @noble/post-quantum "
+                                 "and Python cryptography")
     with tempfile.TemporaryDirectory() as d:
         root = ec.generate_private_key(ec.SECP256R1())
         key_path = os.path.join(d, "root.key.pem")

@@ -5,6 +5,8 @@
 //
 //   node mlkem_noble.mjs keygen SEED_HEX NODE_MODULES        -> the encapsulation key (hex)
 //   node mlkem_noble.mjs decaps SEED_HEX CT_HEX NODE_MODULES -> the shared secret (hex)
+//   node mlkem_noble.mjs encaps SEED_HEX M_HEX NODE_MODULES  -> ciphertext and shared secret (hex
+//                                                              lines) for the seed's key and message m
 //
 // SEED is FIPS 203's d || z (64 bytes), so the decapsulation key is
 // rebuilt from it for each call and no secret file is needed.
@@ -23,6 +25,10 @@ if (cmd === "keygen") {
   console.log(hex(keys.publicKey));
 } else if (cmd === "decaps") {
   console.log(hex(ml_kem768.decapsulate(bytes(ct), keys.secretKey)));
+} else if (cmd === "encaps") {
+  const { cipherText, sharedSecret } = ml_kem768.encapsulate(keys.publicKey, bytes(ct));
+  console.log(hex(cipherText));
+  console.log(hex(sharedSecret));
 } else {
   console.error("usage: mlkem_noble.mjs keygen SEED NODE_MODULES | decaps SEED CT NODE_MODULES");
   process.exit(2);

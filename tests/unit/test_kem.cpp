@@ -5,6 +5,8 @@
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 
+#include <botan/hash.h>
+
 #include <sepal/kem.hpp>
 #include <sepal/key_share.hpp>
 
@@ -324,4 +326,83 @@ TEMPLATE_LIST_TEST_CASE("key shares: hostile hybrid shares return errors, never 
   auto ok = client.finish(reply);  // and the genuine share still works
   REQUIRE(ok.has_value());
   CHECK(sepal::constant_time_equal(*ok, r->shared_secret));
+}
+
+namespace {
+
+std::string sha256_hex(std::span<const std::uint8_t> b) {
+  auto h = Botan::HashFunction::create_or_throw("SHA-256");
+  h->update(b);
+  return to_hex(h->final_stdvec());
+}
+
+bytes cat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  bytes out(a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("protocol.md appendix: the hybrid key share vectors", "[kem][key_share][kat]") {
+  bytes seed(64), m(32);
+  for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<std::uint8_t>(0x40 + i);
+  const bytes client_priv(32, 0x11), server_priv(32, 0x22);
+  const std::string K = "9cddd089ffe70e3996e76f7c8d06746df34d07e8657bc0fcf2bb0e1c3084aea1";
+
+  const auto dk = sepal::decapsulation_key<sepal::ml_kem_768>::from_seed(seed).value();
+  const auto ek = dk.encapsulation_key().to_bytes();
+  CHECK(sha256_hex(ek) == "0b7934c83125c788995e2ba6bd761e33046b3e40571be53e023309a29f398cc9");
+  fixed_output_rng m_rng(m);
+  const auto e = dk.encapsulation_key().encapsulate(m_rng);
+  CHECK(sha256_hex(e.ciphertext) == "dbf4e9aa48b078ad46ec1c9c47bda8c2d2fec9d0e7a21bd48d2238a2abedb856");
+  CHECK(to_hex(e.shared_secret.reveal()) == K);
+  CHECK(to_hex(dk.decapsulate(e.ciphertext)->reveal()) == K);
+
+  SECTION("X25519MLKEM768") {
+    const auto c = sepal::private_key<sepal::x25519>::from_raw(client_priv).value();
+    const auto s = sepal::private_key<sepal::x25519>::from_raw(server_priv).value();
+    const auto cp = c.public_key().to_raw(), sp = s.public_key().to_raw();
+    CHECK(to_hex(cp) == "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13");
+    CHECK(to_hex(sp) == "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20");
+    const auto ec = sepal::agree(c, sp).value();
+    CHECK(to_hex(ec.reveal()) == "9e004098efc091d4ec2663b4e9f5cfd4d7064571690b4bea97ab146ab9f35056");
+    const auto client_share = cat(ek, cp);
+    const auto server_share = cat(e.ciphertext, sp);
+    CHECK(sha256_hex(client_share) == "0b2ac0363dc991a425661aa219e3a4176866eb9896bdf467040425b4d9b3b90a");
+    CHECK(sha256_hex(server_share) == "b1dc782e52312372e71bcc2e2ff7386c6ee815e05f6226d16a800b66ceec62cb");
+    const std::string ecdhe = K + "9e004098efc091d4ec2663b4e9f5cfd4d7064571690b4bea97ab146ab9f35056";
+    // sepal's server step, with the server's X25519 key and m as its only
+    // randomness (X25519 key generation takes exactly 32 bytes, then m).
+    fixed_output_rng rng(cat(server_priv, m));
+    auto r = sepal::respond_to_key_share<sepal::x25519_mlkem768>(client_share, rng);
+    REQUIRE(r.has_value());
+    CHECK(rng.remaining() == 0);
+    CHECK(r->share == server_share);
+    CHECK(to_hex(r->shared_secret.reveal()) == ecdhe);
+  }
+  SECTION("SecP256r1MLKEM768") {
+    const auto c = sepal::private_key<sepal::p256>::from_raw(client_priv).value();
+    const auto s = sepal::private_key<sepal::p256>::from_raw(server_priv).value();
+    const auto cp = c.public_key().to_raw(), sp = s.public_key().to_raw();
+    CHECK(to_hex(cp) ==
+          "040217e617f0b6443928278f96999e69a23a4f2c152bdf6d6cdf66e5b80282d4ed194a7debcb97712d2dda3ca85aa8765a56f45fc"
+          "758599652f2897c65306e5794");
+    CHECK(to_hex(sp) ==
+          "04d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf350185e895372df6221ea3a137557e473fddb675"
+          "5f05bd507c3c533fce9c91285");
+    const auto ec = sepal::agree(c, sp).value();
+    CHECK(to_hex(ec.reveal()) == "ccfc261f58193c98ca4ad4a53bbac6f0ee29bc4d48438090446908622ca79af6");
+    CHECK(sha256_hex(cat(cp, ek)) == "cae95aeaa7123b8c903b2e6574790b48e50e0f406fa4175549adab9725254fe3");
+    CHECK(sha256_hex(cat(sp, e.ciphertext)) == "2c61636724f88b2754acbc8bb839fe39db7d357ac15456dc986dfb0021d3e355");
+    // The server step through sepal (its P-256 key is random here): the
+    // client's share of the vector is accepted and the secret is the ECDH
+    // x-coordinate followed by the ML-KEM secret.
+    auto r = sepal::respond_to_key_share<sepal::secp256r1_mlkem768>(cat(cp, ek));
+    REQUIRE(r.has_value());
+    const std::span<const std::uint8_t> share(r->share), secret(r->shared_secret.reveal());
+    CHECK(to_hex(secret.first(32)) == to_hex(sepal::agree(c, share.first(65))->reveal()));
+    CHECK(to_hex(secret.subspan(32)) == to_hex(dk.decapsulate(share.subspan(65))->reveal()));
+  }
 }
