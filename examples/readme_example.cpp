@@ -64,5 +64,17 @@ int main() {
   const auto done_packet = s->handshake_done();
   if (!c->session().open({}, done_packet, buffer) || !c->confirmed()) return 1;
   auto p2 = c->session().seal({}, payload, packet);
-  return s->session().open({}, p2, buffer) ? 0 : 1;
+  if (!s->session().open({}, p2, buffer)) return 1;
+
+  // The same handshake with a post-quantum hybrid key share (X25519MLKEM768).
+  using pq = hs::suite<sepal::x25519_mlkem768, sepal::ed25519, sepal::chacha20_poly1305>;  // suite id 0x6431
+  auto pq_root = hs::share(sepal::private_key<sepal::ed25519>::generate());
+  hs::server_config<pq> pq_server_cfg{hs::server_identity<pq>::root(pq_root), {}};
+  hs::client_config<pq> pq_client_cfg{pq_root->public_key(), nullptr};
+  auto pq_client = hs::client_handshake<pq>::start(pq_client_cfg);
+  auto pq_server = hs::server_handshake<pq>::accept(pq_server_cfg, pq_client.client_hello());
+  if (!pq_server) return 1;
+  auto pc = pq_client.receive(pq_server->server_hello(), unix_time);
+  if (!pc || !pq_server->receive(pc->client_finished())) return 1;
+  return 0;
 }

@@ -45,6 +45,29 @@ concept aead_algorithm = detail::algorithm<A>::what == detail::kind::aead &&
                            { A::tag_size } -> std::convertible_to<std::size_t>;
                          };
 
+/// A key encapsulation mechanism (FIPS 203): `ml_kem_768`, `ml_kem_1024`.
+template <class K>
+concept kem = detail::algorithm<K>::what == detail::kind::kem && detail::require_botan<K>::value && requires {
+  { K::encapsulation_key_size } -> std::convertible_to<std::size_t>;
+  { K::ciphertext_size } -> std::convertible_to<std::size_t>;
+  { K::shared_secret_size } -> std::convertible_to<std::size_t>;
+};
+
+/// A hybrid of an elliptic-curve key agreement and a KEM
+/// (draft-ietf-tls-ecdhe-mlkem): `x25519_mlkem768`, `secp256r1_mlkem768`,
+/// `secp384r1_mlkem1024`.
+template <class H>
+concept hybrid_key_share = detail::algorithm<H>::what == detail::kind::hybrid && detail::require_botan<H>::value &&
+                           key_agreement<typename H::ec> && kem<typename H::kem>;
+
+/// What a handshake's ephemeral key exchange can be: a Diffie-Hellman curve
+/// (the client sends a public key, the server answers with its own) or a
+/// hybrid (the client sends an encapsulation key and a public key, the
+/// server answers with a ciphertext and a public key). key_share.hpp has
+/// the three steps.
+template <class K>
+concept key_share = key_agreement<K> || hybrid_key_share<K>;
+
 /// A signature scheme that hashes with `H` first: the ECDSA curves. (Ed25519
 /// and Ed448 sign the message itself and take no hash.)
 template <class C, class H>

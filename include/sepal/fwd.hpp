@@ -24,6 +24,12 @@ struct chacha20_poly1305;
 struct aes128_gcm_siv;
 struct aes256_gcm_siv;
 
+struct ml_kem_768;
+struct ml_kem_1024;
+struct x25519_mlkem768;
+struct secp256r1_mlkem768;
+struct secp384r1_mlkem1024;
+
 enum class errc;
 class error;
 class invalid_signature;

@@ -22,7 +22,14 @@
 //   pki-verify ROOT CHAIN HOST PURPOSE [CRL]  sepal's chain validation -> "ok" or the reason; exit 0/1
 //   mtls-server PORTFILE ROOT CHAIN KEY N   serve N mutual-TLS connections on 127.0.0.1: echo one
 //                                       message; prints "accepted CN" or "rejected: reason" per connection
-//   mtls-client PORT ROOT CHAIN KEY HOST MSG   connect, send MSG, print the reply
+//   mtls-client PORT ROOT CHAIN KEY HOST MSG   connect, send MSG, print the reply (the key exchange
+//                                              group, whether it is post-quantum and whether the
+//                                              server asked for a HelloRetry go to stderr)
+//   handshake-echo-server SUITE ROOT_KEY PORTFILE N   a sepal handshake server (docs/protocol.md) on
+//                                       UDP 127.0.0.1 for suite 7121 (SecP256r1MLKEM768, ECDSA-P256,
+//                                       AES-256-GCM, SHA-256) or 1121 (the default), root key
+//                                       ROOT_KEY (P-256 PEM): completes one handshake, echoes N
+//                                       session packets re-sealed, then exits 0 (1 after 20 s idle)
 // CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
 // ecdsa-p256-sha256, ecdsa-p384-sha384 or ed25519 (KEYFILE: PEM private key to sign, public to
 // verify; http-sign/http-verify take all but p384).
@@ -42,6 +49,12 @@
 #include <botan/base64.h>
 
 #include <botan/hex.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
@@ -228,6 +241,7 @@ int mtls_server(char** a) {
     }
     std::printf("accepted %s\n", ch.peer_path().front().subject().common_name.c_str());
     std::fflush(stdout);
+    std::fprintf(stderr, "group %s pq=%d\n", ch.key_exchange_group().c_str(), ch.post_quantum() ? 1 : 0);
     if (auto msg = conn.receive(ch); msg && !msg->empty()) (void)conn.send(ch, *msg);
     conn.close(ch);
   }
@@ -243,6 +257,8 @@ int mtls_client(char** a) {
                                                       : std::string(sepal::describe(h.error())).c_str());
     return 1;
   }
+  std::fprintf(stderr, "group %s pq=%d hrr=%d\n", ch.key_exchange_group().c_str(), ch.post_quantum() ? 1 : 0,
+               ch.hello_retried() ? 1 : 0);
   const std::string msg = a[5];
   if (!conn.send(ch, {reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()})) return 1;
   const auto reply = conn.receive(ch);
@@ -402,6 +418,71 @@ int http_command(const std::string& cmd, char** a) {
   return r ? 0 : 1;
 }
 
+/// One handshake of `Suite` over UDP, then N echoes (see the usage above).
+template <class Suite>
+int handshake_echo_server(char** a) {
+  namespace hs = sepal::handshake;
+  auto root = sepal::private_key<sepal::p256>::load_pem(a[0]);
+  if (!root) return 1;
+  const hs::server_config<Suite> config{hs::server_identity<Suite>::root(std::move(*root)), {}};
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return 1;
+  const timeval idle{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+  write_text(a[1], std::to_string(ntohs(addr.sin_port)));
+  std::optional<hs::server_handshake<Suite>> pending;
+  std::optional<hs::established<Suite>> session;
+  std::vector<std::uint8_t> buf(65536), out(65536);
+  int echoes = std::stoi(a[2]);
+  while (echoes > 0) {
+    sockaddr_in peer{};
+    socklen_t plen = sizeof peer;
+    const auto n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &plen);
+    if (n <= 0) return 1;  // idle: the client gave up
+    const std::span<const std::uint8_t> msg(buf.data(), static_cast<std::size_t>(n));
+    const auto reply = [&](std::span<const std::uint8_t> bytes) {
+      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&peer), plen);
+    };
+    if (session && (msg[0] & 0x40) && msg.size() >= 21) {  // a session packet (docs/protocol.md §7)
+      std::vector<std::uint8_t> plain(msg.size());
+      auto opened = session->session().open({}, msg, plain);
+      if (!opened) continue;
+      reply(session->session().seal({}, *opened, out));
+      --echoes;
+    } else if (msg[0] == 1 && !session) {  // ClientHello: answer it, or its retransmission
+      if (pending && pending->is_client_hello_again(msg)) {
+        if (auto again = pending->on_datagram(msg)) reply(*again);
+        continue;
+      }
+      auto h = hs::server_handshake<Suite>::accept(config, msg);
+      if (!h) {
+        std::fprintf(stderr, "ClientHello refused: %s\n", std::string(sepal::describe(h.error())).c_str());
+        continue;
+      }
+      pending.emplace(std::move(*h));
+      reply(pending->server_hello());
+      std::fprintf(stderr, "ClientHello %zu bytes, ServerHello %zu bytes\n", msg.size(),
+                   pending->server_hello().size());
+    } else if (msg[0] == 3 && pending && !session) {
+      auto done = pending->receive(msg);
+      if (!done) {
+        std::fprintf(stderr, "ClientFinished refused: %s\n", std::string(sepal::describe(done.error())).c_str());
+        continue;
+      }
+      session.emplace(std::move(*done));
+      std::fprintf(stderr, "established, suite %04x\n", Suite::id);
+    }
+  }
+  ::close(fd);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -415,6 +496,12 @@ int main(int argc, char** argv) {
   if (cmd == "pki-verify" && argc >= 6) return pki_verify(argv + 2, argc - 2);
   if (cmd == "mtls-server" && argc == 7) return mtls_server(argv + 2);
   if (cmd == "mtls-client" && argc == 8) return mtls_client(argv + 2);
+  if (cmd == "handshake-echo-server" && argc == 6) {
+    const std::string suite = argv[2];
+    if (suite == "7121") return handshake_echo_server<sepal::handshake::suite<sepal::secp256r1_mlkem768, sepal::p256>>(argv + 3);
+    if (suite == "1121") return handshake_echo_server<sepal::handshake::default_suite>(argv + 3);
+    return 3;
+  }
   const std::string curve = argv[2];
   if (curve == "p256") return run<sepal::p256>(cmd, argv + 3);
   if (curve == "ed25519") return run<sepal::ed25519>(cmd, argv + 3);

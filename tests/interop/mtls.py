@@ -54,7 +54,7 @@ def main():
         # sepal server, openssl clients.
         portfile = os.path.join(d, "port")
         server = subprocess.Popen([tool, "mtls-server", portfile, "root.pem", "server-chain.pem", "server.key", "3"],
-                                  stdout=subprocess.PIPE, cwd=d)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=d)
         port = wait_for(portfile)
         r = s_client(port, d, "-cert", "client.pem", "-key", "client.key", "-cert_chain", "inter.pem")
         check(b"hello from openssl" in r.stdout, "sepal's mTLS server echoes for openssl s_client with a client certificate")
@@ -62,8 +62,10 @@ def main():
         check(b"hello from openssl" not in r.stdout, "sepal's server rejects s_client without a certificate")
         r = s_client(port, d, "-cert", "rogue.pem", "-key", "rogue.key")
         check(b"hello from openssl" not in r.stdout, "sepal's server rejects a certificate from an untrusted CA")
-        out = server.communicate(timeout=30)[0].decode().splitlines()
+        out, err = (x.decode() for x in server.communicate(timeout=30))
+        out = out.splitlines()
         check(out[0] == "accepted client", f"server log: {out[0]}")
+        check("group x25519 pq=0" in err, f"sepal's server takes x25519 from classical OpenSSL 3.0 ({err.strip()})")
         check(out[1].startswith("rejected"), f"server log: {out[1]}")
         check(out[2] == "rejected: no path to a trust anchor", f"server log: {out[2]}")
 
@@ -83,6 +85,9 @@ def main():
                     break
                 time.sleep(0.05)
             check(reply.strip() == b"olleh", f"sepal's mTLS client talks to openssl s_server -Verify 1 ({reply!r})")
+            check(b"group x25519 pq=0 hrr=1" in r.stderr,
+                  "sepal's client offers only X25519MLKEM768; classical OpenSSL 3.0 asks for x25519 with a "
+                  f"HelloRetryRequest and the handshake completes ({r.stderr.decode().strip()})")
             r = subprocess.run([tool, "mtls-client", str(port), "root.pem", "client-chain.pem", "client.key",
                                 "wronghost", "hello\n"], capture_output=True, cwd=d, timeout=30)
             check(r.returncode == 1 and b"host" in r.stdout,
@@ -90,6 +95,19 @@ def main():
         finally:
             s_server.kill()
             s_server.wait()
+
+        # sepal to sepal: X25519MLKEM768 in one round trip.
+        portfile = os.path.join(d, "port2")
+        server = subprocess.Popen([tool, "mtls-server", portfile, "root.pem", "server-chain.pem", "server.key", "1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=d)
+        port = wait_for(portfile)
+        r = subprocess.run([tool, "mtls-client", port, "root.pem", "client-chain.pem", "client.key", "localhost",
+                            "hello\n"], capture_output=True, cwd=d, timeout=30)
+        out, err = (x.decode() for x in server.communicate(timeout=30))
+        check(r.returncode == 0 and r.stdout == b"hello\n", f"sepal's client and server talk ({r.stdout!r})")
+        check(b"group x25519/ML-KEM-768 pq=1 hrr=0" in r.stderr,
+              f"sepal to sepal negotiates X25519MLKEM768 without a retry ({r.stderr.decode().strip()})")
+        check("group x25519/ML-KEM-768 pq=1" in err, f"sepal's server agrees ({err.strip()})")
     return 0
 
 

@@ -4,7 +4,10 @@
 // Test-only helpers (never installed).
 
 #include <botan/hex.h>
+#include <botan/rng.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
@@ -34,6 +37,28 @@ inline bytes copy(std::span<const std::uint8_t> s) { return bytes(s.begin(), s.e
 /// An owned copy of `b` as a traffic secret (sealers, openers and sessions
 /// consume theirs): tests that need one secret on both ends copy it explicitly.
 inline sepal::secret_bytes secret(std::span<const std::uint8_t> b) { return sepal::secret_bytes::copy_of(b); }
+
+/// An RNG that hands out `bytes` and then fails: for known-answer tests of
+/// randomized algorithms whose vectors fix the randomness (ML-KEM's m).
+class fixed_output_rng final : public Botan::RandomNumberGenerator {
+ public:
+  explicit fixed_output_rng(bytes out) : m_out(std::move(out)) {}
+  bool accepts_input() const override { return false; }
+  std::string name() const override { return "fixed_output_rng"; }
+  void clear() override { m_out.clear(); }
+  bool is_seeded() const override { return true; }
+  /// Bytes not handed out yet.
+  std::size_t remaining() const { return m_out.size() - m_at; }
+
+ private:
+  void fill_bytes_with_input(std::span<std::uint8_t> output, std::span<const std::uint8_t>) override {
+    if (output.size() > remaining()) throw std::runtime_error("fixed_output_rng: out of bytes");
+    std::copy_n(m_out.begin() + static_cast<std::ptrdiff_t>(m_at), output.size(), output.begin());
+    m_at += output.size();
+  }
+  bytes m_out;
+  std::size_t m_at = 0;
+};
 
 /// The external vector suites: SEPAL_VECTORS_DIR (CI: ../shared/vectors)
 /// when it names a directory, else where tools/fetch-vectors puts them

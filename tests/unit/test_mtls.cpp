@@ -229,3 +229,45 @@ TEST_CASE("peer_path is the validated path, not the chain as received (informati
   CHECK(path[2].fingerprint() == c.root.cert().fingerprint());  // the anchor, which the server did not send
   for (const auto& cert : path) CHECK(cert.fingerprint() != stray.fingerprint());
 }
+
+TEST_CASE("post-quantum: sepal to sepal negotiates X25519MLKEM768 in one round trip", "[tls][pq]") {
+  ca c;
+  const auto server_key = new_key(), client_key = new_key();
+  const tls::config server_config{
+      tls::identity::from(server_key, c.issue(*server_key, "svc.example.com", pki::usage::server)), c.anchors};
+  const tls::config client_config{tls::identity::from(client_key, c.issue(*client_key, "worker-1", pki::usage::client)),
+                                  c.anchors, "svc.example.com"};
+  auto client = tls::channel::client(client_config);
+  const auto hello = client.take_output();
+  // The ClientHello carries the hybrid key share (1216 bytes of
+  // X25519MLKEM768, draft-ietf-tls-ecdhe-mlkem) and still fits in one
+  // TCP segment.
+  CHECK(hello.size() > 1216);
+  CHECK(hello.size() < 1500);
+  auto server = tls::channel::server(server_config);
+  REQUIRE(server.receive(hello).has_value());
+  tls_pair l{client, server};
+  l.pump();
+  REQUIRE(client.established());
+  REQUIRE(server.established());
+  CHECK(client.key_exchange_group() == "x25519/ML-KEM-768");
+  CHECK(server.key_exchange_group() == "x25519/ML-KEM-768");
+  CHECK(client.post_quantum());
+  CHECK(server.post_quantum());
+  CHECK_FALSE(client.hello_retried());
+  CHECK(sepal::constant_time_equal(client.export_key("EXPORTER-pq", {}, 32), server.export_key("EXPORTER-pq", {}, 32)));
+  REQUIRE(client.send(as_bytes("pq ping")).has_value());
+  l.pump();
+  CHECK(server.take_received() == as_bytes("pq ping"));
+}
+
+TEST_CASE("post-quantum: before the handshake no group is reported", "[tls][pq]") {
+  ca c;
+  const auto client_key = new_key();
+  const tls::config client_config{tls::identity::from(client_key, c.issue(*client_key, "worker-1", pki::usage::client)),
+                                  c.anchors, "svc.example.com"};
+  auto client = tls::channel::client(client_config);
+  CHECK(client.key_exchange_group().empty());
+  CHECK_FALSE(client.post_quantum());
+  CHECK_FALSE(client.hello_retried());
+}

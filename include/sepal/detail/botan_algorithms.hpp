@@ -16,6 +16,7 @@
 #include "../aeads.hpp"
 #include "../curves.hpp"
 #include "../hashes.hpp"
+#include "../kems.hpp"
 
 namespace sepal::detail {
 
@@ -100,6 +101,11 @@ inline constexpr bool botan_tls13 = true;
 #else
 inline constexpr bool botan_tls13 = false;
 #endif
+#if defined(BOTAN_HAS_ML_KEM) && defined(BOTAN_HAS_SHA3)
+inline constexpr bool botan_ml_kem = true;
+#else
+inline constexpr bool botan_ml_kem = false;
+#endif
 #if defined(BOTAN_HAS_PEM_CODEC) && defined(BOTAN_HAS_PKCS5_PBES2)
 inline constexpr bool botan_pem_pbes2 = true;
 #else
@@ -107,7 +113,7 @@ inline constexpr bool botan_pem_pbes2 = false;
 #endif
 
 /// What a tag is; `none` for anything that is not a sepal algorithm tag.
-enum class kind { none, hash, weierstrass, montgomery, edwards, aead };
+enum class kind { none, hash, weierstrass, montgomery, edwards, aead, kem, hybrid };
 
 /// Botan facts about a tag. The primary template describes non-tags.
 template <class T>
@@ -243,6 +249,38 @@ struct algorithm<aes256_gcm_siv> {
   static constexpr std::string_view mode = "AES-256/GCM-SIV";
   static constexpr std::string_view header_protection = "AES-256";
 };
+
+/// ML-KEM (FIPS 203): Botan's mode name, the key encapsulation "KDF" (Raw:
+/// the FIPS 203 shared secret K itself) and H (FIPS 203 §4.1: SHA3-256), for
+/// the decapsulation key's hash check (§7.3).
+template <class Tag>
+struct ml_kem_algorithm {
+  static constexpr kind what = kind::kem;
+  static constexpr bool available = botan_ml_kem;
+  static constexpr std::string_view kdf = "Raw";
+  static constexpr std::string_view key_hash = "SHA-3(256)";
+};
+template <>
+struct algorithm<ml_kem_768> : ml_kem_algorithm<ml_kem_768> {
+  static constexpr std::string_view mode = "ML-KEM-768";
+};
+template <>
+struct algorithm<ml_kem_1024> : ml_kem_algorithm<ml_kem_1024> {
+  static constexpr std::string_view mode = "ML-KEM-1024";
+};
+
+/// The hybrid key shares (draft-ietf-tls-ecdhe-mlkem): both halves' modules.
+template <class Tag>
+struct hybrid_algorithm {
+  static constexpr kind what = kind::hybrid;
+  static constexpr bool available = algorithm<typename Tag::ec>::available && algorithm<typename Tag::kem>::available;
+};
+template <>
+struct algorithm<x25519_mlkem768> : hybrid_algorithm<x25519_mlkem768> {};
+template <>
+struct algorithm<secp256r1_mlkem768> : hybrid_algorithm<secp256r1_mlkem768> {};
+template <>
+struct algorithm<secp384r1_mlkem1024> : hybrid_algorithm<secp384r1_mlkem1024> {};
 
 /// True for AEADs that must see the whole message at once (no in-place
 /// streaming through process()).

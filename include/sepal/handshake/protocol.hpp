@@ -21,6 +21,7 @@
 #include "../hashes.hpp"
 #include "../kdf.hpp"
 #include "../kex.hpp"
+#include "../key_share.hpp"
 #include "../keys.hpp"
 #include "../session.hpp"
 #include "../sign.hpp"
@@ -375,7 +376,7 @@ class client_handshake {
   /// Starts a handshake to a server whose root key is `config.root`.
   [[nodiscard]] static client_handshake start(const client_config<Suite>& config,
                                               Botan::RandomNumberGenerator& rng = system_rng()) {
-    client_handshake c(config, private_key<kex>::generate(rng));
+    client_handshake c(config, key_share_client<kex>::generate(rng));
     c.m_random = random_bytes<32>(rng);
     c.build_hello({});
     return c;
@@ -412,7 +413,7 @@ class client_handshake {
   }
 
  private:
-  client_handshake(const client_config<Suite>& config, private_key<kex> ephemeral)
+  client_handshake(const client_config<Suite>& config, key_share_client<kex> ephemeral)
       : m_root(config.root),
         m_identity(config.identity),
         m_verify_chain(config.verify_server_chain),
@@ -424,7 +425,7 @@ class client_handshake {
     m_hello.clear();
     detail::wire_writer w(m_hello);
     detail::write_header<Suite>(w, detail::client_hello_type);
-    w.bytes(m_random).opaque16(m_ephemeral->public_key().to_raw()).opaque16(cookie);
+    w.bytes(m_random).opaque16(m_ephemeral->share()).opaque16(cookie);
     const std::size_t pad = min_client_hello_size - std::min(min_client_hello_size, w.size() + 2);
     w.opaque16(std::vector<std::uint8_t>(pad, 0));
     m_transcript = transcript<hash>();
@@ -457,7 +458,7 @@ class client_handshake {
     const auto sealed = r.opaque16();
     if (!r.at_end()) return errc::invalid_encoding;
 
-    auto ecdhe = agree(*m_ephemeral, share);
+    auto ecdhe = m_ephemeral->finish(share);  // key_share.hpp: ECDH, or ML-KEM decapsulation and ECDH
     if (!ecdhe) return errc::invalid_key;
     auto t = m_transcript;
     t.update(cleartext);
@@ -544,7 +545,7 @@ class client_handshake {
     const std::vector<std::uint8_t> header(flight.begin(), flight.end());
     f.opaque16(detail::seal_flight<Suite>(c_hs.reveal(), header, auth));
 
-    m_ephemeral.reset();  // spent: the ephemeral key is wiped
+    m_ephemeral.reset();  // spent: the ephemeral keys are wiped
     established<Suite> done(std::move(app.client), std::move(app.server), std::move(app.exporter), std::move(flight),
                             std::vector<std::uint8_t>(message.begin(), message.end()), true);
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
@@ -555,7 +556,7 @@ class client_handshake {
   shared_private_key<sig> m_identity;
   chain_verifier<sig> m_verify_chain;
   der_chain m_chain;
-  std::optional<private_key<kex>> m_ephemeral;
+  std::optional<key_share_client<kex>> m_ephemeral;
   std::array<std::uint8_t, 32> m_random{};
   transcript<hash> m_transcript;
   std::vector<std::uint8_t> m_hello;
@@ -703,19 +704,21 @@ class server_handshake {
     if (!fields) return fields.error();
     const auto share = fields->share;
 
-    const auto ephemeral = private_key<kex>::generate(rng);
-    auto ecdhe = agree(ephemeral, share);
-    if (!ecdhe) return errc::invalid_key;
+    // The server's share and the shared secret (key_share.hpp): a fresh
+    // ECDH key, or for a hybrid an encapsulation to the client's ML-KEM key
+    // next to a fresh ECDH key.
+    auto ecdhe = respond_to_key_share<kex>(share, rng);
+    if (!ecdhe) return ecdhe.error() == errc::rng_failure ? errc::rng_failure : errc::invalid_key;
 
     transcript<hash> t;
     t.update(hello);
     std::vector<std::uint8_t> reply;
     detail::wire_writer w(reply);
     detail::write_header<Suite>(w, detail::server_hello_type);
-    w.bytes(random_bytes<32>(rng)).opaque16(ephemeral.public_key().to_raw());
+    w.bytes(random_bytes<32>(rng)).opaque16(ecdhe->share);
     const std::vector<std::uint8_t> cleartext = reply;
     t.update(cleartext);
-    auto hs = early_secret<hash>::start().next(ecdhe->reveal());
+    auto hs = early_secret<hash>::start().next(ecdhe->shared_secret.reveal());
     const auto hello_hash = t.current();
     auto c_hs = hs.client_traffic(hello_hash);
     const auto s_hs = hs.server_traffic(hello_hash);

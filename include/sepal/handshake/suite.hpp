@@ -8,6 +8,7 @@
 #include "../concepts.hpp"
 #include "../curves.hpp"
 #include "../hashes.hpp"
+#include "../kems.hpp"
 #include "../suite.hpp"
 
 namespace sepal::handshake {
@@ -20,6 +21,10 @@ template <> inline constexpr std::uint16_t code<p384> = 2;
 template <> inline constexpr std::uint16_t code<p521> = 3;
 template <> inline constexpr std::uint16_t code<x25519> = 4;
 template <> inline constexpr std::uint16_t code<x448> = 5;
+// Hybrid key shares (draft-ietf-tls-ecdhe-mlkem).
+template <> inline constexpr std::uint16_t code<x25519_mlkem768> = 6;
+template <> inline constexpr std::uint16_t code<secp256r1_mlkem768> = 7;
+template <> inline constexpr std::uint16_t code<secp384r1_mlkem1024> = 8;
 template <> inline constexpr std::uint16_t code<ed25519> = 4;
 template <> inline constexpr std::uint16_t code<ed448> = 5;
 template <> inline constexpr std::uint16_t code<aes128_gcm> = 1;
@@ -32,13 +37,15 @@ template <> inline constexpr std::uint16_t code<sha384> = 2;
 template <> inline constexpr std::uint16_t code<sha512> = 3;
 }  // namespace detail
 
-/// A handshake suite, fixed at compile time: key agreement curve, signature
-/// scheme (of the server's and clients' identity keys), AEAD and hash. Its
-/// id and the protocol version are bound into the transcript (no downgrade).
-template <key_agreement Kex = p256, signature_scheme Sig = p256, aead_algorithm Aead = aes256_gcm,
+/// A handshake suite, fixed at compile time: ephemeral key share (a
+/// Diffie-Hellman curve, or a post-quantum hybrid such as `x25519_mlkem768`),
+/// signature scheme (of the server's and clients' identity keys), AEAD and
+/// hash. Its id and the protocol version are bound into the transcript (no
+/// downgrade).
+template <key_share Kex = p256, signature_scheme Sig = p256, aead_algorithm Aead = aes256_gcm,
           hash_algorithm Hash = sha256>
 struct suite {
-  using kex = Kex;                                  ///< ephemeral key agreement
+  using kex = Kex;                                  ///< ephemeral key share (key_share.hpp)
   using sig = Sig;                                  ///< identity signatures
   using aead = Aead;                                ///< handshake and session AEAD
   using hash = Hash;                                ///< transcript and key schedule
@@ -53,7 +60,7 @@ using default_suite = suite<>;
 
 /// A handshake suite type.
 template <class S>
-concept handshake_suite = key_agreement<typename S::kex> && signature_scheme<typename S::sig> &&
+concept handshake_suite = key_share<typename S::kex> && signature_scheme<typename S::sig> &&
                           aead_algorithm<typename S::aead> && hash_algorithm<typename S::hash> &&
                           std::is_same_v<S, suite<typename S::kex, typename S::sig, typename S::aead, typename S::hash>>;
 

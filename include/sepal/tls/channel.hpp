@@ -8,6 +8,7 @@
 #include <botan/tls_exceptn.h>
 #include <botan/tls_policy.h>
 #include <botan/tls_server.h>
+#include <botan/tls_session.h>
 #include <botan/tls_session_manager_noop.h>
 
 #include <algorithm>
@@ -95,12 +96,39 @@ struct config {
 
 namespace detail {
 
-/// sepal's TLS policy: Botan's defaults (TLS 1.3, AEAD suites, ECDHE,
+/// sepal's TLS policy: Botan's defaults (TLS 1.3, AEAD suites,
 /// ECDSA/Ed25519/RSA-PSS), TLS 1.2 off by default, client certificates
-/// required, no session tickets (every connection authenticates fully).
+/// required, no session tickets (every connection authenticates fully), and
+/// post-quantum hybrid key exchange first: X25519MLKEM768
+/// (draft-ietf-tls-ecdhe-mlkem) is the most preferred group and the only key
+/// share a client sends. A classical-only server (OpenSSL 3.0) answers with a
+/// HelloRetryRequest for X25519 (RFC 8446 §4.1.4): one more round trip, no
+/// failure. A server takes a hybrid share whenever the client offers one.
 class policy final : public Botan::TLS::Policy {
  public:
   explicit policy(bool tls12) : m_tls12(tls12) {}
+  std::vector<Botan::TLS::Group_Params> key_exchange_groups() const override {
+    using G = Botan::TLS::Group_Params_Code;
+    return {
+#if defined(BOTAN_HAS_ML_KEM) && defined(BOTAN_HAS_TLS_13_PQC) && defined(BOTAN_HAS_X25519)
+        G::HYBRID_X25519_ML_KEM_768,
+#endif
+#if defined(BOTAN_HAS_X25519)
+        G::X25519,
+#endif
+        G::SECP256R1,
+#if defined(BOTAN_HAS_ML_KEM) && defined(BOTAN_HAS_TLS_13_PQC)
+        G::HYBRID_SECP256R1_ML_KEM_768, G::HYBRID_SECP384R1_ML_KEM_1024,
+#endif
+#if defined(BOTAN_HAS_X448)
+        G::X448,
+#endif
+        G::SECP384R1, G::SECP521R1,
+    };
+  }
+  std::vector<Botan::TLS::Group_Params> key_exchange_groups_to_offer() const override {
+    return {key_exchange_groups().front()};  // the hybrid share only (about 1.2 kB)
+  }
   bool allow_tls12() const override { return m_tls12; }
   bool allow_tls13() const override { return true; }
   bool require_client_certificate_authentication() const override { return true; }
@@ -155,6 +183,15 @@ class callbacks final : public Botan::TLS::Callbacks {
     else if (alert.is_fatal()) fatal_alert = true;
   }
   void tls_session_activated() override { established = true; }
+  void tls_session_established(const Botan::TLS::Session_Summary& session) override {
+    group = session.kex_parameters().value_or("");
+    const auto params = Botan::TLS::Group_Params::from_string(group);
+    post_quantum = params.has_value() && params->is_post_quantum();
+  }
+  void tls_examine_extensions(const Botan::TLS::Extensions&, Botan::TLS::Connection_Side,
+                              Botan::TLS::Handshake_Type message) override {
+    if (message == Botan::TLS::Handshake_Type::HelloRetryRequest) hello_retried = true;
+  }
   bool tls_peer_closed_connection() override { return true; }  // answer close_notify
 
   void tls_verify_cert_chain(const std::vector<Botan::X509_Certificate>& chain,
@@ -178,7 +215,8 @@ class callbacks final : public Botan::TLS::Callbacks {
   std::vector<std::uint8_t> output, received;
   std::vector<pki::certificate> peer_path;
   std::optional<pki::chain_error> verify_error;
-  bool established = false, peer_closed = false, fatal_alert = false;
+  std::string group;
+  bool established = false, peer_closed = false, fatal_alert = false, post_quantum = false, hello_retried = false;
 
  private:
   std::shared_ptr<const config> m_config;
@@ -277,6 +315,15 @@ class channel {
   /// (not the chain as the peer sent it: extra or reordered certificates are
   /// not in it). Empty until the peer's chain verified.
   [[nodiscard]] const std::vector<pki::certificate>& peer_path() const noexcept { return m_cb->peer_path; }
+  /// The key exchange group the handshake used, by its TLS name as Botan
+  /// spells it ("x25519/ML-KEM-768", "x25519", "secp256r1", ...), for logs;
+  /// empty until established.
+  [[nodiscard]] const std::string& key_exchange_group() const noexcept { return m_cb->group; }
+  /// True when that group is a post-quantum hybrid (or pure ML-KEM) group.
+  [[nodiscard]] bool post_quantum() const noexcept { return m_cb->post_quantum; }
+  /// Client: true when the server answered with a HelloRetryRequest (it did
+  /// not take the hybrid key share and asked for another group).
+  [[nodiscard]] bool hello_retried() const noexcept { return m_cb->hello_retried; }
   /// Botan's description of a failure, for logs.
   [[nodiscard]] const std::string& failure_details() const noexcept { return m_details; }
   /// Why the peer's chain was rejected, if it was.
