@@ -176,8 +176,9 @@ def handshake(sock, server, root_public, kem: NobleMlKem):
     transcript.update(msg)
     msg += v2.finished(c_hs, transcript.digest())
     aead, iv = v2.handshake_keys(c_hs)
-    sock.sendto(header(3) + v2.opaque16(aead.encrypt(iv, msg, header(3))), server)
-    return c_ap, s_ap, hello, len(reply)
+    client_finished = header(3) + v2.opaque16(aead.encrypt(iv, msg, header(3)))
+    sock.sendto(client_finished, server)
+    return c_ap, s_ap, hello, len(reply), client_finished
 
 
 def refused(sock, server, hello: bytes) -> bool:
@@ -224,14 +225,15 @@ def main():
             short = client_hello(os.urandom(32), good[4 + 32 + 2:4 + 32 + 2 + EC_SHARE + EK - 1])
             check(refused(sock, server, short), "the server refuses a hybrid share one byte short")
 
-            c_ap, s_ap, hello, reply_size = handshake(sock, server, root.public_key(), kem)
+            c_ap, s_ap, hello, reply_size, client_finished = handshake(sock, server, root.public_key(), kem)
             check(True, f"SecP256r1MLKEM768 handshake with sepal's C++ server: ClientHello {len(hello)} bytes, "
                            f"ServerHello {reply_size} bytes, ML-KEM-768 from @noble/post-quantum {NOBLE[1]}")
             send, receive = v2.Direction(c_ap), v2.Direction(s_ap)
+            v2.await_confirmation(sock, server, receive, client_finished)  # protocol.md §7.2
             for i in range(5):
                 msg = f"post-quantum echo {i}".encode()
                 for _ in range(10):
-                    sock.sendto(send.seal(msg), server)
+                    sock.sendto(send.seal(msg, receive.phase), server)
                     try:
                         reply, _ = sock.recvfrom(65536)
                     except socket.timeout:
@@ -240,7 +242,7 @@ def main():
                         break
                 else:
                     raise SystemExit("no echo")
-                assert receive.open(reply) == msg, "echo differs"
+                assert receive.open(reply)[0] == msg, "echo differs"
             check(True, "5 encrypted packets echoed under the hybrid handshake's keys")
             proc.wait(timeout=30)
             log = proc.stderr.read()

@@ -452,9 +452,11 @@ int handshake_echo_server(char** a) {
     if (session && (msg[0] & 0x40) && msg.size() >= 21) {  // a session packet (docs/protocol.md §7)
       std::vector<std::uint8_t> plain(msg.size());
       auto opened = session->session().open({}, msg, plain);
-      if (!opened) continue;
+      if (!opened || opened->empty()) continue;  // empty: never data (docs/protocol.md §7.2)
       reply(session->session().seal({}, *opened, out));
       --echoes;
+    } else if (msg[0] == 3 && session && session->is_client_finished_again(msg)) {
+      if (const auto done = session->handshake_done(); !done.empty()) reply(done);  // the first was lost
     } else if (msg[0] == 1 && !session) {  // ClientHello: answer it, or its retransmission
       if (pending && pending->is_client_hello_again(msg)) {
         if (auto again = pending->on_datagram(msg)) reply(*again);
@@ -476,6 +478,7 @@ int handshake_echo_server(char** a) {
         continue;
       }
       session.emplace(std::move(*done));
+      reply(session->handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
       std::fprintf(stderr, "established, suite %04x\n", Suite::id);
     }
   }

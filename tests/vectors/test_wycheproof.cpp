@@ -16,6 +16,7 @@
 
 #include <sepal/aead.hpp>
 #include <sepal/kdf.hpp>
+#include <sepal/kem.hpp>
 #include <sepal/kex.hpp>
 #include <sepal/keys.hpp>
 #include <sepal/sign.hpp>
