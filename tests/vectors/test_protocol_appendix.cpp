@@ -24,6 +24,7 @@
 #include <sepal/handshake/key_schedule.hpp>
 #include <sepal/handshake/protocol.hpp>
 #include <sepal/handshake/transcript.hpp>
+#include <sepal/key_share.hpp>
 #include <sepal/kex.hpp>
 #include <sepal/sign.hpp>
 
@@ -84,15 +85,19 @@ values run(std::string_view label) {
   // from each side's fixed generator, drawn in the order start/accept draw
   // them (the key, then the random): a mirror generator recovers them.
   auto root = *sepal::private_key<sig>::from_raw(Botan::hex_decode(
-      "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721"));  // RFC 6979 A.2.5's key
+      "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721"));  // RFC 6979 A.2.5's P-256 key (an Ed25519 seed in A.2)
   auto crng = fixed_rng(std::string(label) + " client"), srng = fixed_rng(std::string(label) + " server");
   auto cmirror = fixed_rng(std::string(label) + " client"), smirror = fixed_rng(std::string(label) + " server");
-  const auto c_eph = sepal::private_key<kex>::generate(*cmirror);
-  const auto s_eph = sepal::private_key<kex>::generate(*smirror);
+  // The client's key share as start() makes it (and, for a curve, the key
+  // itself, to list its private scalar and the server's).
+  const auto c_share_mirror = sepal::key_share_client<kex>::generate(*cmirror);
   v.add("root_private", root.to_raw().reveal());
   v.add("root_public", root.public_key().to_raw());
-  v.add("client_ephemeral_private", c_eph.to_raw().reveal());
-  v.add("server_ephemeral_private", s_eph.to_raw().reveal());
+  if constexpr (sepal::key_agreement<kex>) {
+    auto again = fixed_rng(std::string(label) + " client");
+    v.add("client_ephemeral_private", sepal::private_key<kex>::generate(*again).to_raw().reveal());
+    v.add("server_ephemeral_private", sepal::private_key<kex>::generate(*smirror).to_raw().reveal());
+  }
 
   // The handshake, as an application runs it.
   const auto root_public = root.public_key();
@@ -115,13 +120,13 @@ values run(std::string_view label) {
   const auto c_share = std::span(ch).subspan(38, c_share_len);
   const std::size_t s_share_len = std::size_t{sh[36]} << 8 | sh[37];
   const auto s_share = std::span(sh).subspan(38, s_share_len);
-  if (copy(c_share) != c_eph.public_key().to_raw() || copy(s_share) != s_eph.public_key().to_raw())
-    throw std::runtime_error("the mirrored ephemeral keys are not the ones the handshake used");
+  if (copy(c_share) != copy(c_share_mirror.share()))
+    throw std::runtime_error("the mirrored key share is not the one the handshake used");
   v.add("client_random", std::span(ch).subspan(4, 32));
   v.add("server_random", std::span(sh).subspan(4, 32));
   const auto sh_clear = std::span(sh).first(38 + s_share_len);
   const auto sealed_auth = std::span(sh).subspan(38 + s_share_len + 2);
-  const auto ecdhe = *sepal::agree(c_eph, *sepal::public_key<kex>::from_raw(s_share));
+  const auto ecdhe = *c_share_mirror.finish(s_share);
   v.add("ecdhe", ecdhe.reveal());
 
   auto handshake = hs::early_secret<hash>::start().next(ecdhe.reveal());
@@ -260,6 +265,8 @@ int main(int argc, char** argv) {
   const bool print = argc > 2 && std::string(argv[2]) == "--print";
   const std::vector<std::pair<std::string, values>> sections = {
       {"### A.1 Default suite (0x1121)", run<hs::default_suite>("sepal appendix A.1")},
+      {"### A.2 X25519MLKEM768 hybrid suite (0x6431)",
+       run<hs::suite<sepal::x25519_mlkem768, sepal::ed25519, sepal::chacha20_poly1305>>("sepal appendix A.2")},
   };
   int failed = 0, checked = 0;
   for (const auto& [heading, v] : sections) {
