@@ -4,6 +4,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <optional>
 #include <thread>
 
 #include "udp_echo.hpp"
@@ -23,6 +24,20 @@ struct running_server {
 };
 
 const std::uint8_t payload[] = {'p', 'i', 'n', 'g'};
+
+/// A handshake driven by hand from `peer` up to the client's established
+/// state (ClientFinished not sent yet).
+demo::hs::established<demo::suite> established_by_hand(running_server& s, demo::udp_socket& peer) {
+  auto genuine = demo::hs::client_handshake<demo::suite>::start(s.client_config);
+  peer.send_to(demo::loopback(s.server.port()), genuine.client_hello());
+  demo::bytes buf(65536);
+  sockaddr_in from{};
+  const auto n = peer.receive(buf, from, 2000);
+  REQUIRE(n.has_value());
+  auto done = genuine.receive(std::span(buf).first(*n), demo::unix_now());
+  REQUIRE(done.has_value());
+  return std::move(*done);
+}
 
 }  // namespace
 
@@ -69,14 +84,9 @@ TEST_CASE("hardening: a second ClientHello from a peer's address does not replac
   running_server s;
   demo::udp_socket peer;  // the genuine client's address, which the attacker spoofs
   const auto to = demo::loopback(s.server.port());
-  auto genuine = demo::hs::client_handshake<demo::suite>::start(s.client_config);
-  peer.send_to(to, genuine.client_hello());
+  auto done = std::optional(established_by_hand(s, peer));
   demo::bytes buf(65536);
   sockaddr_in from{};
-  const auto n = peer.receive(buf, from, 2000);
-  REQUIRE(n.has_value());
-  auto done = genuine.receive(std::span(buf).first(*n), demo::unix_now());
-  REQUIRE(done.has_value());
   // The attacker's ClientHello "from" the same address, before ClientFinished arrives.
   auto spoofed = demo::hs::client_handshake<demo::suite>::start(s.client_config);
   peer.send_to(to, spoofed.client_hello());
@@ -101,14 +111,9 @@ TEST_CASE("confirmation: a spoofed ClientHello after establishment does not stop
   running_server s;
   demo::udp_socket peer;  // the genuine client's address, which the attacker spoofs
   const auto to = demo::loopback(s.server.port());
-  auto genuine = demo::hs::client_handshake<demo::suite>::start(s.client_config);
-  peer.send_to(to, genuine.client_hello());
+  auto done = std::optional(established_by_hand(s, peer));
   demo::bytes buf(65536), out(64);
   sockaddr_in from{};
-  const auto n = peer.receive(buf, from, 2000);
-  REQUIRE(n.has_value());
-  auto done = genuine.receive(std::span(buf).first(*n), demo::unix_now());
-  REQUIRE(done.has_value());
   peer.send_to(to, done->client_finished());
   // The handshake-done is "lost" (not read); then a spoofed ClientHello from
   // the client's address opens a pending handshake there.

@@ -163,34 +163,12 @@ class udp_client {
     }
     const auto deadline = clock::now() + timeout;
     while (m_established) {
-      for (; m_cursor < m_receive.size(); ++m_cursor) {
-        const auto& d = m_receive.at(m_cursor);
-        if (!(*d.from == m_cfg.server)) {
-          m_counters.rejected.add();
-          continue;
-        }
-        if (detail::is_session_packet(d.data)) {
-          auto got = m_established->session().open_in_place({}, d.data);
-          if (got) {
-            m_last_receive = clock::now();
-            // The server updated its keys: acknowledge at once (docs/protocol.md §7.1).
-            if (m_established->session().ack_wanted() && send({})) flush();
-            if (got->empty()) continue;  // a handshake-done or an acknowledgment: never data
-            ++m_cursor;
-            m_counters.payloads_received.add();
-            return std::span<const std::uint8_t>(*got);
-          }
-          m_counters.rejected.add();
-          if (got.error() == errc::closed) m_established.reset();
-          continue;
-        }
-        if (m_established->is_server_hello_again(d.data)) {
-          send_handshake(m_established->client_finished());
-          m_counters.client_finished_resends.add();
-          continue;
-        }
-        m_counters.rejected.add();
+      while (const auto got = next_packet()) {
+        if (got->empty()) continue;  // a handshake-done or an acknowledgment: never data
+        m_counters.payloads_received.add();
+        return *got;
       }
+      if (!m_established) break;
       if (clock::now() - m_last_receive > m_cfg.idle_timeout) {
         m_established.reset();
         break;
@@ -261,6 +239,41 @@ class udp_client {
         payloads_sent, rejected;
   };
 
+  /// The next packet of the received batch that opens in the session
+  /// (empty payloads included), handling the rest on the way: datagrams
+  /// from elsewhere and forgeries are counted and dropped, a repeated
+  /// ServerHello is answered with ClientFinished. nullopt when the batch is
+  /// used up (or the session closed at the integrity limit).
+  std::optional<std::span<const std::uint8_t>> next_packet() noexcept {
+    for (; m_established && m_cursor < m_receive.size(); ++m_cursor) {
+      const auto& d = m_receive.at(m_cursor);
+      if (!(*d.from == m_cfg.server)) {
+        m_counters.rejected.add();
+        continue;
+      }
+      if (detail::is_session_packet(d.data)) {
+        auto got = m_established->session().open_in_place({}, d.data);
+        if (!got) {
+          m_counters.rejected.add();
+          if (got.error() == errc::closed) m_established.reset();
+          continue;
+        }
+        ++m_cursor;
+        m_last_receive = clock::now();
+        // The server updated its keys: acknowledge at once (docs/protocol.md §7.1).
+        if (m_established->session().ack_wanted() && send({})) flush();
+        return std::span<const std::uint8_t>(*got);
+      }
+      if (m_established->is_server_hello_again(d.data)) {
+        send_handshake(m_established->client_finished());
+        m_counters.client_finished_resends.add();
+        continue;
+      }
+      m_counters.rejected.add();
+    }
+    return std::nullopt;
+  }
+
   /// docs/protocol.md §7.2: the session is provisional until a packet from
   /// the server opens; ClientFinished goes again every `resend_interval`
   /// (and when the ServerHello is repeated), at most `max_finished_resends`
@@ -268,34 +281,15 @@ class udp_client {
   result<void> await_confirmation() {
     auto next_resend = clock::now() + m_cfg.resend_interval;
     while (true) {
-      for (; m_cursor < m_receive.size(); ++m_cursor) {
-        const auto& d = m_receive.at(m_cursor);
-        if (!(*d.from == m_cfg.server)) {
-          m_counters.rejected.add();
-          continue;
+      if (const auto got = next_packet()) {  // confirmed
+        if (!got->empty()) {  // application data came first: keep it for `receive`
+          m_early.assign(got->begin(), got->end());
+          m_has_early = true;
+          m_counters.payloads_received.add();
         }
-        if (detail::is_session_packet(d.data)) {
-          auto got = m_established->session().open_in_place({}, d.data);
-          if (!got) {
-            m_counters.rejected.add();
-            continue;
-          }
-          ++m_cursor;
-          m_last_receive = clock::now();
-          if (!got->empty()) {  // application data came first: keep it for `receive`
-            m_early.assign(got->begin(), got->end());
-            m_has_early = true;
-            m_counters.payloads_received.add();
-          }
-          return {};  // confirmed
-        }
-        if (m_established->is_server_hello_again(d.data)) {
-          send_handshake(m_established->client_finished());
-          m_counters.client_finished_resends.add();
-          continue;
-        }
-        m_counters.rejected.add();
+        return {};
       }
+      if (!m_established) return errc::closed;
       const auto now = clock::now();
       if (now >= next_resend) {
         auto again = m_established->on_timer();
