@@ -10,6 +10,8 @@
 #include "noise/dynamic.hpp"
 #include "noise/handshake_state.hpp"
 #include "noise/patterns.hpp"
+#include "noise/protocol.hpp"
 #include "noise/symmetric_state.hpp"
+#include "noise/transport.hpp"
 
 #endif
