@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <span>
 
 #include "../detail/aead_engine.hpp"
@@ -66,8 +67,9 @@ class cipher_state {
     }
     if (key.size() != m_k.size()) throw error(errc::invalid_argument);
     std::memcpy(m_k.data(), key.data(), m_k.size());
-    m_enc.set_key(m_k);
-    m_dec.set_key(m_k);
+    // Engines are made on first use (a transport direction needs only one).
+    if (m_enc) m_enc->set_key(m_k);
+    if (m_dec) m_dec->set_key(m_k);
     m_has_key = true;
   }
 
@@ -100,7 +102,7 @@ class cipher_state {
     }
     if (m_n == max_nonce) throw error(errc::limit_reached);
     const auto nonce = make_nonce(m_n);
-    const auto sealed = m_enc.seal(nonce, ad, plaintext, out);
+    const auto sealed = encryptor().seal(nonce, ad, plaintext, out);
     ++m_n;
     return sealed.size();
   }
@@ -124,7 +126,14 @@ class cipher_state {
     }
     if (m_n == max_nonce) return errc::limit_reached;
     const auto nonce = make_nonce(m_n);
-    auto opened = m_dec.open(nonce, ad, ciphertext, out);
+    if (!m_dec) {
+      try {
+        decryptor();
+      } catch (...) {
+        return errc::internal_error;
+      }
+    }
+    auto opened = m_dec->open(nonce, ad, ciphertext, out);
     if (!opened) return opened.error();
     ++m_n;
     return opened->size();
@@ -137,11 +146,17 @@ class cipher_state {
     if (!m_has_key) throw error(errc::invalid_argument);
     std::array<std::uint8_t, 32 + Cipher::tag_size> buf{};
     const auto nonce = make_nonce(max_nonce);
-    (void)m_enc.seal(nonce, {}, std::span<const std::uint8_t>(buf.data(), 32), buf);
+    (void)encryptor().seal(nonce, {}, std::span<const std::uint8_t>(buf.data(), 32), buf);
     std::memcpy(m_k.data(), buf.data(), m_k.size());
     sepal::detail::wipe(buf.data(), buf.size());
-    m_enc.set_key(m_k);
-    m_dec.set_key(m_k);
+    m_enc->set_key(m_k);
+    if (m_dec) m_dec->set_key(m_k);
+  }
+
+  /// Makes a moved-from state usable again, with no key (for reusing its
+  /// Botan objects, as `symmetric_state::split` does).
+  void revive() noexcept {
+    if (m_moved) m_moved = false;
   }
 
   /// The key bytes (for saving and restoring a handshake's state).
@@ -162,15 +177,32 @@ class cipher_state {
     return nonce;
   }
 
+  sepal::detail::aead_encryptor<Cipher>& encryptor() {
+    if (!m_enc) {
+      m_enc.emplace();
+      if (m_has_key) m_enc->set_key(m_k);
+    }
+    return *m_enc;
+  }
+  sepal::detail::aead_decryptor<Cipher>& decryptor() {
+    if (!m_dec) {
+      m_dec.emplace();
+      if (m_has_key) m_dec->set_key(m_k);
+    }
+    return *m_dec;
+  }
+
   void forget() noexcept {
     sepal::detail::wipe(m_k.data(), m_k.size());
     m_has_key = false;
     m_n = 0;
     m_moved = true;
+    m_enc.reset();  // moved-from engines hold no Botan object
+    m_dec.reset();
   }
 
-  sepal::detail::aead_encryptor<Cipher> m_enc;
-  sepal::detail::aead_decryptor<Cipher> m_dec;
+  std::optional<sepal::detail::aead_encryptor<Cipher>> m_enc;
+  std::optional<sepal::detail::aead_decryptor<Cipher>> m_dec;
   std::array<std::uint8_t, 32> m_k{};
   std::uint64_t m_n = 0;
   bool m_has_key = false;

@@ -242,7 +242,7 @@ result<dynamic_handshake::base*> make_dynamic(const pattern_def& p, role me, dyn
   if (k.local_static) {
     auto s = private_key<Dh>::from_raw(k.local_static->reveal());
     if (!s) return errc::invalid_key;
-    keys.local_static = std::move(*s);
+    keys.local_static = std::make_shared<const private_key<Dh>>(std::move(*s));
   }
   if (k.remote_static) {
     if (k.remote_static->size() != traits<Dh>::public_size) return errc::invalid_key;

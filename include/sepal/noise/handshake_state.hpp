@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <span>
@@ -56,7 +57,9 @@ struct fixed_ephemeral_key_for_testing_only {
 /// the PSKs of §9).
 template <dh_function Dh>
 struct handshake_keys {
-  std::optional<private_key<Dh>> local_static;   ///< s
+  /// s: shared, so a server can run many handshakes on one static key
+  /// without copying it (the key is never modified).
+  std::shared_ptr<const private_key<Dh>> local_static;
   std::optional<public_key<Dh>> remote_static;   ///< rs, for patterns with a pre-message
   std::vector<pre_shared_key> psks;                         ///< one per "psk" token, in order
   std::optional<private_key<Dh>> fixed_ephemeral_for_testing_only;  ///< e; see fixed_ephemeral_key_for_testing_only
@@ -107,7 +110,7 @@ class handshake_state {
                                                           handshake_keys<Dh> keys) noexcept {
     return sepal::detail::guarded<result<handshake_state>>(errc::internal_error, [&]() -> result<handshake_state> {
       if (detail::validate(pattern) != pattern_error::valid) return errc::invalid_argument;
-      if (pattern.needs_local_static(me) != keys.local_static.has_value()) return errc::missing_credential;
+      if (pattern.needs_local_static(me) != (keys.local_static != nullptr)) return errc::missing_credential;
       if (pattern.needs_remote_static(me) != keys.remote_static.has_value()) return errc::missing_credential;
       if (pattern.psk_count() != keys.psks.size()) return errc::missing_credential;
       return handshake_state(pattern, me, prologue, std::move(keys));
@@ -358,9 +361,9 @@ class handshake_state {
     const bool resp_e = t == token::ee || t == token::se;
     const bool mine_e = m_role == role::initiator ? init_e : resp_e;
     const bool theirs_e = m_role == role::initiator ? resp_e : init_e;
-    const auto& mine = mine_e ? m_e : m_s;
+    const private_key<Dh>* mine = mine_e ? (m_e ? &*m_e : nullptr) : m_s.get();
     const auto& theirs = theirs_e ? m_re : m_rs;
-    if (!mine || !theirs) return errc::internal_error;  // §7.3 rule 1 was checked
+    if (mine == nullptr || !theirs) return errc::internal_error;  // §7.3 rule 1 was checked
     auto shared = agree(*mine, *theirs);
     if (!shared) return shared.error();
     m_ss.mix_key(shared->reveal());
@@ -372,7 +375,8 @@ class handshake_state {
   pattern_def m_pattern;
   role m_role;
   std::size_t m_index = 0;
-  std::optional<private_key<Dh>> m_s, m_e;
+  std::shared_ptr<const private_key<Dh>> m_s;
+  std::optional<private_key<Dh>> m_e;
   std::optional<public_key<Dh>> m_rs, m_re;
   std::optional<private_key<Dh>> m_fixed_e;
   std::vector<pre_shared_key> m_psks;

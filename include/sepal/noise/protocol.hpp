@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -180,6 +181,11 @@ inline constexpr bool is = std::is_same_v<std::remove_cvref_t<T>, U>;
 
 template <class Dh>
 void add_key(handshake_keys<Dh>& k, private_key<Dh>&& s) {
+  k.local_static = std::make_shared<const private_key<Dh>>(std::move(s));
+}
+template <class Dh>
+void add_key(handshake_keys<Dh>& k, std::shared_ptr<const private_key<Dh>> s) {
+  if (!s) throw error(errc::missing_credential);
   k.local_static = std::move(s);
 }
 template <class Dh>
@@ -199,7 +205,8 @@ void add_key(handshake_keys<Dh>& k, fixed_ephemeral_key_for_testing_only<Dh>&& e
 
 /// Starts `Protocol` as `Role` with `prologue` (§6) and the keys the
 /// pattern needs, in any order: this side's static `private_key<Dh>`
-/// (moved in), the peer's `public_key<Dh>` for patterns where it is a
+/// (moved in, or a `std::shared_ptr<const private_key<Dh>>` a server shares
+/// between handshakes), the peer's `public_key<Dh>` for patterns where it is a
 /// pre-message, one `pre_shared_key` per "psk" token (moved in, in token
 /// order), and optionally a `fixed_ephemeral_key_for_testing_only<Dh>`.
 ///
@@ -209,12 +216,14 @@ template <class Protocol, role Role, class... Keys>
 [[nodiscard]] handshake<Protocol, Role, 0> start(std::span<const std::uint8_t> prologue, Keys&&... keys) {
   using Dh = typename Protocol::dh;
   constexpr pattern_def p = Protocol::def;
-  constexpr std::size_t statics = (0 + ... + detail::is<Keys, private_key<Dh>>);
+  constexpr std::size_t statics = (0 + ... + (detail::is<Keys, private_key<Dh>> ||
+                                              detail::is<Keys, std::shared_ptr<const private_key<Dh>>>));
   constexpr std::size_t remotes = (0 + ... + detail::is<Keys, public_key<Dh>>);
   constexpr std::size_t psks = (0 + ... + detail::is<Keys, pre_shared_key>);
   constexpr std::size_t fixed = (0 + ... + detail::is<Keys, fixed_ephemeral_key_for_testing_only<Dh>>);
   static_assert(statics + remotes + psks + fixed == sizeof...(Keys),
-                "sepal::noise: keys are sepal::private_key<Dh> (moved in), sepal::public_key<Dh>, "
+                "sepal::noise: keys are sepal::private_key<Dh> (moved in) or std::shared_ptr<const "
+                "sepal::private_key<Dh>> (shared), sepal::public_key<Dh>, "
                 "noise::pre_shared_key (moved in) or noise::fixed_ephemeral_key_for_testing_only<Dh>, "
                 "with the protocol's Dh");
   static_assert((((!detail::is<Keys, private_key<Dh>> && !detail::is<Keys, pre_shared_key>) || !std::is_lvalue_reference_v<Keys>) && ...),

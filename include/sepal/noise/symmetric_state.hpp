@@ -2,7 +2,7 @@
 #define SEPAL_NOISE_SYMMETRIC_STATE_HPP
 
 #include <botan/hash.h>
-#include <botan/kdf.h>
+#include <botan/mac.h>
 
 #include <array>
 #include <cstddef>
@@ -24,8 +24,8 @@ namespace sepal::noise {
 /// `h` and a `cipher_state`, with one Botan hash and one HKDF object.
 ///
 /// Security: `ck` and `h` are wiped on destruction; move-only. HKDF is
-/// Botan's RFC 5869 HKDF with salt = ck and empty info, which is Noise's
-/// HKDF (§4.3) output for output.
+/// §4.3's construction over Botan's HMAC (the same output as RFC 5869 HKDF
+/// with salt = ck and empty info).
 template <cipher_function Cipher, hash_function Hash>
 class symmetric_state {
  public:
@@ -49,8 +49,11 @@ class symmetric_state {
   /// Errors: throws `sepal::error(errc::internal_error)` if Botan lacks the algorithms.
   explicit symmetric_state(std::string_view protocol_name) {
     sepal::detail::or_throw(errc::internal_error, [&] {
-      m_hash = Botan::HashFunction::create_or_throw(sepal::detail::algorithm<Hash>::hash);
-      m_kdf = Botan::KDF::create_or_throw(sepal::detail::algorithm<Hash>::hkdf);
+      // Botan objects from one prototype per algorithm (no name lookup per handshake).
+      static const auto hash = Botan::HashFunction::create_or_throw(sepal::detail::algorithm<Hash>::hash);
+      static const auto hmac = Botan::MessageAuthenticationCode::create_or_throw(sepal::detail::algorithm<Hash>::hmac);
+      m_hash = hash->new_object();
+      m_hmac = hmac->new_object();
     });
     if (protocol_name.size() <= hash_size) {
       std::memcpy(m_h.data(), protocol_name.data(), protocol_name.size());
@@ -131,7 +134,9 @@ class symmetric_state {
   [[nodiscard]] std::pair<cipher_state<Cipher>, cipher_state<Cipher>> split() {
     std::array<std::uint8_t, 2 * hash_size> out{};
     hkdf({}, out);
-    std::pair<cipher_state<Cipher>, cipher_state<Cipher>> cs;
+    // The first reuses this state's cipher objects (the handshake is over).
+    std::pair<cipher_state<Cipher>, cipher_state<Cipher>> cs(std::move(m_cipher), cipher_state<Cipher>());
+    cs.first.revive();
     cs.first.initialize_key(std::span<const std::uint8_t>(out.data(), 32));
     cs.second.initialize_key(std::span<const std::uint8_t>(out.data() + hash_size, 32));
     sepal::detail::wipe(out.data(), out.size());
@@ -162,13 +167,29 @@ class symmetric_state {
   }
 
  private:
+  /// Noise §4.3 HKDF(chaining_key, input_key_material, num_outputs):
+  /// temp_key = HMAC(ck, ikm); output1 = HMAC(temp_key, 0x01);
+  /// output_i = HMAC(temp_key, output_{i-1} || i). `out` holds 2 or 3 outputs.
   void hkdf(std::span<const std::uint8_t> ikm, std::span<std::uint8_t> out) {
-    // Noise §4.3 HKDF(ck, ikm, n) = RFC 5869 HKDF(salt = ck, IKM = ikm, info = "").
-    m_kdf->derive_key(out, ikm, m_ck, std::span<const std::uint8_t>());
+    std::array<std::uint8_t, hash_size> temp_key{};
+    m_hmac->set_key(m_ck);
+    m_hmac->update(ikm);
+    m_hmac->final(temp_key);
+    m_hmac->set_key(temp_key);
+    for (std::size_t i = 0; i * hash_size < out.size(); ++i) {
+      if (i > 0) {
+        m_hmac->set_key(temp_key);
+        m_hmac->update(out.subspan((i - 1) * hash_size, hash_size));
+      }
+      m_hmac->update(static_cast<std::uint8_t>(i + 1));
+      m_hmac->final(out.subspan(i * hash_size, hash_size));
+    }
+    sepal::detail::wipe(temp_key.data(), temp_key.size());
+    m_hmac->clear();  // no key left in the HMAC object
   }
 
   std::unique_ptr<Botan::HashFunction> m_hash;
-  std::unique_ptr<Botan::KDF> m_kdf;
+  std::unique_ptr<Botan::MessageAuthenticationCode> m_hmac;
   std::array<std::uint8_t, hash_size> m_ck{}, m_h{};
   cipher_state<Cipher> m_cipher;
 };
