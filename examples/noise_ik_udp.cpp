@@ -16,6 +16,7 @@
 
 namespace noise = sepal::noise;
 using wg = noise::protocol<noise::psk<noise::patterns::IK, 2>, sepal::x25519, sepal::chacha20_poly1305, sepal::blake2s>;
+static_assert(wg::name == "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s");
 using bytes = std::vector<std::uint8_t>;
 
 // Minimal UDP on loopback: a bound socket, send to a port, receive one datagram.
@@ -51,20 +52,21 @@ int main() {
   const auto prologue = text("example.org wg v1");
   udp server, client;
 
-  std::thread responder([&] {
+  std::thread responder([&] {  // its static key and the PSK
     sockaddr_in peer{};
     auto hs = noise::responder<wg>(prologue, std::move(server_key), noise::pre_shared_key::copy_of(psk));
     auto first = std::move(hs).read_message(server.receive(&peer));  // -> e, es, s, ss
     if (!first) return;
     auto reply = std::move(first->next).write_message().value();    // <- e, ee, se, psk
     server.send(reply.message, peer);
-    auto link = std::move(reply.next).into_datagram();
+    auto link = std::move(reply.next).into_datagram();               // explicit counters, replay window
     for (int i = 0; i < 3; ++i) {
       auto got = link.open(server.receive(&peer));
       if (got) server.send(link.seal(*got), peer);  // echo
     }
   });
 
+  // The initiator: its static key, the server's public key (IK) and the PSK.
   auto hs = noise::initiator<wg>(prologue, sepal::private_key<sepal::x25519>::generate(), server_public,
                                  noise::pre_shared_key::copy_of(psk));
   auto hello = std::move(hs).write_message(text("timestamp")).value();
