@@ -56,7 +56,7 @@ noise::fixed_ephemeral_key_for_testing_only<Curve> fixed_ephemeral(std::uint8_t 
   return {fixed_key<Curve>(fill)};
 }
 
-auto ik_initiator() {
+[[maybe_unused]] auto ik_initiator() {  // the seeds were made with it
   return noise::initiator<ik>(prologue, fixed_key<sepal::x25519>(0x11), fixed_key<sepal::x25519>(0x22).public_key(),
                               fixed_psk(), fixed_ephemeral<sepal::x25519>(0x33));
 }
@@ -67,7 +67,7 @@ auto ik_responder() {
 auto xx_initiator() {
   return noise::initiator<xx>(prologue, fixed_key<sepal::p256>(0x11), fixed_ephemeral<sepal::p256>(0x33));
 }
-auto xx_responder() {
+[[maybe_unused]] auto xx_responder() {
   return noise::responder<xx>(prologue, fixed_key<sepal::p256>(0x22), fixed_ephemeral<sepal::p256>(0x44));
 }
 

@@ -2,6 +2,7 @@
 #define SEPAL_NOISE_CIPHER_STATE_HPP
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -166,15 +167,17 @@ class cipher_state {
  private:
   static std::array<std::uint8_t, Cipher::nonce_size> make_nonce(std::uint64_t n) noexcept {
     std::array<std::uint8_t, Cipher::nonce_size> nonce{};  // 32 zero bits, then the counter
-    for (std::size_t i = 0; i < 8; ++i) {
-      const auto b = static_cast<std::uint8_t>(n >> (8 * i));
-      if constexpr (traits<Cipher>::big_endian_nonce) {
-        nonce[11 - i] = b;  // §12.4 AESGCM: big-endian
-      } else {
-        nonce[4 + i] = b;  // §12.3 ChaChaPoly: little-endian
-      }
-    }
+    // §12.4 AESGCM: big-endian; §12.3 ChaChaPoly: little-endian.
+    constexpr bool big = traits<Cipher>::big_endian_nonce;
+    if constexpr ((std::endian::native == std::endian::big) != big) n = byteswap(n);
+    std::memcpy(nonce.data() + 4, &n, 8);
     return nonce;
+  }
+
+  static constexpr std::uint64_t byteswap(std::uint64_t v) noexcept {
+    std::uint64_t r = 0;
+    for (int i = 0; i < 8; ++i) r |= ((v >> (8 * i)) & 0xff) << (8 * (7 - i));
+    return r;  // compilers turn this into one bswap
   }
 
   sepal::detail::aead_encryptor<Cipher>& encryptor() {
