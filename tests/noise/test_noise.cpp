@@ -556,3 +556,25 @@ TEST_CASE("datagram transport: out of order accepted once within the window, rep
   CHECK(copy(*opened) == as_bytes("in place"));
   CHECK(opened->data() == in_place.data() + 8);
 }
+
+TEST_CASE("every bit flip of an IKpsk2 first message (e, encrypted s, payload) is rejected without changing the responder",
+          "[noise][props]") {
+  using P = noise::protocol<noise::psk<pat::IK, 2>, sepal::x25519, sepal::chacha20_poly1305, sepal::sha256>;
+  auto rs = std::make_shared<const private_key<sepal::x25519>>(private_key<sepal::x25519>::generate());
+  auto i0 = noise::initiator<P>(prologue, private_key<sepal::x25519>::generate(), rs->public_key(), make_psk(3));
+  auto reader = noise::responder<P>(prologue, rs, make_psk(3));
+  const auto m1 = std::move(i0).write_message(as_bytes("early")).value();
+  for (std::size_t i = 0; i < m1.message.size(); ++i) {
+    for (int b = 0; b < 8; ++b) {
+      auto flipped = m1.message;
+      flipped[i] ^= static_cast<std::uint8_t>(1u << b);
+      const auto h_before = to_hex(reader.handshake_hash());
+      REQUIRE_FALSE(std::move(reader).read_message(flipped).has_value());
+      REQUIRE(to_hex(reader.handshake_hash()) == h_before);
+      REQUIRE_FALSE(reader.remote_static().has_value());  // a rejected "s" is not kept
+    }
+  }
+  auto ok = std::move(reader).read_message(m1.message);
+  REQUIRE(ok.has_value());
+  CHECK(ok->payload == as_bytes("early"));
+}
