@@ -154,10 +154,16 @@ class cipher_state {
     if (m_dec) m_dec->set_key(m_k);
   }
 
-  /// Makes a moved-from state usable again, with no key (for reusing its
-  /// Botan objects, as `symmetric_state::split` does).
-  void revive() noexcept {
-    if (m_moved) m_moved = false;
+  /// Takes `from`'s Botan encryption object (keyed with this state's key
+  /// on use), so a transport direction reuses the handshake's.
+  void take_encryptor(cipher_state& from) noexcept {
+    m_enc = std::move(from.m_enc);
+    from.m_enc.reset();
+  }
+  /// Takes `from`'s Botan decryption object, as `take_encryptor`.
+  void take_decryptor(cipher_state& from) noexcept {
+    m_dec = std::move(from.m_dec);
+    from.m_dec.reset();
   }
 
   /// The key bytes (for saving and restoring a handshake's state).

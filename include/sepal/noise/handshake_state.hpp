@@ -294,7 +294,7 @@ class handshake_state {
     if (m_failed) return errc::closed;
     if (!is_complete()) return errc::out_of_order;
     return sepal::detail::guarded<result<split_type>>(errc::internal_error, [&]() -> result<split_type> {
-      auto [c1, c2] = m_ss.split();
+      auto [c1, c2] = m_ss.split(m_role == role::initiator);
       split_type out;
       if (m_role == role::initiator) {
         out.send = std::move(c1);

@@ -131,16 +131,22 @@ class symmetric_state {
 
   /// §5.2 Split(): temp_k1, temp_k2 = HKDF(ck, "", 2); two cipher states
   /// keyed with them (truncated to 32 bytes). The chaining key is wiped.
-  [[nodiscard]] std::pair<cipher_state<Cipher>, cipher_state<Cipher>> split() {
+  /// The handshake's Botan objects move on: its encryptor to the state
+  /// this side sends with (the first for the initiator), its decryptor to
+  /// the one it receives with.
+  [[nodiscard]] std::pair<cipher_state<Cipher>, cipher_state<Cipher>> split(bool initiator = true) {
     std::array<std::uint8_t, 2 * hash_size> out{};
     hkdf({}, out);
-    // The first reuses this state's cipher objects (the handshake is over).
-    std::pair<cipher_state<Cipher>, cipher_state<Cipher>> cs(std::move(m_cipher), cipher_state<Cipher>());
-    cs.first.revive();
+    std::pair<cipher_state<Cipher>, cipher_state<Cipher>> cs;
+    auto& send = initiator ? cs.first : cs.second;
+    auto& receive = initiator ? cs.second : cs.first;
+    send.take_encryptor(m_cipher);
+    receive.take_decryptor(m_cipher);
     cs.first.initialize_key(std::span<const std::uint8_t>(out.data(), 32));
     cs.second.initialize_key(std::span<const std::uint8_t>(out.data() + hash_size, 32));
     sepal::detail::wipe(out.data(), out.size());
     sepal::detail::wipe(m_ck.data(), m_ck.size());
+    m_cipher.initialize_key({});
     return cs;
   }
 
