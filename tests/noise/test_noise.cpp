@@ -301,6 +301,20 @@ TEST_CASE("run-time handshakes report turn, completion and missing keys as error
   CHECK(noise::dynamic_handshake::create("Noise_NN_25519_ChaChaPoly_SHA384", noise::role::initiator, {}).error() ==
         errc::wrong_algorithm);
   CHECK_THROWS_AS(noise::pre_shared_key::copy_of(bytes(16)), sepal::error);
+  // One-way (§7.4): the responder's transport cannot send, the initiator's cannot receive.
+  noise::dynamic_keys ik, rk;
+  auto r_static = private_key<sepal::x25519>::generate();
+  ik.remote_static = r_static.public_key().to_raw();
+  rk.local_static = r_static.to_raw();
+  auto n_i = noise::dynamic_handshake::create("Noise_N_25519_ChaChaPoly_SHA256", noise::role::initiator, std::move(ik)).value();
+  auto n_r = noise::dynamic_handshake::create("Noise_N_25519_ChaChaPoly_SHA256", noise::role::responder, std::move(rk)).value();
+  REQUIRE(n_r.read_message(n_i.write_message({}).value()).has_value());
+  auto t_i = std::move(n_i).into_transport().value();
+  auto t_r = std::move(n_r).into_transport().value();
+  const auto m = t_i.seal(as_bytes("one way"));
+  CHECK(t_r.open(m).value() == as_bytes("one way"));
+  CHECK_THROWS_AS(t_r.seal(as_bytes("back")), sepal::error);
+  CHECK(t_i.open(m).error() == errc::invalid_argument);
 }
 
 TEST_CASE("a prologue mismatch fails the first authenticated message", "[noise][handshake]") {

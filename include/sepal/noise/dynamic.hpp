@@ -74,9 +74,11 @@ struct dynamic_keys {
 
 /// A transport from `dynamic_handshake`: one cipher state per direction.
 ///
-/// Errors: `open` never throws (`authentication_failed`, `limit_reached`);
-/// `seal` throws `sepal::error(errc::limit_reached)` when the nonces are used
-/// up and `errc::invalid_argument` for a payload over 65519 bytes.
+/// Errors: `open` never throws (`authentication_failed`, `limit_reached`,
+/// `invalid_argument` on a one-way pattern's initiator); `seal` throws
+/// `sepal::error(errc::limit_reached)` when the nonces are used up and
+/// `errc::invalid_argument` for a payload over 65519 bytes or on a one-way
+/// pattern's responder (§7.4: only the initiator sends).
 class dynamic_transport {
  public:
   /// Encrypts `payload` with the next sending nonce (Noise §5.4).
@@ -166,8 +168,10 @@ namespace detail {
 template <dh_function Dh, cipher_function Cipher, hash_function Hash>
 class dynamic_transport_impl final : public dynamic_transport::base {
  public:
-  explicit dynamic_transport_impl(split_state<Dh, Cipher, Hash::digest_size> s) : m_s(std::move(s)) {}
+  dynamic_transport_impl(split_state<Dh, Cipher, Hash::digest_size> s, bool may_send, bool may_receive)
+      : m_s(std::move(s)), m_may_send(may_send), m_may_receive(may_receive) {}
   std::vector<std::uint8_t> seal(std::span<const std::uint8_t> payload) override {
+    if (!m_may_send) throw error(errc::invalid_argument);  // a one-way responder (§7.4)
     if (payload.size() > max_payload_size) throw error(errc::invalid_argument);
     std::vector<std::uint8_t> out(payload.size() + tag_size);
     out.resize(m_s.send.encrypt_with_ad({}, payload, out));  // §5.4: EncryptWithAd(zerolen, payload)
@@ -175,6 +179,7 @@ class dynamic_transport_impl final : public dynamic_transport::base {
   }
   result<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> message) noexcept override {
     return sepal::detail::guarded<result<std::vector<std::uint8_t>>>(errc::internal_error, [&]() -> result<std::vector<std::uint8_t>> {
+      if (!m_may_receive) return errc::invalid_argument;  // a one-way initiator (§7.4)
       if (message.size() > max_message_size) return errc::invalid_encoding;
       std::vector<std::uint8_t> out(message.size());
       auto n = m_s.receive.decrypt_with_ad({}, message, out);
@@ -188,6 +193,7 @@ class dynamic_transport_impl final : public dynamic_transport::base {
 
  private:
   split_state<Dh, Cipher, Hash::digest_size> m_s;
+  bool m_may_send, m_may_receive;
 };
 
 template <dh_function Dh, cipher_function Cipher, hash_function Hash>
@@ -226,9 +232,11 @@ class dynamic_handshake_impl final : public dynamic_handshake::base {
   }
   result<dynamic_transport> split() noexcept override {
     return sepal::detail::guarded<result<dynamic_transport>>(errc::internal_error, [&]() -> result<dynamic_transport> {
+      const bool one_way = m_s.pattern().one_way(), initiator = m_s.my_role() == role::initiator;
       auto s = std::move(m_s).split();
       if (!s) return s.error();
-      return dynamic_transport(std::make_unique<dynamic_transport_impl<Dh, Cipher, Hash>>(std::move(*s)));
+      return dynamic_transport(std::make_unique<dynamic_transport_impl<Dh, Cipher, Hash>>(
+          std::move(*s), !one_way || initiator, !one_way || !initiator));
     });
   }
 
