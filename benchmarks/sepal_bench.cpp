@@ -64,6 +64,7 @@ namespace bench {
 section bench_pake(const options& opt);
 section bench_http(const options& opt);
 section bench_kem(const options& opt);
+section bench_noise(const options& opt);
 section bench_pki(const options& opt, double openssl_mutual_per_s);
 }  // namespace bench
 
@@ -1348,6 +1349,7 @@ int main(int argc, char** argv) {
   if (wanted("spake2plus password login")) rep.sections.push_back(bench::bench_pake(opt));
   if (wanted("rfc9421 request signing hmac ecdsa ed25519")) rep.sections.push_back(bench::bench_http(opt));
   if (wanted("post-quantum hybrid ml-kem mlkem handshakes")) rep.sections.push_back(bench::bench_kem(opt));
+  if (wanted("noise handshakes transport xx ik 25519 p256")) rep.sections.push_back(bench::bench_noise(opt));
   if (wanted("x509 certificates mtls tls13")) {
     double openssl_mutual = 0;
 #if defined(SEPAL_BENCH_OPENSSL_TLS)

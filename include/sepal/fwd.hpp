@@ -9,6 +9,8 @@ namespace sepal {
 struct sha256;
 struct sha384;
 struct sha512;
+struct blake2s;
+struct blake2b;
 
 struct p256;
 struct p384;

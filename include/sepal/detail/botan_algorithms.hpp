@@ -31,6 +31,16 @@ inline constexpr bool botan_sha2_64 = true;
 #else
 inline constexpr bool botan_sha2_64 = false;
 #endif
+#if defined(BOTAN_HAS_BLAKE2S)
+inline constexpr bool botan_blake2s = true;
+#else
+inline constexpr bool botan_blake2s = false;
+#endif
+#if defined(BOTAN_HAS_BLAKE2B)
+inline constexpr bool botan_blake2b = true;
+#else
+inline constexpr bool botan_blake2b = false;
+#endif
 #if defined(BOTAN_HAS_HMAC) && defined(BOTAN_HAS_HKDF)
 inline constexpr bool botan_hmac_hkdf = true;
 #else
@@ -130,6 +140,7 @@ struct algorithm<sha256> {
   static constexpr std::string_view hmac = "HMAC(SHA-256)";
   static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(SHA-256))";
   static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(SHA-256))";
+  static constexpr std::string_view hkdf = "HKDF(HMAC(SHA-256))";
 };
 
 template <>
@@ -140,6 +151,7 @@ struct algorithm<sha384> {
   static constexpr std::string_view hmac = "HMAC(SHA-384)";
   static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(SHA-384))";
   static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(SHA-384))";
+  static constexpr std::string_view hkdf = "HKDF(HMAC(SHA-384))";
 };
 
 template <>
@@ -150,6 +162,30 @@ struct algorithm<sha512> {
   static constexpr std::string_view hmac = "HMAC(SHA-512)";
   static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(SHA-512))";
   static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(SHA-512))";
+  static constexpr std::string_view hkdf = "HKDF(HMAC(SHA-512))";
+};
+
+// BLAKE2 (RFC 7693), for Noise (§12.8): BLAKE2s-256 and BLAKE2b-512.
+template <>
+struct algorithm<blake2s> {
+  static constexpr kind what = kind::hash;
+  static constexpr bool available = botan_blake2s && botan_hmac_hkdf;
+  static constexpr std::string_view hash = "BLAKE2s(256)";
+  static constexpr std::string_view hmac = "HMAC(BLAKE2s(256))";
+  static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(BLAKE2s(256)))";
+  static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(BLAKE2s(256)))";
+  static constexpr std::string_view hkdf = "HKDF(HMAC(BLAKE2s(256)))";
+};
+
+template <>
+struct algorithm<blake2b> {
+  static constexpr kind what = kind::hash;
+  static constexpr bool available = botan_blake2b && botan_hmac_hkdf;
+  static constexpr std::string_view hash = "BLAKE2b(512)";
+  static constexpr std::string_view hmac = "HMAC(BLAKE2b(512))";
+  static constexpr std::string_view hkdf_extract = "HKDF-Extract(HMAC(BLAKE2b(512)))";
+  static constexpr std::string_view hkdf_expand = "HKDF-Expand(HMAC(BLAKE2b(512)))";
+  static constexpr std::string_view hkdf = "HKDF(HMAC(BLAKE2b(512)))";
 };
 
 /// The NIST curves share one shape: ECDSA and ECDH keys on a named group.
