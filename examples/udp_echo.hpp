@@ -121,9 +121,9 @@ class echo_server {
   }
   /// Asks `run` to return (from any thread).
   void stop() { m_stop.store(true, std::memory_order_relaxed); }
-  [[nodiscard]] std::size_t established_peers() const { return m_sessions.size(); }
+  [[nodiscard]] std::size_t established_peers() const { return m_peers.load(std::memory_order_relaxed); }
   /// Handshakes completed so far (a peer may have completed more than one).
-  [[nodiscard]] std::size_t completed_handshakes() const { return m_completed; }
+  [[nodiscard]] std::size_t completed_handshakes() const { return m_completed.load(std::memory_order_relaxed); }
 
  private:
   void send(const sockaddr_in& to, std::span<const std::uint8_t> b) { m_socket.send_to(to, b); }
@@ -150,6 +150,7 @@ class echo_server {
         send(from, it->second->session().seal({}, *payload, m_reply));  // reused buffer
       } catch (const sepal::error&) {
         m_sessions.erase(it);  // the session is spent (limit_reached): the client handshakes again
+        m_peers.store(m_sessions.size(), std::memory_order_relaxed);
       }
       return;
     }
@@ -170,7 +171,8 @@ class echo_server {
       }
       auto& peer = m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
       send(from, peer->handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
-      ++m_completed;
+      m_completed.fetch_add(1, std::memory_order_relaxed);
+      m_peers.store(m_sessions.size(), std::memory_order_relaxed);
       m_pending.erase(pending);
       return;
     }
@@ -221,7 +223,9 @@ class echo_server {
   udp_socket m_socket;
   std::map<std::uint64_t, pending_handshake> m_pending;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
-  std::size_t m_completed = 0;
+  // Read by other threads (the tests) while run() works: atomic.
+  std::atomic<std::size_t> m_completed = 0;
+  std::atomic<std::size_t> m_peers = 0;
   bytes m_reply = bytes(65536 + sepal::session<>::overhead);
   std::atomic<bool> m_stop = false;
 };
@@ -243,13 +247,25 @@ class echo_client {
     const auto t0 = std::chrono::steady_clock::now();
     auto h = hs::client_handshake<suite>::start(m_config);
     bytes buf(65536);
-    for (int i = 0; i < attempts; ++i) {
-      m_socket.send_to(m_server, h.client_hello());
+    // Resends run on the clock, and only the server's address is heard: junk
+    // datagrams cannot use up the attempts (docs/protocol.md §7).
+    auto next_send = std::chrono::steady_clock::now();
+    for (int sent = 0; sent <= attempts;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_send) {
+        if (sent++ == attempts) break;
+        m_socket.send_to(m_server, h.client_hello());
+        next_send = now + std::chrono::milliseconds(200);
+      }
       sockaddr_in from{};
-      const auto n = m_socket.receive(buf, from, 200);
-      if (!n) continue;  // lost: resend
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_send - now).count();
+      const auto n = m_socket.receive(buf, from, static_cast<int>(wait) + 1);
+      if (!n || !from_server(from)) continue;
       auto done = h.receive(std::span(buf).first(*n), unix_now());
-      if (!done) continue;  // a HelloRetry (resend the updated hello) or not a valid ServerHello
+      if (!done) {
+        if (done.error() == sepal::errc::retry_requested) next_send = std::chrono::steady_clock::now();  // send the cookie now
+        continue;  // or not a valid ServerHello: ignored
+      }
       if (!lose_client_finished_for_testing) m_socket.send_to(m_server, done->client_finished());
       m_done = std::make_unique<hs::established<suite>>(std::move(*done));
       await_confirmation(buf);
@@ -276,7 +292,7 @@ class echo_client {
       sockaddr_in from{};
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_resend - now).count();
       const auto n = m_socket.receive(buf, from, static_cast<int>(wait) + 1);
-      if (!n || from.sin_port != m_server.sin_port || from.sin_addr.s_addr != m_server.sin_addr.s_addr) continue;
+      if (!n || !from_server(from)) continue;
       const auto msg = std::span(buf).first(*n);
       if (m_done->is_server_hello_again(msg)) {
         m_socket.send_to(m_server, m_done->client_finished());
@@ -293,21 +309,31 @@ class echo_client {
     for (int attempt = 0; attempt < 10; ++attempt) {
       // A retry is sealed again: the server's replay window drops a resent packet.
       m_socket.send_to(m_server, m_done->session().seal({}, payload, packet));
-      sockaddr_in from{};
-      const auto n = m_socket.receive(buf, from, 200);
-      if (!n) continue;
-      const auto msg = std::span(buf).first(*n);
-      if (m_done->is_server_hello_again(msg)) {
-        m_socket.send_to(m_server, m_done->client_finished());
-        continue;
+      // 200 ms for the echo; datagrams from elsewhere or that do not open
+      // are ignored without costing an attempt.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+      for (auto now = std::chrono::steady_clock::now(); now < deadline; now = std::chrono::steady_clock::now()) {
+        sockaddr_in from{};
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+        const auto n = m_socket.receive(buf, from, static_cast<int>(wait) + 1);
+        if (!n || !from_server(from)) continue;
+        const auto msg = std::span(buf).first(*n);
+        if (m_done->is_server_hello_again(msg)) {
+          m_socket.send_to(m_server, m_done->client_finished());
+          continue;
+        }
+        auto got = m_done->session().open({}, msg, out);
+        if (got && !got->empty() && std::ranges::equal(*got, payload)) return true;  // empty: a handshake-done
       }
-      auto got = m_done->session().open({}, msg, out);
-      if (got && !got->empty() && std::ranges::equal(*got, payload)) return true;  // empty: a handshake-done
     }
     return false;
   }
 
  private:
+  [[nodiscard]] bool from_server(const sockaddr_in& from) const noexcept {
+    return from.sin_port == m_server.sin_port && from.sin_addr.s_addr == m_server.sin_addr.s_addr;
+  }
+
   hs::client_config<suite> m_config;
   sockaddr_in m_server;
   udp_socket m_socket;

@@ -231,18 +231,7 @@ def main():
             send, receive = v2.Direction(c_ap), v2.Direction(s_ap)
             v2.await_confirmation(sock, server, receive, client_finished)  # protocol.md §7.2
             for i in range(5):
-                msg = f"post-quantum echo {i}".encode()
-                for _ in range(10):
-                    sock.sendto(send.seal(msg, receive.phase), server)
-                    try:
-                        reply, _ = sock.recvfrom(65536)
-                    except socket.timeout:
-                        continue
-                    if reply[0] & 0x40 and len(reply) >= 21:
-                        break
-                else:
-                    raise SystemExit("no echo")
-                assert receive.open(reply)[0] == msg, "echo differs"
+                v2.echo(sock, server, send, receive, f"post-quantum echo {i}".encode())
             check(True, "5 encrypted packets echoed under the hybrid handshake's keys")
             proc.wait(timeout=30)
             log = proc.stderr.read()

@@ -1,7 +1,7 @@
 #ifndef SEPAL_HANDSHAKE_PROTOCOL_HPP
 #define SEPAL_HANDSHAKE_PROTOCOL_HPP
 
-// The sepal handshake, version 2 (docs/protocol.md): sans-I/O client and
+// The sepal handshake, version 3 (docs/protocol.md): sans-I/O client and
 // server state machines that authenticate the server by its root key (or a
 // delegated key), optionally the client by its own key, and produce sessions.
 

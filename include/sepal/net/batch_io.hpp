@@ -211,6 +211,7 @@ class send_batch {
   }
   /// Queues a copy of `bytes` for `to`; false when it does not fit at all.
   bool push(const endpoint& to, std::span<const std::uint8_t> bytes) noexcept {
+    if (bytes.empty()) return false;  // nothing to send (never a 0-byte datagram)
     auto room = prepare(bytes.size());
     if (room.size() < bytes.size()) return false;
     std::memcpy(room.data(), bytes.data(), bytes.size());

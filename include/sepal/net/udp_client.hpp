@@ -80,7 +80,7 @@ class udp_client {
   /// never confirmed after `max_finished_resends` resends of ClientFinished
   /// (the handshake failed: connect again).
   result<void> connect() noexcept {
-    m_established.reset();
+    drop_session();
     try {
       auto h = handshake::client_handshake<Suite>::start(m_cfg.handshake);
       const auto deadline = clock::now() + m_cfg.handshake_timeout;
@@ -142,7 +142,7 @@ class udp_client {
       m_counters.payloads_sent.add();
       return true;
     } catch (...) {
-      m_established.reset();
+      drop_session();
       return false;
     }
   }
@@ -157,7 +157,7 @@ class udp_client {
   /// the session).
   std::optional<std::span<const std::uint8_t>> receive(std::chrono::milliseconds timeout) noexcept {
     flush();
-    if (m_has_early) {  // the payload that confirmed the handshake
+    if (m_has_early && m_established) {  // the payload that confirmed the handshake
       m_has_early = false;
       return std::span<const std::uint8_t>(m_early);
     }
@@ -170,7 +170,7 @@ class udp_client {
       }
       if (!m_established) break;
       if (clock::now() - m_last_receive > m_cfg.idle_timeout) {
-        m_established.reset();
+        drop_session();
         break;
       }
       m_cursor = 0;
@@ -189,11 +189,11 @@ class udp_client {
     try {
       m_established->session().update_key();
     } catch (...) {
-      m_established.reset();
+      drop_session();
     }
   }
   /// Forgets the session (nothing is sent: the protocol has no close message).
-  void close() noexcept { m_established.reset(); }
+  void close() noexcept { drop_session(); }
 
   /// The local address.
   [[nodiscard]] const endpoint& local() const noexcept { return m_socket.local(); }
@@ -234,6 +234,13 @@ class udp_client {
     m_send.flush();
   }
 
+  /// Forgets the session and anything it left (the payload kept by the
+  /// confirmation wait).
+  void drop_session() noexcept {
+    m_established.reset();
+    m_has_early = false;
+  }
+
   struct counters_t {
     counter client_hello_sends, retries_followed, client_finished_resends, handshakes_failed, payloads_received,
         payloads_sent, rejected;
@@ -255,7 +262,7 @@ class udp_client {
         auto got = m_established->session().open_in_place({}, d.data);
         if (!got) {
           m_counters.rejected.add();
-          if (got.error() == errc::closed) m_established.reset();
+          if (got.error() == errc::closed) drop_session();
           continue;
         }
         ++m_cursor;
@@ -294,7 +301,7 @@ class udp_client {
       if (now >= next_resend) {
         auto again = m_established->on_timer();
         if (!again) {
-          m_established.reset();
+          drop_session();
           m_counters.handshakes_failed.add();
           return errc::timed_out;
         }
