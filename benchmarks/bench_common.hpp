@@ -22,7 +22,8 @@ struct options {
   bool wide = false;   ///< one table with every column
   std::string filter;
   std::string plot;    ///< SVG file to write, empty: none
-  double min_time = 0.07;  // per subject and round: README command 1 stays under 3 minutes on 2 cores
+  double min_time = 0.03;  // per subject and round (5 rounds): README command 1 stays under 3 minutes on 2 cores;
+                           // --min-time 0.1 or more for a quiet machine's final figures
   double max_spread = 0.10;  ///< (max - min) / median above which a cell is flagged noisy
   int runs = 5;
   int threads = 0;     ///< --threads N: aggregate throughput on N threads
@@ -50,7 +51,9 @@ using op_fn = std::function<void(std::size_t)>;
 inline timing run_once(const op_fn& op, double min_time, const op_fn& prepare = {}, std::size_t max_batch = 1024) {
   using clock = std::chrono::steady_clock;
   double ns = 0, tk = 0;
-  std::size_t done = 0, batch = std::min<std::size_t>(16, max_batch);
+  // Batches double from 1, so a slow operation (a signature, a handshake)
+  // stops within about twice min_time instead of after 16 of them.
+  std::size_t done = 0, batch = 1;
   while (ns < min_time * 1e9) {
     if (prepare) prepare(batch);
     const auto t0 = clock::now();

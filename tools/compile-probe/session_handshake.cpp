@@ -1,9 +1,13 @@
 // tools/compile-times --path: the session + handshake path a game client and
 // server compile (default suite, pinned root key, one handshake, one packet
 // each way). Built with PROBE_UMBRELLA it includes <sepal/sepal.hpp> instead
-// of the two headers the path needs, to show what the umbrella costs.
+// of the two headers the path needs, to show what the umbrella costs; with
+// PROBE_EXTERN, the opt-in <sepal/handshake/extern_default_suite.hpp> (the
+// default suite compiled once, in instantiate_default_suite.cpp beside this).
 #ifdef PROBE_UMBRELLA
 #include <sepal/sepal.hpp>
+#elif defined(PROBE_EXTERN)
+#include <sepal/handshake/extern_default_suite.hpp>
 #else
 #include <sepal/handshake/protocol.hpp>
 #include <sepal/session.hpp>
