@@ -30,7 +30,7 @@ except ImportError:
     sys.exit(77)
 
 SUITE_ID = 0x1121  # P-256 ECDH, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
-VERSION = 3  # protocol.md §10
+VERSION = 4  # protocol.md §10
 HASH_LEN = 32
 
 
