@@ -631,3 +631,43 @@ TEST_CASE("version 4: version 3 messages and Fragments are refused as wrong_algo
   REQUIRE(s.has_value());
   CHECK(s->has_value());
 }
+
+TEST_CASE("fragments: a 4-certificate chain with the largest hybrid share (SecP384r1MLKEM1024) fits max_message_size "
+          "and completes at 1200 bytes per datagram",
+          "[handshake][fragments][x509]") {
+  using S = p384_hybrid;
+  using key = sepal::private_key<sepal::p384>;
+  auto root = pki::certificate_authority<sepal::p384>::create_root(key::generate(), {"deep root"}, now - 86400,
+                                                                    now + 10 * year);
+  std::vector<pki::certificate> intermediates;
+  std::optional<pki::certificate_authority<sepal::p384>> issuer;
+  for (std::size_t depth = 0; depth < 3; ++depth) {
+    auto k = std::make_shared<const key>(key::generate());
+    const std::string name = "deep intermediate " + std::to_string(depth);
+    auto req = pki::certificate_request::create(*k, {name});
+    const std::size_t below = 2 - depth;  // path length: intermediates that may follow
+    auto cert = (issuer ? issuer->issue_intermediate(req, below, now - 86400, now + year)
+                        : root.issue_intermediate(req, below, now - 86400, now + year))
+                    .value();
+    intermediates.push_back(cert);
+    issuer.emplace(pki::certificate_authority<sepal::p384>::from(cert, k).value());
+  }
+  const auto leaf_key = hs::share(key::generate());
+  auto leaf = issuer
+                  ->issue(pki::certificate_request::create(*leaf_key, {"deep.example.com"}, {{"deep.example.com"}, {}, {}}),
+                          pki::usage::server, {.dns = {"deep.example.com"}}, now - 86400, now + year)
+                  .value();
+  const std::vector<pki::certificate> chain{leaf, intermediates[2], intermediates[1], intermediates[0]};
+  auto anchors = std::make_shared<pki::trust_store>();
+  anchors->add(root.cert());
+  hs::server_config<S> sc{hs::certified_identity<S>(leaf_key, chain)};
+  hs::client_config<S> cc{std::nullopt, nullptr,
+                          hs::x509_verifier<sepal::p384>(anchors, pki::purpose::server, "deep.example.com")};
+  traffic t;
+  REQUIRE(run_datagrams<S>(cc, sc, as_sent, t));
+  CHECK(t.largest <= 1200);
+  CHECK(t.bytes[1] <= hs::max_message_size + t.server_hello_datagrams * hs::fragment_header_size);
+  CHECK(t.bytes[1] <= hs::amplification_limit * t.bytes[0]);
+  std::printf("suite %04x, 4-certificate chain at 1200: ServerHello %zu datagrams, %zu bytes on the wire\n", S::id,
+              t.server_hello_datagrams, t.bytes[1]);
+}

@@ -23,8 +23,10 @@ namespace sepal::handshake {
 // ---- limits (docs/protocol.md §3.4) ------------------------------------------
 
 /// No handshake message is larger: TLS 1.3's record limit (2^14, RFC 8446
-/// §5.1), room for the largest share (SecP384r1MLKEM1024, 1665 bytes) and a
-/// chain of 4 certificates of up to 3.5 KB each.
+/// §5.1). It holds the largest share (SecP384r1MLKEM1024, 1665 bytes) and
+/// a chain of 4 certificates of up to 3.5 KB each (sepal's own P-384 chain
+/// of 4 makes a 3.9 KB ServerHello, tests/unit/test_handshake_fragments.cpp;
+/// certificates from other CAs, with long extension lists, are larger).
 inline constexpr std::size_t max_message_size = 16384;
 /// A ClientHello is padded to at least this size (docs/protocol.md §3.1),
 /// the whole message whether or not it is fragmented.
