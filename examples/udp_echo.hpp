@@ -193,7 +193,9 @@ class echo_server {
     if (type != 1) return;
     // A ClientHello, or one of its fragments: collected per address (the
     // only state before the ClientHello is whole, at most
-    // max_message_size bytes each; docs/protocol.md §3.4).
+    // max_message_size bytes each; docs/protocol.md §3.4). One per address
+    // and port, so a spoofed fragment with another binding can hold it for
+    // at most two ticks; sepal::net::udp_server also keys them by binding.
     auto collecting = m_collecting.find(id);
     if (collecting == m_collecting.end()) {
       if (m_pending.size() + m_collecting.size() >= max_pending) return;
