@@ -127,6 +127,14 @@ class echo_server {
 
  private:
   void send(const sockaddr_in& to, std::span<const std::uint8_t> b) { m_socket.send_to(to, b); }
+  /// All the datagrams of a flight (a fragmented message, docs/protocol.md §3.4).
+  void send(const sockaddr_in& to, std::span<const std::vector<std::uint8_t>> flight) {
+    for (const auto& d : flight) m_socket.send_to(to, d);
+  }
+  /// The message type a datagram carries: a Fragment's message_type, else its first byte.
+  static std::uint8_t carried_type(std::span<const std::uint8_t> d) {
+    return hs::is_fragment(d) && d.size() > 4 ? d[4] : d[0];
+  }
 
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
     const auto id = peer_id(from);
@@ -154,7 +162,8 @@ class echo_server {
       }
       return;
     }
-    if (auto it = m_sessions.find(id); msg[0] == 3 && it != m_sessions.end() && it->second->is_client_finished_again(msg)) {
+    const auto type = carried_type(msg);
+    if (auto it = m_sessions.find(id); type == 3 && it != m_sessions.end() && it->second->is_client_finished_again(msg)) {
       // ClientFinished again: the handshake-done was lost. At most 10 more
       // (handshake_done() then returns nothing), whatever else is pending.
       try {
@@ -163,13 +172,11 @@ class echo_server {
       }
       return;
     }
-    if (msg[0] == 3 && pending != m_pending.end()) {  // ClientFinished
-      auto done = pending->second.handshake.receive(msg);
-      if (!done) {
-        (void)pending->second.handshake.on_datagram(msg);
-        return;
-      }
-      auto& peer = m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(*done));  // only now replace
+    if (type == 3 && pending != m_pending.end()) {  // ClientFinished, or one of its fragments
+      // Every datagram counts toward the budget; a failure changes nothing.
+      auto done = pending->second.handshake.receive_datagram(msg, unix_now());
+      if (!done || !done->has_value()) return;  // refused, or a fragment kept: more to come
+      auto& peer = m_sessions[id] = std::make_unique<hs::established<suite>>(std::move(**done));  // only now replace
       send(from, peer->handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
       m_completed.fetch_add(1, std::memory_order_relaxed);
       m_peers.store(m_sessions.size(), std::memory_order_relaxed);
@@ -178,24 +185,43 @@ class echo_server {
     }
     if (pending != m_pending.end()) {
       // The first pending handshake per address stays until it completes or
-      // times out; its own ClientHello again gets the ServerHello again,
-      // within the amplification budget.
-      if (auto again = pending->second.handshake.on_datagram(msg)) send(from, *again);
+      // times out; its own ClientHello again (whole, or its first fragment)
+      // gets the ServerHello flight again, within the amplification budget.
+      if (auto again = pending->second.handshake.on_datagram_flight(msg)) send(from, *again);
       return;
     }
-    if (msg[0] != 1 || m_pending.size() >= max_pending) return;
+    if (type != 1) return;
+    // A ClientHello, or one of its fragments: collected per address (the
+    // only state before the ClientHello is whole, at most
+    // max_message_size bytes each; docs/protocol.md §3.4). One per address
+    // and port, so a spoofed fragment with another binding can hold it for
+    // at most two ticks; sepal::net::udp_server also keys them by binding.
+    auto collecting = m_collecting.find(id);
+    if (collecting == m_collecting.end()) {
+      if (m_pending.size() + m_collecting.size() >= max_pending) return;
+      collecting = m_collecting.emplace(id, hs::client_hello_collector<suite>{}).first;
+    }
+    auto& collector = collecting->second;
+    if (auto st = collector.add(msg); !st || *st != hs::reassembly::status::complete) {
+      if (!collector.binding() && !collector.complete()) m_collecting.erase(collecting);  // nothing kept
+      return;
+    }
     auto address = hs::address_status::unvalidated;
     if (m_validator) {
       std::array<std::uint8_t, 8> addr{};  // the peer's address and port, as peer_id encodes them
       for (std::size_t i = 0; i < addr.size(); ++i) addr[i] = static_cast<std::uint8_t>(id >> (8 * i));
-      const auto decision = m_validator->check(msg, addr, unix_now());
+      const auto decision = m_validator->check(collector.message(), addr, unix_now());
       if (decision.what() == hs::retry_decision::action::send_retry) send(from, decision.hello_retry());
-      if (decision.what() != hs::retry_decision::action::accept) return;  // no state kept
+      if (decision.what() != hs::retry_decision::action::accept) {
+        m_collecting.erase(collecting);  // no state kept
+        return;
+      }
       address = hs::address_status::validated;
     }
-    auto h = hs::server_handshake<suite>::accept(m_config, msg, address);
+    auto h = hs::server_handshake<suite>::accept(m_config, collector, address);
+    m_collecting.erase(collecting);
     if (!h) return;
-    send(from, h->server_hello());
+    send(from, h->server_hello_datagrams());
     m_pending.emplace(id, pending_handshake{std::move(*h), from});
   }
 
@@ -208,9 +234,12 @@ class echo_server {
         it = m_pending.erase(it);
         continue;
       }
-      if (auto again = it->second.handshake.on_timer()) send(it->second.peer, *again);
+      if (auto again = it->second.handshake.on_timer_flight()) send(it->second.peer, *again);
       ++it;
     }
+    // An incomplete ClientHello goes at its second tick (docs/protocol.md §3.4).
+    for (auto it = m_collecting.begin(); it != m_collecting.end();)
+      it = it->second.on_timer() ? m_collecting.erase(it) : std::next(it);
   }
 
   struct pending_handshake {
@@ -222,6 +251,7 @@ class echo_server {
   std::shared_ptr<const hs::address_validator<suite>> m_validator;
   udp_socket m_socket;
   std::map<std::uint64_t, pending_handshake> m_pending;
+  std::map<std::uint64_t, hs::client_hello_collector<suite>> m_collecting;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
   // Read by other threads (the tests) while run() works: atomic.
   std::atomic<std::size_t> m_completed = 0;
@@ -254,20 +284,26 @@ class echo_client {
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_send) {
         if (sent++ == attempts) break;
-        m_socket.send_to(m_server, h.client_hello());
+        // All the ClientHello's datagrams (docs/protocol.md §3.4); a resend
+        // also lets an incomplete ServerHello reassembly go at its second tick.
+        send(sent == 1 ? h.client_hello_datagrams() : h.on_timer());
         next_send = now + std::chrono::milliseconds(200);
       }
       sockaddr_in from{};
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_send - now).count();
       const auto n = m_socket.receive(buf, from, static_cast<int>(wait) + 1);
       if (!n || !from_server(from)) continue;
-      auto done = h.receive(std::span(buf).first(*n), unix_now());
+      auto done = h.on_datagram(std::span(buf).first(*n), unix_now());
       if (!done) {
-        if (done.error() == sepal::errc::retry_requested) next_send = std::chrono::steady_clock::now();  // send the cookie now
+        if (done.error() == sepal::errc::retry_requested) {  // send the cookie now
+          send(h.client_hello_datagrams());
+          next_send = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+        }
         continue;  // or not a valid ServerHello: ignored
       }
-      if (!lose_client_finished_for_testing) m_socket.send_to(m_server, done->client_finished());
-      m_done = std::make_unique<hs::established<suite>>(std::move(*done));
+      if (!done->has_value()) continue;  // a ServerHello fragment: more to come
+      if (!lose_client_finished_for_testing) send((*done)->client_finished_datagrams());
+      m_done = std::make_unique<hs::established<suite>>(std::move(**done));
       await_confirmation(buf);
       return std::chrono::steady_clock::now() - t0;
     }
@@ -283,9 +319,9 @@ class echo_client {
       // The timer runs on the clock, so datagrams (junk included) cannot hold it back.
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_resend) {
-        auto again = m_done->on_timer();
+        auto again = m_done->on_timer_datagrams();
         if (!again) throw std::runtime_error("handshake failed: not confirmed");  // errc::timed_out
-        if (!again->empty()) m_socket.send_to(m_server, *again);
+        send(*again);
         next_resend = now + std::chrono::milliseconds(200);
         continue;
       }
@@ -295,7 +331,7 @@ class echo_client {
       if (!n || !from_server(from)) continue;
       const auto msg = std::span(buf).first(*n);
       if (m_done->is_server_hello_again(msg)) {
-        m_socket.send_to(m_server, m_done->client_finished());
+        send(m_done->client_finished_datagrams());
         continue;
       }
       (void)m_done->session().open({}, msg, out);  // the handshake-done packet: empty
@@ -319,7 +355,7 @@ class echo_client {
         if (!n || !from_server(from)) continue;
         const auto msg = std::span(buf).first(*n);
         if (m_done->is_server_hello_again(msg)) {
-          m_socket.send_to(m_server, m_done->client_finished());
+          send(m_done->client_finished_datagrams());
           continue;
         }
         auto got = m_done->session().open({}, msg, out);
@@ -330,6 +366,10 @@ class echo_client {
   }
 
  private:
+  void send(std::span<const std::vector<std::uint8_t>> flight) {
+    for (const auto& d : flight) m_socket.send_to(m_server, d);
+  }
+
   [[nodiscard]] bool from_server(const sockaddr_in& from) const noexcept {
     return from.sin_port == m_server.sin_port && from.sin_addr.s_addr == m_server.sin_addr.s_addr;
   }

@@ -3,8 +3,9 @@
 docs/protocol.md and README's packet wire format with Python's `cryptography`
 (and the standard library) only. It starts sepal's C++ udp_echo_server with a
 root key it generates itself, completes a handshake over UDP on 127.0.0.1,
-and sends encrypted packets that must come back echoed. If this passes, the
-written spec is complete.
+and sends encrypted packets that must come back echoed; once more with
+datagrams of at most 512 bytes, so its ClientHello goes as Fragments
+(protocol.md §3.4). If this passes, the written spec is complete.
 
 usage: handshake_client.py UDP_ECHO_SERVER_BINARY
 Exits 77 (meson's skip) when `cryptography` is missing.
@@ -30,7 +31,7 @@ except ImportError:
     sys.exit(77)
 
 SUITE_ID = 0x1121  # P-256 ECDH, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
-VERSION = 3  # protocol.md §10
+VERSION = 4  # protocol.md §10
 HASH_LEN = 32
 
 
@@ -113,6 +114,109 @@ def signature_input(context: str, transcript_hash: bytes) -> bytes:
     return b"\x20" * 64 + context.encode() + b"\x00" + transcript_hash
 
 
+# ---- Fragments (protocol.md §3.4) --------------------------------------------
+
+FRAGMENT = 5
+FRAGMENT_HEADER = 19  # header 4, message_type 1, binding 8, message_length 2, fragment_offset 2, data length 2
+MAX_MESSAGE, MAX_FRAGMENTS = 16384, 32
+
+
+def fragments(message: bytes, msg_type: int, binding: bytes, limit: int, suite_header: bytes) -> list:
+    """The datagrams that carry `message` at `limit` bytes each: itself when
+    it fits, else Fragments filled to the limit, in order."""
+    if len(message) <= limit:
+        return [message]
+    chunk = limit - FRAGMENT_HEADER
+    out = [suite_header + bytes([msg_type]) + binding + struct.pack(">HH", len(message), at)
+           + opaque16(message[at:at + chunk]) for at in range(0, len(message), chunk)]
+    assert len(out) <= MAX_FRAGMENTS
+    return out
+
+
+class Reassembly:
+    """One message from its Fragments (protocol.md §3.4): `add` returns the
+    whole message once complete, None while incomplete, and raises
+    ValueError for a fragment it drops (nothing changes then)."""
+
+    def __init__(self, suite_header: bytes, msg_type: int, binding: bytes):
+        self.suite_header, self.msg_type, self.binding = suite_header, msg_type, binding
+        self.last_fragments = 0  # how many fragments the last completed message took
+        self.reset()
+
+    def reset(self):
+        self.buf, self.have, self.count = None, None, 0
+
+    def add(self, datagram: bytes):
+        r = Reader(datagram)
+        if r.take(4) != self.suite_header:
+            raise ValueError("not a Fragment of this version and suite")
+        msg_type, binding, length, offset = r.u8(), r.take(8), r.u16(), r.u16()
+        data = r.opaque16()
+        if r.pos != len(datagram) or not data or offset + len(data) > length or length > MAX_MESSAGE:
+            raise ValueError("malformed Fragment")
+        if msg_type != self.msg_type or binding != self.binding:
+            raise ValueError("another message or handshake")
+        if self.buf is None:
+            self.buf, self.have = bytearray(length), bytearray(length)
+        if length != len(self.buf):
+            raise ValueError("message_length differs")
+        span = range(offset, offset + len(data))
+        if any(self.have[i] and self.buf[i] != data[i - offset] for i in span):
+            raise ValueError("overlap differs")
+        if all(self.have[i] for i in span):
+            return None  # a duplicate
+        if self.count == MAX_FRAGMENTS:
+            raise ValueError("too many fragments")
+        self.count += 1
+        self.buf[offset:offset + len(data)] = data
+        for i in span:
+            self.have[i] = 1
+        if all(self.have):
+            whole = bytes(self.buf)
+            self.last_fragments = self.count
+            self.reset()
+            return whole
+        return None
+
+
+def is_first_fragment_of(datagram: bytes, msg_type: int) -> bool:
+    """A Fragment at offset 0 of a message of `msg_type` (the message "again", §3.4)."""
+    return len(datagram) > FRAGMENT_HEADER and datagram[0] == FRAGMENT and datagram[4] == msg_type \
+        and datagram[15:17] == b"\x00\x00"
+
+
+def next_message(sock, server, reassembly: Reassembly, seconds: float):
+    """The next whole handshake message from `server` within `seconds`: a
+    datagram that is not a Fragment, or a message the Fragments completed;
+    None on timeout. Dropped fragments and foreign datagrams are skipped."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                d, source = sock.recvfrom(65536)
+            except socket.timeout:
+                return None
+            if source != server or not d:
+                continue
+            if d[0] != FRAGMENT:
+                return d
+            try:
+                whole = reassembly.add(d)
+            except ValueError:
+                continue
+            if whole is not None:
+                return whole
+        return None
+    finally:
+        sock.settimeout(0.5)
+
+
+def send_all(sock, server, datagrams):
+    for d in datagrams:
+        sock.sendto(d, server)
+
+
 # ---- the handshake (protocol.md §3, §6) -------------------------------------
 
 def client_hello(random: bytes, share: bytes, cookie: bytes) -> bytes:
@@ -132,25 +236,28 @@ def retry_cookie(message: bytes, random: bytes) -> bytes:
     return cookie
 
 
-def client_handshake(sock, server, root_public, expect_retry=False):
+def client_handshake(sock, server, root_public, expect_retry=False, limit=1200):
     eph = ec.generate_private_key(ec.SECP256R1())
     share = eph.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     random = os.urandom(32)
     hello = client_hello(random, share, b"")  # no cookie
     retried = False
+    reassembly = Reassembly(header(FRAGMENT), 2, random[:8])  # a ServerHello bound to our random
+    datagrams = fragments(hello, 1, random[:8], limit, header(FRAGMENT))
     for _ in range(10):  # resend on a timer until a ServerHello arrives
-        sock.sendto(hello, server)
-        try:
-            reply, _ = sock.recvfrom(65536)
-        except socket.timeout:
+        send_all(sock, server, datagrams)
+        reply = next_message(sock, server, reassembly, 0.5)
+        if reply is None:
             continue
         if reply[0] == 4 and not retried:  # HelloRetry: the same hello again, with the cookie
             hello = client_hello(random, share, retry_cookie(reply, random))
+            datagrams = fragments(hello, 1, random[:8], limit, header(FRAGMENT))
             retried = True
             continue
         break
     else:
         raise SystemExit("no ServerHello")
+    client_handshake.hello_datagrams = len(datagrams)
     assert retried == expect_retry, "HelloRetry expected" if expect_retry else "unexpected HelloRetry"
     transcript = hashlib.sha256(hello)  # the transcript starts from the ClientHello that was answered
 
@@ -231,7 +338,7 @@ def await_confirmation(sock, server, receive, client_finished):
                     continue
                 assert opened[0] == b"", "the handshake-done packet carries no payload"
                 return
-            if reply[0] == 2:  # the ServerHello again: the server did not get ClientFinished
+            if reply[0] == 2 or is_first_fragment_of(reply, 2):  # the ServerHello again (§3.4, §7)
                 sock.sendto(client_finished, server)
     finally:
         sock.settimeout(0.5)
@@ -321,14 +428,14 @@ def echo(sock, server, send, receive, msg: bytes):
     raise SystemExit("no echo")
 
 
-def run(server_binary: str, retry: bool):
+def run(server_binary: str, retry: bool, limit: int = 1200):
     with tempfile.TemporaryDirectory() as d:
         root = ec.generate_private_key(ec.SECP256R1())
         key_path = os.path.join(d, "root.key.pem")
         with open(key_path, "wb") as f:
             f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
-        args = [server_binary, key_path, "0", "20"] + (["--retry"] if retry else [])
+        args = [server_binary, key_path, "0", "20", f"--max-datagram={limit}"] + (["--retry"] if retry else [])
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         try:
             line = proc.stdout.readline()
@@ -336,9 +443,13 @@ def run(server_binary: str, retry: bool):
             server = ("127.0.0.1", port)
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.settimeout(0.5)
-            c_ap, s_ap, client_finished = client_handshake(sock, server, root.public_key(), retry)
+            c_ap, s_ap, client_finished = client_handshake(sock, server, root.public_key(), retry, limit)
             print("ok   handshake with sepal's C++ server (server signature and Finished verified)"
-                  + (", after a HelloRetry whose tag this implementation checked" if retry else ""))
+                  + (", after a HelloRetry whose tag this implementation checked" if retry else "")
+                  + (f", the ClientHello in {client_handshake.hello_datagrams} Fragments of at most {limit} bytes"
+                     if client_handshake.hello_datagrams > 1 else ""))
+            if limit < 1200:
+                assert client_handshake.hello_datagrams > 1, "the ClientHello should have been fragmented"
             send, receive = Direction(c_ap), Direction(s_ap)
             await_confirmation(sock, server, receive, client_finished)
             print("ok   the server's handshake-done packet confirmed the handshake (protocol.md §7.2)")
@@ -360,6 +471,8 @@ def run(server_binary: str, retry: bool):
 def main():
     run(sys.argv[1], retry=False)
     run(sys.argv[1], retry=True)
+    run(sys.argv[1], retry=False, limit=512)  # the ClientHello as 3 Fragments (protocol.md §3.4)
+    run(sys.argv[1], retry=True, limit=256)  # ... and again, with the cookie, as 6
     return 0
 
 

@@ -9,7 +9,10 @@ tests/interop/mlkem_noble.mjs. It completes a handshake with the C++
 server of `sepal-interop-tool handshake-echo-server 7121` over UDP on
 127.0.0.1 and sends encrypted packets that must come back echoed; then it
 checks the server refuses a ClientHello whose ML-KEM key is not reduced
-(FIPS 203 §7.2) and one whose share is a byte short.
+(FIPS 203 §7.2) and one whose share is a byte short. Both sides send
+datagrams of at most 1200 bytes: the 1291-byte ClientHello goes as
+Fragments and the ServerHello comes as Fragments (protocol.md §3.4), which
+this client cuts and reassembles itself.
 
 usage: hybrid_handshake_client.py SEPAL_INTEROP_TOOL NODE_PEER
 Exits 77 (meson's skip) when `cryptography` is missing or npm is unreachable.
@@ -31,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 SUITE_ID = 0x7121  # SecP256r1MLKEM768, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
 EC_SHARE, EK, CT = 65, 1184, 1088  # protocol.md §2.1
 NOBLE = ("@noble/post-quantum", "0.7.1")
+LIMIT = 1200  # max_datagram_size, both sides (protocol.md §3.4)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -121,16 +125,20 @@ def handshake(sock, server, root_public, kem: NobleMlKem):
     share = point + ek  # SecP256r1MLKEM768: the EC part first (protocol.md §2.1)
     random = os.urandom(32)
     hello = client_hello(random, share)
+    datagrams = v2.fragments(hello, 1, random[:8], LIMIT, header(v2.FRAGMENT))
+    assert len(datagrams) == 2 and all(len(d) <= LIMIT for d in datagrams)
+    reassembly = v2.Reassembly(header(v2.FRAGMENT), 2, random[:8])
     for _ in range(10):
-        sock.sendto(hello, server)
-        try:
-            reply, _ = sock.recvfrom(65536)
+        v2.send_all(sock, server, datagrams)
+        reply = v2.next_message(sock, server, reassembly, 0.5)
+        if reply is not None:
             break
-        except socket.timeout:
-            continue
     else:
         raise SystemExit("no ServerHello")
-    assert len(reply) <= 3 * len(hello), "anti-amplification: ServerHello at most 3x the ClientHello"
+    assert reassembly.last_fragments >= 2, "the ServerHello should have come as Fragments"
+    hello_wire = sum(len(d) for d in datagrams)
+    server_wire = len(reply) + v2.FRAGMENT_HEADER * -(-len(reply) // (LIMIT - v2.FRAGMENT_HEADER))
+    assert server_wire <= 3 * hello_wire, "anti-amplification: ServerHello datagrams at most 3x the ClientHello's"
     transcript = hashlib.sha256(hello)
 
     r = v2.Reader(reply)
@@ -182,8 +190,8 @@ def handshake(sock, server, root_public, kem: NobleMlKem):
 
 
 def refused(sock, server, hello: bytes) -> bool:
-    """True when the server sends nothing back for `hello`."""
-    sock.sendto(hello, server)
+    """True when the server sends nothing back for `hello` (sent as Fragments)."""
+    v2.send_all(sock, server, v2.fragments(hello, 1, hello[4:12], LIMIT, header(v2.FRAGMENT)))
     try:
         sock.recvfrom(65536)
         return False
@@ -226,8 +234,9 @@ def main():
             check(refused(sock, server, short), "the server refuses a hybrid share one byte short")
 
             c_ap, s_ap, hello, reply_size, client_finished = handshake(sock, server, root.public_key(), kem)
-            check(True, f"SecP256r1MLKEM768 handshake with sepal's C++ server: ClientHello {len(hello)} bytes, "
-                           f"ServerHello {reply_size} bytes, ML-KEM-768 from @noble/post-quantum {NOBLE[1]}")
+            check(True, f"SecP256r1MLKEM768 handshake with sepal's C++ server: ClientHello {len(hello)} bytes "
+                           f"sent as Fragments, ServerHello {reply_size} bytes reassembled from Fragments "
+                           f"(datagrams of at most {LIMIT} bytes), ML-KEM-768 from @noble/post-quantum {NOBLE[1]}")
             send, receive = v2.Direction(c_ap), v2.Direction(s_ap)
             v2.await_confirmation(sock, server, receive, client_finished)  # protocol.md §7.2
             for i in range(5):

@@ -29,7 +29,9 @@
 //                                       UDP 127.0.0.1 for suite 7121 (SecP256r1MLKEM768, ECDSA-P256,
 //                                       AES-256-GCM, SHA-256) or 1121 (the default), root key
 //                                       ROOT_KEY (P-256 PEM): completes one handshake, echoes N
-//                                       session packets re-sealed, then exits 0 (1 after 20 s idle)
+//                                       session packets re-sealed, then exits 0 (1 after 20 s idle);
+//                                       datagrams of at most 1200 bytes: longer handshake messages
+//                                       go as Fragments both ways (docs/protocol.md §3.4)
 // CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
 // ecdsa-p256-sha256, ecdsa-p384-sha384 or ed25519 (KEYFILE: PEM private key to sign, public to
 // verify; http-sign/http-verify take all but p384).
@@ -437,6 +439,7 @@ int handshake_echo_server(char** a) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
   write_text(a[1], std::to_string(ntohs(addr.sin_port)));
   std::optional<hs::server_handshake<Suite>> pending;
+  std::optional<hs::client_hello_collector<Suite>> collecting;  // a ClientHello, whole or in Fragments
   std::optional<hs::established<Suite>> session;
   std::vector<std::uint8_t> buf(65536), out(65536);
   int echoes = std::stoi(a[2]);
@@ -449,35 +452,57 @@ int handshake_echo_server(char** a) {
     const auto reply = [&](std::span<const std::uint8_t> bytes) {
       ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&peer), plen);
     };
+    const auto reply_all = [&](std::span<const std::vector<std::uint8_t>> flight) {
+      for (const auto& d : flight) reply(d);
+    };
+    // The message a datagram carries: a Fragment's message_type (docs/protocol.md §3.4).
+    const std::uint8_t type = hs::is_fragment(msg) && msg.size() > 4 ? msg[4] : msg[0];
     if (session && (msg[0] & 0x40) && msg.size() >= 21) {  // a session packet (docs/protocol.md §7)
       std::vector<std::uint8_t> plain(msg.size());
       auto opened = session->session().open({}, msg, plain);
       if (!opened || opened->empty()) continue;  // empty: never data (docs/protocol.md §7.2)
       reply(session->session().seal({}, *opened, out));
       --echoes;
-    } else if (msg[0] == 3 && session && session->is_client_finished_again(msg)) {
+    } else if (type == 3 && session && session->is_client_finished_again(msg)) {
       if (const auto done = session->handshake_done(); !done.empty()) reply(done);  // the first was lost
-    } else if (msg[0] == 1 && !session) {  // ClientHello: answer it, or its retransmission
+    } else if (type == 1 && !session) {  // ClientHello: answer it, or its retransmission
       if (pending && pending->is_client_hello_again(msg)) {
-        if (auto again = pending->on_datagram(msg)) reply(*again);
+        if (auto again = pending->on_datagram_flight(msg)) reply_all(*again);
         continue;
       }
-      auto h = hs::server_handshake<Suite>::accept(config, msg);
+      if (pending) {  // another fragment of it: counts, draws nothing
+        (void)pending->on_datagram_flight(msg);
+        continue;
+      }
+      if (!collecting) collecting.emplace();
+      auto st = collecting->add(msg);
+      if (!st) {
+        std::fprintf(stderr, "ClientHello datagram dropped: %s\n", std::string(sepal::describe(st.error())).c_str());
+        if (!collecting->binding()) collecting.reset();
+        continue;
+      }
+      if (*st != hs::reassembly::status::complete) continue;  // more fragments to come
+      auto h = hs::server_handshake<Suite>::accept(config, *collecting, hs::address_status::unvalidated);
+      const auto hello_bytes = collecting->bytes_received();
+      const auto hello_size = collecting->message().size();
+      collecting.reset();
       if (!h) {
         std::fprintf(stderr, "ClientHello refused: %s\n", std::string(sepal::describe(h.error())).c_str());
         continue;
       }
       pending.emplace(std::move(*h));
-      reply(pending->server_hello());
-      std::fprintf(stderr, "ClientHello %zu bytes, ServerHello %zu bytes\n", msg.size(),
-                   pending->server_hello().size());
-    } else if (msg[0] == 3 && pending && !session) {
-      auto done = pending->receive(msg);
-      if (!done) {
-        std::fprintf(stderr, "ClientFinished refused: %s\n", std::string(sepal::describe(done.error())).c_str());
+      reply_all(pending->server_hello_datagrams());
+      std::fprintf(stderr, "ClientHello %zu bytes (%zu on the wire), ServerHello %zu bytes in %zu datagrams\n",
+                   hello_size, hello_bytes, pending->server_hello().size(), pending->server_hello_datagrams().size());
+    } else if (type == 3 && pending && !session) {
+      auto r = pending->receive_datagram(msg, static_cast<std::uint64_t>(std::time(nullptr)));
+      if (!r) {
+        std::fprintf(stderr, "ClientFinished refused: %s\n", std::string(sepal::describe(r.error())).c_str());
         continue;
       }
-      session.emplace(std::move(*done));
+      if (!r->has_value()) continue;  // a fragment: more to come
+      auto done = std::move(**r);
+      session.emplace(std::move(done));
       reply(session->handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
       std::fprintf(stderr, "established, suite %04x\n", Suite::id);
     }

@@ -1,7 +1,7 @@
 #ifndef SEPAL_HANDSHAKE_PROTOCOL_HPP
 #define SEPAL_HANDSHAKE_PROTOCOL_HPP
 
-// The sepal handshake, version 3 (docs/protocol.md): sans-I/O client and
+// The sepal handshake, version 4 (docs/protocol.md): sans-I/O client and
 // server state machines that authenticate the server by its root key (or a
 // delegated key), optionally the client by its own key, and produce sessions.
 
@@ -27,12 +27,11 @@
 #include "../sign.hpp"
 #include "credentials.hpp"
 #include "key_schedule.hpp"
+#include "reassembly.hpp"
 #include "suite.hpp"
 
 namespace sepal::handshake {
 
-/// A ClientHello is padded to at least this size (docs/protocol.md §3.1).
-inline constexpr std::size_t min_client_hello_size = 1200;
 /// Before a client's address is validated, a server sends it at most this
 /// many times the bytes it received from that address, resends included
 /// (RFC 9000 §8.1's anti-amplification limit): root-key replies are smaller
@@ -50,8 +49,6 @@ inline constexpr unsigned max_hello_retries = 3;
 /// Whether the server knows the client can receive at its address (it
 /// echoed a valid retry cookie): then the amplification budget does not apply.
 enum class address_status : bool { unvalidated, validated };
-/// No handshake message is larger.
-inline constexpr std::size_t max_message_size = 4096;
 
 namespace detail {
 
@@ -206,6 +203,39 @@ std::vector<std::uint8_t> signature_input(std::string_view context, const Digest
 inline constexpr std::string_view server_signature_context = "sepal v1 server signature";
 inline constexpr std::string_view client_signature_context = "sepal v1 client signature";
 
+/// True when `size` is an allowed `max_datagram_size` (docs/protocol.md §3.4).
+[[nodiscard]] constexpr bool valid_datagram_size(std::size_t size) noexcept {
+  return size >= min_datagram_size && size <= max_message_size;
+}
+
+/// The binding of a handshake: the first 8 bytes of its ClientHello.random.
+[[nodiscard]] inline fragment_binding binding_of(std::span<const std::uint8_t> client_random) noexcept {
+  fragment_binding b{};
+  std::copy_n(client_random.begin(), b.size(), b.begin());
+  return b;
+}
+
+/// The sum of the datagrams' sizes.
+[[nodiscard]] inline std::size_t flight_bytes(std::span<const std::vector<std::uint8_t>> flight) noexcept {
+  std::size_t n = 0;
+  for (const auto& d : flight) n += d.size();
+  return n;
+}
+
+/// True when `datagram` is `message` again: the whole message, or the
+/// Fragment at offset 0 of it (docs/protocol.md §3.4: a message arrives
+/// again when its first fragment does). Other fragments are not.
+[[nodiscard]] inline bool is_message_again(std::span<const std::uint8_t> datagram, std::span<const std::uint8_t> message,
+                                           std::uint8_t type, const fragment_binding& binding,
+                                           std::uint16_t suite_id) noexcept {
+  if (message.empty()) return false;
+  if (std::ranges::equal(datagram, message)) return true;
+  if (!is_fragment(datagram)) return false;
+  const auto f = parse_fragment(datagram, suite_id);
+  return f && f->message_type == type && f->binding == binding && f->offset == 0 &&
+         f->message_length == message.size() && std::ranges::equal(f->data, message.first(f->data.size()));
+}
+
 /// The application secrets both sides derive after the server's Finished.
 template <class Suite>
 struct application_secrets {
@@ -234,6 +264,9 @@ struct client_config {
   shared_private_key<typename Suite::sig> identity{};         ///< client key, for mutual authentication
   chain_verifier<typename Suite::sig> verify_server_chain{};  ///< X.509 server authentication
   der_chain certificate_chain{};                              ///< the client's chain (leaf first)
+  /// The largest datagram the client sends (`min_datagram_size` to
+  /// `max_message_size`): longer messages go as Fragments (docs/protocol.md §3.4).
+  std::size_t max_datagram_size = default_max_datagram_size;
 };
 
 /// Server settings: its identity and, for mutual authentication, either a
@@ -245,6 +278,9 @@ struct server_config {
   server_identity<Suite> identity;                                            ///< root, delegated or certified key
   std::function<bool(const public_key<typename Suite::sig>&)> allow_client{};  ///< raw-key client verifier
   chain_verifier<typename Suite::sig> verify_client_chain{};                  ///< certificate client verifier
+  /// The largest datagram the server sends (`min_datagram_size` to
+  /// `max_message_size`): longer messages go as Fragments (docs/protocol.md §3.4).
+  std::size_t max_datagram_size = default_max_datagram_size;
 };
 
 /// A finished handshake's result on either side: the session and the
@@ -278,10 +314,18 @@ class established {
   /// Client side: the ClientFinished to send, and to send again when
   /// `is_server_hello_again` says the server repeated its ServerHello.
   [[nodiscard]] std::span<const std::uint8_t> client_finished() const noexcept { return m_last_flight; }
-  /// Client side: true when `message` is the ServerHello this handshake
-  /// already processed (the server did not get ClientFinished).
-  [[nodiscard]] bool is_server_hello_again(std::span<const std::uint8_t> message) const noexcept {
-    return m_client_side && std::ranges::equal(message, m_peer_flight);
+  /// Client side: the datagrams that carry the ClientFinished (itself, or
+  /// its Fragments when it is longer than `client_config::max_datagram_size`,
+  /// docs/protocol.md §3.4): send them all where `client_finished()` would be sent.
+  [[nodiscard]] std::span<const std::vector<std::uint8_t>> client_finished_datagrams() const noexcept {
+    return m_last_datagrams;
+  }
+  /// Client side: true when `datagram` is the ServerHello this handshake
+  /// already processed (the server did not get ClientFinished): the whole
+  /// message, or its Fragment at offset 0; other fragments of it are not.
+  [[nodiscard]] bool is_server_hello_again(std::span<const std::uint8_t> datagram) const noexcept {
+    return m_client_side &&
+           detail::is_message_again(datagram, m_peer_flight, detail::server_hello_type, m_binding, Suite::id);
   }
 
   /// True once the handshake is confirmed (docs/protocol.md §7.2, as QUIC's
@@ -304,6 +348,15 @@ class established {
     if (m_finished_resends == max_finished_resends) return errc::timed_out;
     ++m_finished_resends;
     return std::span<const std::uint8_t>(m_last_flight);
+  }
+  /// `on_timer`, for a caller that sends datagrams: the ClientFinished's
+  /// datagrams to send again (all of them), or none once confirmed. Shares
+  /// `on_timer`'s count. Errors: as `on_timer`.
+  [[nodiscard]] result<std::span<const std::vector<std::uint8_t>>> on_timer_datagrams() noexcept {
+    auto r = on_timer();
+    if (!r) return r.error();
+    if (r->empty()) return std::span<const std::vector<std::uint8_t>>{};
+    return std::span<const std::vector<std::uint8_t>>(m_last_datagrams);
   }
 
   /// Resends of ClientFinished before the client gives up: 10, as the
@@ -330,7 +383,8 @@ class established {
   /// Server side: true when `message` is the ClientFinished this handshake
   /// verified (the client did not get the handshake-done packet yet).
   [[nodiscard]] bool is_client_finished_again(std::span<const std::uint8_t> message) const noexcept {
-    return !m_client_side && std::ranges::equal(message, m_peer_flight);
+    return !m_client_side &&
+           detail::is_message_again(message, m_peer_flight, detail::client_finished_type, m_binding, Suite::id);
   }
 
  private:
@@ -350,7 +404,9 @@ class established {
   session_type m_session;
   secret_bytes m_exporter;
   std::vector<std::uint8_t> m_last_flight;
+  std::vector<std::vector<std::uint8_t>> m_last_datagrams;
   std::vector<std::uint8_t> m_peer_flight;
+  fragment_binding m_binding{};
   bool m_client_side;
   std::array<std::uint8_t, session_type::overhead> m_done_packet{};
   unsigned m_finished_resends = 0;
@@ -374,17 +430,72 @@ class client_handshake {
 
  public:
   /// Starts a handshake to a server whose root key is `config.root`.
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` when
+  /// `config.max_datagram_size` is outside `min_datagram_size` to
+  /// `max_message_size` (before any key is made).
   [[nodiscard]] static client_handshake start(const client_config<Suite>& config,
                                               Botan::RandomNumberGenerator& rng = system_rng()) {
+    if (!detail::valid_datagram_size(config.max_datagram_size)) throw error(errc::invalid_argument);
     client_handshake c(config, key_share_client<kex>::generate(rng));
     c.m_random = random_bytes<32>(rng);
+    c.m_reassembly = reassembly(Suite::id, detail::server_hello_type, detail::binding_of(c.m_random));
     c.build_hello({});
     return c;
   }
 
   /// The ClientHello: send it, and send it again on the caller's timer until
-  /// `receive` succeeds.
+  /// `receive` succeeds. (A caller that sends datagrams of at most
+  /// `client_config::max_datagram_size` sends `client_hello_datagrams()`.)
   [[nodiscard]] std::span<const std::uint8_t> client_hello() const noexcept { return m_hello; }
+
+  /// The datagrams that carry the ClientHello: the ClientHello itself when
+  /// it fits `client_config::max_datagram_size`, else its Fragments
+  /// (docs/protocol.md §3.4). Send them all, and again on each tick of the
+  /// resend timer (`on_timer`).
+  [[nodiscard]] std::span<const std::vector<std::uint8_t>> client_hello_datagrams() const noexcept {
+    return m_hello_datagrams;
+  }
+
+  /// The caller's resend timer fired before the handshake completed: the
+  /// ClientHello's datagrams to send again. A ServerHello reassembly that
+  /// is still incomplete at the `max_reassembly_ticks`-th tick since it
+  /// started is discarded (the server resends its whole flight in answer).
+  [[nodiscard]] std::span<const std::vector<std::uint8_t>> on_timer() noexcept {
+    (void)m_reassembly.on_timer();
+    return m_hello_datagrams;
+  }
+
+  /// Bytes of memory held for a ServerHello being reassembled (at most `max_message_size`).
+  [[nodiscard]] std::size_t reassembly_memory() const noexcept { return m_reassembly.memory(); }
+
+  /// Processes one datagram from the server: a ServerHello, a HelloRetry or
+  /// a Fragment of a ServerHello (docs/protocol.md §3.4). Returns the
+  /// established handshake when a whole ServerHello verified (as
+  /// `receive`), or an empty optional when a fragment was kept and more
+  /// are needed. A fragment changes nothing unless it carries this
+  /// handshake's binding and agrees with the fragments kept before; a
+  /// complete ServerHello that fails to verify is discarded, and the client
+  /// waits for the server's resend, unchanged.
+  ///
+  /// Errors: as `receive`; for a fragment, those of `reassembly::add` (the
+  /// fragment was dropped). Nothing expensive runs before the message is complete.
+  [[nodiscard]] result<std::optional<established<Suite>>> on_datagram(std::span<const std::uint8_t> datagram,
+                                                                      std::uint64_t now) noexcept {
+    if (!m_ephemeral) return errc::already_finished;
+    if (!is_fragment(datagram)) {
+      auto r = receive(datagram, now);
+      if (!r) return r.error();
+      return std::optional<established<Suite>>(std::move(*r));
+    }
+    const auto st = m_reassembly.add(datagram);
+    if (!st) return st.error();
+    if (*st == reassembly::status::incomplete) return std::optional<established<Suite>>();
+    auto r = receive(m_reassembly.message(), now);
+    m_reassembly.reset();  // verified or not, this reassembly is over (docs/protocol.md §3.4)
+    if (!r) return r.error();
+    return std::optional<established<Suite>>(std::move(*r));
+  }
 
   /// Processes a ServerHello. On success the handshake is established (this
   /// object is spent: further calls return `already_finished`); send
@@ -418,6 +529,7 @@ class client_handshake {
         m_identity(config.identity),
         m_verify_chain(config.verify_server_chain),
         m_chain(config.certificate_chain),
+        m_max_datagram(config.max_datagram_size),
         m_ephemeral(std::move(ephemeral)) {}
 
   /// ClientHello (docs/protocol.md §3.1); the transcript starts from it.
@@ -430,6 +542,10 @@ class client_handshake {
     w.opaque16(std::vector<std::uint8_t>(pad, 0));
     m_transcript = transcript<hash>();
     m_transcript.update(m_hello);
+    m_hello_datagrams = fragment_message(m_hello, detail::client_hello_type, detail::binding_of(m_random), Suite::id,
+                                         m_max_datagram)
+                            .value();  // at most 1834 bytes: 8 fragments even at min_datagram_size
+    m_reassembly.reset();
   }
 
   /// HelloRetry: header, opaque cookie<2>, tag[16] (docs/protocol.md §7).
@@ -545,9 +661,14 @@ class client_handshake {
     const std::vector<std::uint8_t> header(flight.begin(), flight.end());
     f.opaque16(detail::seal_flight<Suite>(c_hs.reveal(), header, auth));
 
+    auto datagrams = fragment_message(flight, detail::client_finished_type, detail::binding_of(m_random), Suite::id,
+                                      m_max_datagram);
+    if (!datagrams) return datagrams.error();  // a client chain over what max_fragments can carry
     m_ephemeral.reset();  // spent: the ephemeral keys are wiped
     established<Suite> done(std::move(app.client), std::move(app.server), std::move(app.exporter), std::move(flight),
                             std::vector<std::uint8_t>(message.begin(), message.end()), true);
+    done.m_last_datagrams = std::move(*datagrams);
+    done.m_binding = detail::binding_of(m_random);
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;
   }
@@ -556,11 +677,93 @@ class client_handshake {
   shared_private_key<sig> m_identity;
   chain_verifier<sig> m_verify_chain;
   der_chain m_chain;
+  std::size_t m_max_datagram;
   std::optional<key_share_client<kex>> m_ephemeral;
   std::array<std::uint8_t, 32> m_random{};
   transcript<hash> m_transcript;
   std::vector<std::uint8_t> m_hello;
+  std::vector<std::vector<std::uint8_t>> m_hello_datagrams;
+  reassembly m_reassembly{Suite::id, detail::server_hello_type};
   unsigned m_retries = 0;
+};
+
+/// The server's collection of one ClientHello from the datagrams of one
+/// client address, before `server_handshake::accept` (and before an
+/// `address_validator`, which also needs the whole ClientHello): the
+/// ClientHello itself, or its Fragments (docs/protocol.md §3.4).
+///
+/// Security: this is all the state a server keeps before the ClientHello is
+/// complete: at most `max_message_size` bytes, allocated when the first
+/// fragment is accepted (`memory()`); the caller bounds how many it keeps
+/// per address and in all (its pending limits), keyed by address and
+/// `binding()`. Nothing expensive runs here: a complete ClientHello is
+/// parsed (§3.1) and its random checked against the fragments' binding.
+template <handshake_suite Suite>
+class client_hello_collector {
+ public:
+  using status = reassembly::status;  ///< incomplete or complete
+
+  /// Adds one datagram from the client's address (its bytes count toward
+  /// `bytes_received()` whatever it is). After completion it only counts.
+  ///
+  /// Errors (the datagram changed nothing but the count): those of
+  /// `reassembly::add` for a Fragment; `invalid_encoding` or
+  /// `wrong_algorithm` for a ClientHello (or a reassembled one) that is not
+  /// well-formed (§3.1); `authentication_failed` when a reassembled
+  /// ClientHello's random does not start with the fragments' binding (the
+  /// reassembly is then discarded).
+  [[nodiscard]] result<status> add(std::span<const std::uint8_t> datagram) noexcept {
+    m_received += datagram.size();
+    if (m_complete) return status::complete;
+    if (!is_fragment(datagram)) {
+      const auto fields = detail::parse_client_hello<Suite>(datagram);
+      if (!fields) return fields.error();
+      try {
+        m_whole.assign(datagram.begin(), datagram.end());
+      } catch (...) {
+        return errc::internal_error;
+      }
+      m_reassembly.reset();  // a whole ClientHello wins over fragments in progress
+      m_complete = true;
+      return status::complete;
+    }
+    const auto st = m_reassembly.add(datagram);
+    if (!st || *st == status::incomplete) return st;
+    const auto fields = detail::parse_client_hello<Suite>(m_reassembly.message());
+    if (!fields || detail::binding_of(fields->random) != m_reassembly.binding()) {
+      m_reassembly.reset();
+      return fields ? errc::authentication_failed : fields.error();
+    }
+    m_complete = true;
+    return status::complete;
+  }
+
+  /// True once a whole, well-formed ClientHello was collected.
+  [[nodiscard]] bool complete() const noexcept { return m_complete; }
+  /// The ClientHello (empty until `complete()`).
+  [[nodiscard]] std::span<const std::uint8_t> message() const noexcept {
+    if (!m_complete) return {};
+    return m_whole.empty() ? m_reassembly.message() : std::span<const std::uint8_t>(m_whole);
+  }
+  /// The binding of the fragments accepted so far, if any were.
+  [[nodiscard]] std::optional<fragment_binding> binding() const noexcept {
+    if (!m_reassembly.started()) return std::nullopt;
+    return m_reassembly.binding();
+  }
+  /// Bytes of every datagram given to `add`.
+  [[nodiscard]] std::size_t bytes_received() const noexcept { return m_received; }
+  /// Bytes of memory held (at most `max_message_size`).
+  [[nodiscard]] std::size_t memory() const noexcept { return m_reassembly.memory() + m_whole.capacity(); }
+  /// One tick of the server's resend timer: true when an incomplete
+  /// ClientHello reached `max_reassembly_ticks` ticks and was discarded
+  /// (drop this collector; the client resends its whole flight).
+  bool on_timer() noexcept { return !m_complete && m_reassembly.on_timer(); }
+
+ private:
+  reassembly m_reassembly{Suite::id, detail::client_hello_type};
+  std::vector<std::uint8_t> m_whole;
+  std::size_t m_received = 0;
+  bool m_complete = false;
 };
 
 /// The server side: `accept` answers a ClientHello with a ServerHello;
@@ -594,25 +797,93 @@ class server_handshake {
                                                        std::span<const std::uint8_t> client_hello,
                                                        address_status address,
                                                        Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
-    try {
-      auto h = answer(config, client_hello, rng);
-      if (h) {
-        h->m_validated = address == address_status::validated;
-        h->m_received = client_hello.size();
-        h->m_sent = h->m_reply.size();
-      }
-      return h;
-    } catch (...) {
-      return errc::internal_error;
-    }
+    return start(config, client_hello, client_hello.size(), address, rng);
   }
 
-  /// The ServerHello, to send once after `accept`.
-  [[nodiscard]] std::span<const std::uint8_t> server_hello() const noexcept { return m_reply; }
-  /// True when `message` is the ClientHello this handshake answered.
-  [[nodiscard]] bool is_client_hello_again(std::span<const std::uint8_t> message) const noexcept {
-    return std::ranges::equal(message, m_hello);
+  /// Answers the ClientHello `hello` collected (whole or from its
+  /// Fragments, docs/protocol.md §3.4); every datagram the collector
+  /// counted counts toward the budget. On success send `server_hello_datagrams()`.
+  ///
+  /// Errors: `invalid_argument` when `hello` is not complete, or
+  /// `config.max_datagram_size` is outside `min_datagram_size` to
+  /// `max_message_size`; otherwise as the other `accept`.
+  [[nodiscard]] static result<server_handshake> accept(const server_config<Suite>& config,
+                                                       const client_hello_collector<Suite>& hello,
+                                                       address_status address,
+                                                       Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
+    if (!hello.complete()) return errc::invalid_argument;
+    return start(config, hello.message(), hello.bytes_received(), address, rng);
   }
+
+  /// The ServerHello, to send once after `accept` (as one message: a caller
+  /// that sends datagrams sends `server_hello_datagrams()` instead).
+  [[nodiscard]] std::span<const std::uint8_t> server_hello() const noexcept { return m_reply; }
+  /// The datagrams that carry the ServerHello: itself when it fits
+  /// `server_config::max_datagram_size`, else its Fragments (docs/protocol.md
+  /// §3.4). Send them all, once, after `accept`.
+  [[nodiscard]] std::span<const std::vector<std::uint8_t>> server_hello_datagrams() const noexcept {
+    return m_flight;
+  }
+  /// True when `datagram` is the ClientHello this handshake answered: the
+  /// whole message, or its Fragment at offset 0 (docs/protocol.md §3.4);
+  /// other fragments of it are not.
+  [[nodiscard]] bool is_client_hello_again(std::span<const std::uint8_t> datagram) const noexcept {
+    return detail::is_message_again(datagram, m_hello, detail::client_hello_type, m_binding, Suite::id);
+  }
+
+  /// `on_datagram` for a caller that sends datagrams: the bytes count toward
+  /// the budget, and when `datagram` is the ClientHello again (whole, or its
+  /// Fragment at offset 0), all of the ServerHello's datagrams to send
+  /// again, if the budget (for the whole flight: never half of it) and
+  /// `max_server_hello_resends` allow. Nothing else is ever answered.
+  [[nodiscard]] std::optional<std::span<const std::vector<std::uint8_t>>> on_datagram_flight(
+      std::span<const std::uint8_t> datagram) noexcept {
+    m_received += datagram.size();
+    if (!is_client_hello_again(datagram)) return std::nullopt;
+    return resend_flight();
+  }
+
+  /// `on_timer` for a caller that sends datagrams: the ServerHello's
+  /// datagrams to send again (all or none), if the budget and
+  /// `max_server_hello_resends` allow. Shares `on_timer`'s ticks; an
+  /// incomplete ClientFinished reassembly is discarded at its
+  /// `max_reassembly_ticks`-th tick (the client resends it whole).
+  [[nodiscard]] std::optional<std::span<const std::vector<std::uint8_t>>> on_timer_flight() noexcept {
+    if (m_spent || m_ticks == max_server_hello_resends) return std::nullopt;
+    ++m_ticks;
+    (void)m_finished.on_timer();
+    return resend_flight();
+  }
+
+  /// Processes one datagram from the client's address that is its
+  /// ClientFinished or a Fragment of it (docs/protocol.md §3.4); its bytes
+  /// count toward the budget. Returns the established handshake when a
+  /// whole ClientFinished verified (as `receive`), or an empty optional
+  /// when a fragment was kept and more are needed. A complete
+  /// ClientFinished that fails to verify is discarded; the handshake waits, unchanged.
+  ///
+  /// Errors: as `receive`; for a fragment, those of `reassembly::add` (the
+  /// fragment was dropped).
+  [[nodiscard]] result<std::optional<established<Suite>>> receive_datagram(std::span<const std::uint8_t> datagram,
+                                                                           std::uint64_t now) noexcept {
+    if (m_spent) return errc::already_finished;
+    m_received += datagram.size();
+    if (!is_fragment(datagram)) {
+      auto r = receive(datagram, now);
+      if (!r) return r.error();
+      return std::optional<established<Suite>>(std::move(*r));
+    }
+    const auto st = m_finished.add(datagram);
+    if (!st) return st.error();
+    if (*st == reassembly::status::incomplete) return std::optional<established<Suite>>();
+    auto r = receive(m_finished.message(), now);
+    m_finished.reset();
+    if (!r) return r.error();
+    return std::optional<established<Suite>>(std::move(*r));
+  }
+
+  /// Bytes of memory held for a ClientFinished being reassembled.
+  [[nodiscard]] std::size_t reassembly_memory() const noexcept { return m_finished.memory(); }
 
   /// A datagram from the client's address that is not its ClientFinished
   /// (the caller demultiplexes): its bytes count toward the budget, and
@@ -633,6 +904,7 @@ class server_handshake {
   [[nodiscard]] std::optional<std::span<const std::uint8_t>> on_timer() noexcept {
     if (m_spent || m_ticks == max_server_hello_resends) return std::nullopt;
     ++m_ticks;
+    (void)m_finished.on_timer();
     return resend();
   }
 
@@ -644,7 +916,9 @@ class server_handshake {
 
   /// Bytes counted from the client's address (ClientHello, then `on_datagram`).
   [[nodiscard]] std::size_t bytes_received() const noexcept { return m_received; }
-  /// Bytes handed out to send (the ServerHello and its resends).
+  /// Bytes handed out to send (the ServerHello and its resends: the
+  /// flight's datagrams from `accept` and the `_flight` calls, the whole
+  /// message from `on_datagram` and `on_timer`).
   [[nodiscard]] std::size_t bytes_sent() const noexcept { return m_sent; }
 
   /// Processes a ClientFinished. On success the handshake is established
@@ -682,21 +956,50 @@ class server_handshake {
         m_app(std::move(app)),
         m_client_auth(client_auth),
         m_hello(std::move(hello)),
-        m_reply(std::move(reply)) {}
+        m_reply(std::move(reply)),
+        m_binding(detail::binding_of(std::span(m_hello).subspan(4, 8))),
+        m_finished(Suite::id, detail::client_finished_type, m_binding) {}
 
-  [[nodiscard]] bool within_budget() const noexcept {
-    return m_validated || m_sent + m_reply.size() <= amplification_limit * m_received;
+  static result<server_handshake> start(const server_config<Suite>& config, std::span<const std::uint8_t> client_hello,
+                                        std::size_t received, address_status address,
+                                        Botan::RandomNumberGenerator& rng) noexcept {
+    try {
+      if (!detail::valid_datagram_size(config.max_datagram_size)) return errc::invalid_argument;
+      const bool validated = address == address_status::validated;
+      auto h = answer(config, client_hello, received, validated, rng);
+      if (h) {
+        h->m_validated = validated;
+        h->m_received = received;
+        h->m_sent = detail::flight_bytes(h->m_flight);
+      }
+      return h;
+    } catch (...) {
+      return errc::internal_error;
+    }
+  }
+
+  [[nodiscard]] bool within_budget(std::size_t more) const noexcept {
+    return m_validated || m_sent + more <= amplification_limit * m_received;
   }
 
   std::optional<std::span<const std::uint8_t>> resend() noexcept {
-    if (m_spent || m_resends == max_server_hello_resends || !within_budget()) return std::nullopt;
+    if (m_spent || m_resends == max_server_hello_resends || !within_budget(m_reply.size())) return std::nullopt;
     ++m_resends;
     m_sent += m_reply.size();
     return std::span<const std::uint8_t>(m_reply);
   }
 
+  /// All of the flight or nothing (RFC 9000 §8.1 counts every datagram).
+  std::optional<std::span<const std::vector<std::uint8_t>>> resend_flight() noexcept {
+    const auto bytes = detail::flight_bytes(m_flight);
+    if (m_spent || m_resends == max_server_hello_resends || !within_budget(bytes)) return std::nullopt;
+    ++m_resends;
+    m_sent += bytes;
+    return std::span<const std::vector<std::uint8_t>>(m_flight);
+  }
+
   static result<server_handshake> answer(const server_config<Suite>& config, std::span<const std::uint8_t> hello,
-                                         Botan::RandomNumberGenerator& rng) {
+                                         std::size_t received, bool validated, Botan::RandomNumberGenerator& rng) {
     // The client random is bound through the transcript; the cookie was
     // checked by an address_validator, if the server uses one.
     if (!config.identity.has_key()) return errc::moved_from;  // a moved-from config
@@ -752,10 +1055,18 @@ class server_handshake {
     auto app = detail::application_secrets<Suite>::derive(std::move(hs), t.current());
 
     w.opaque16(detail::seal_flight<Suite>(s_hs.reveal(), cleartext, auth));
-    if (reply.size() > amplification_limit * hello.size() || reply.size() > max_message_size)
-      return errc::limit_reached;  // anti-amplification (docs/protocol.md §3.1): configure a shorter chain
-    return server_handshake(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
-                            std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
+    if (reply.size() > max_message_size) return errc::limit_reached;  // configure a shorter chain
+    auto flight = fragment_message(reply, detail::server_hello_type, detail::binding_of(fields->random), Suite::id,
+                                   config.max_datagram_size);
+    if (!flight) return flight.error();  // more than max_fragments at this datagram size
+    // Anti-amplification (docs/protocol.md §3.1): every datagram of the
+    // flight against every datagram of the ClientHello. A longer chain
+    // needs a validated address (stateless retry, §7).
+    if (!validated && detail::flight_bytes(*flight) > amplification_limit * received) return errc::limit_reached;
+    server_handshake h(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
+                       std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
+    h.m_flight = std::move(*flight);
+    return h;
   }
 
   result<established<Suite>> process(std::span<const std::uint8_t> message, std::uint64_t now) {
@@ -809,6 +1120,7 @@ class server_handshake {
 
     established<Suite> done(std::move(m_app.server), std::move(m_app.client), std::move(m_app.exporter), {},
                             std::vector<std::uint8_t>(message.begin(), message.end()), false);
+    done.m_binding = m_binding;
     done.m_client = std::move(client);
     if (chain) done.m_peer_chain = detail::copy_chain(*chain);
     return done;
@@ -828,6 +1140,9 @@ class server_handshake {
   std::size_t m_sent = 0;
   std::vector<std::uint8_t> m_hello;
   std::vector<std::uint8_t> m_reply;
+  std::vector<std::vector<std::uint8_t>> m_flight;
+  fragment_binding m_binding;
+  reassembly m_finished;
 };
 
 }  // namespace sepal::handshake

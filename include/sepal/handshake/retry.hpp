@@ -52,7 +52,10 @@ class retry_decision {
 /// the client's identity (the handshake does that). Only a complete,
 /// well-formed ClientHello (docs/protocol.md §3.1: at least 1200 bytes, this
 /// version and suite, zero padding) is answered, and the 46-byte HelloRetry
-/// is under 4% of it.
+/// is under 4% of it. A ClientHello sent as Fragments (docs/protocol.md
+/// §3.4) is checked once a `client_hello_collector` has it whole: pass
+/// `collector.message()`; the bounded reassembly is then all the state kept,
+/// and it is dropped whatever the decision.
 template <handshake_suite Suite>
 class address_validator {
  public:

@@ -65,7 +65,7 @@ concept handshake_suite = key_share<typename S::kex> && signature_scheme<typenam
                           std::is_same_v<S, suite<typename S::kex, typename S::sig, typename S::aead, typename S::hash>>;
 
 /// The protocol version in every message header.
-inline constexpr std::uint8_t protocol_version = 3;  // docs/protocol.md §10: what changed in 3
+inline constexpr std::uint8_t protocol_version = 4;  // docs/protocol.md §10: what changed in 4
 
 }  // namespace sepal::handshake
 

@@ -17,10 +17,12 @@ namespace sepal::net {
 struct server_limits {
   /// Established sessions, all worker threads together (`refused_sessions_full`).
   std::size_t max_sessions = 10000;
-  /// Pending handshakes (ServerHello sent, ClientFinished awaited), all
-  /// workers together (`refused_pending_full`).
+  /// Pending handshakes (ServerHello sent, ClientFinished awaited) and
+  /// fragmented ClientHellos being reassembled (docs/protocol.md §3.4, at
+  /// most `handshake::max_message_size` bytes each), all workers together
+  /// (`refused_pending_full`).
   std::size_t max_pending = 1024;
-  /// Pending handshakes per source IP address (any port), per worker thread
+  /// Pending handshakes and ClientHello reassemblies per source IP address (any port), per worker thread
   /// (`refused_pending_per_address`). With SO_REUSEPORT one address's ports
   /// may spread over the workers: the bound is this times the thread count.
   std::size_t max_pending_per_address = 8;
@@ -64,8 +66,9 @@ struct server_stats {
   std::uint64_t late_client_finished = 0;       ///< ClientFinished copies from an established peer (answered with a fresh handshake-done)
   std::uint64_t sessions_timed_out = 0;         ///< sessions closed by `idle_timeout`
   std::uint64_t sessions_replaced = 0;          ///< sessions replaced by a new handshake from the same address
+  std::uint64_t hello_reassemblies_expired = 0;  ///< fragmented ClientHellos dropped incomplete at their second tick
   std::uint64_t sessions = 0;                   ///< established sessions now
-  std::uint64_t pending = 0;                    ///< pending handshakes now
+  std::uint64_t pending = 0;                    ///< pending handshakes now, ClientHellos being reassembled included
 };
 
 }  // namespace sepal::net

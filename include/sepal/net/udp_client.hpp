@@ -85,11 +85,16 @@ class udp_client {
       auto h = handshake::client_handshake<Suite>::start(m_cfg.handshake);
       const auto deadline = clock::now() + m_cfg.handshake_timeout;
       auto next_resend = clock::now();
+      bool first = true;
       while (true) {
         auto now = clock::now();
         if (now >= deadline) return errc::limit_reached;
         if (now >= next_resend) {
-          send_handshake(h.client_hello());
+          // All the ClientHello's datagrams (docs/protocol.md §3.4); a resend
+          // also ticks the ServerHello reassembly (an incomplete one goes at
+          // its second tick: the server resends the whole flight).
+          send_flight(first ? h.client_hello_datagrams() : h.on_timer(), true);
+          first = false;
           next_resend = now + m_cfg.resend_interval;
         }
         for (; m_cursor < m_receive.size(); ++m_cursor) {
@@ -98,17 +103,18 @@ class udp_client {
             m_counters.rejected.add();
             continue;
           }
-          auto done = h.receive(d.data, detail::unix_now());
+          auto done = h.on_datagram(d.data, detail::unix_now());
+          if (done && !done->has_value()) continue;  // a ServerHello fragment, kept: more to come
           if (done) {
             ++m_cursor;
-            m_established.emplace(std::move(*done));
-            if (!m_cfg.drop_client_finished_for_testing) send_handshake(m_established->client_finished());
+            m_established.emplace(std::move(**done));
+            if (!m_cfg.drop_client_finished_for_testing) send_flight(m_established->client_finished_datagrams(), false);
             m_last_receive = clock::now();
             return await_confirmation();
           }
           if (done.error() == errc::retry_requested) {
             m_counters.retries_followed.add();
-            send_handshake(h.client_hello());
+            send_flight(h.client_hello_datagrams(), true);
             next_resend = clock::now() + m_cfg.resend_interval;
           } else {
             m_counters.rejected.add();
@@ -229,8 +235,12 @@ class udp_client {
     return *endpoint::parse(loop6 ? "::" : "0.0.0.0", 0);
   }
 
-  void send_handshake(std::span<const std::uint8_t> message) noexcept {
-    if (m_send.push(m_cfg.server, message)) m_counters.client_hello_sends.add(message.size() >= 1 && message[0] == 1 ? 1 : 0);
+  /// Sends every datagram of a handshake flight (docs/protocol.md §3.4);
+  /// a ClientHello flight counts once in `client_hello_sends`.
+  void send_flight(std::span<const std::vector<std::uint8_t>> flight, bool client_hello) noexcept {
+    bool any = false;
+    for (const auto& d : flight) any |= m_send.push(m_cfg.server, d);
+    if (any && client_hello) m_counters.client_hello_sends.add();
     m_send.flush();
   }
 
@@ -271,8 +281,8 @@ class udp_client {
         if (m_established->session().ack_wanted() && send({})) flush();
         return std::span<const std::uint8_t>(*got);
       }
-      if (m_established->is_server_hello_again(d.data)) {
-        send_handshake(m_established->client_finished());
+      if (m_established->is_server_hello_again(d.data)) {  // whole, or its first fragment
+        send_flight(m_established->client_finished_datagrams(), false);
         m_counters.client_finished_resends.add();
         continue;
       }
@@ -299,13 +309,13 @@ class udp_client {
       if (!m_established) return errc::closed;
       const auto now = clock::now();
       if (now >= next_resend) {
-        auto again = m_established->on_timer();
+        auto again = m_established->on_timer_datagrams();
         if (!again) {
           drop_session();
           m_counters.handshakes_failed.add();
           return errc::timed_out;
         }
-        send_handshake(*again);
+        send_flight(*again, false);
         m_counters.client_finished_resends.add();
         next_resend = now + m_cfg.resend_interval;
       }

@@ -46,6 +46,25 @@ namespace detail {
   return d.size() >= sealer<>::overhead && (d[0] & 0x40) != 0;
 }
 inline std::uint64_t unix_now() noexcept { return static_cast<std::uint64_t>(std::time(nullptr)); }
+/// The handshake message a datagram carries: a Fragment's message_type
+/// (docs/protocol.md §3.4), else its first byte.
+[[nodiscard]] inline std::uint8_t carried_type(std::span<const std::uint8_t> d) noexcept {
+  return handshake::is_fragment(d) && d.size() > 4 ? d[4] : d[0];
+}
+/// A ClientHello being reassembled: its sender and its fragments' binding.
+struct reassembly_key {
+  route_key route;
+  handshake::fragment_binding binding{};
+  friend bool operator==(const reassembly_key&, const reassembly_key&) = default;
+};
+struct reassembly_hash {
+  route_hash h;
+  std::size_t operator()(const reassembly_key& k) const noexcept {
+    std::size_t v = h(k.route);
+    for (const auto b : k.binding) v = (v ^ b) * 1099511628211ull;
+    return v;
+  }
+};
 }  // namespace detail
 
 /// The server: binds `config.threads` sockets to one port (SO_REUSEPORT
@@ -238,6 +257,7 @@ class udp_server {
       s.late_client_finished += c.late_client_finished.get();
       s.sessions_timed_out += c.sessions_timed_out.get();
       s.sessions_replaced += c.sessions_replaced.get();
+      s.hello_reassemblies_expired += c.hello_reassemblies_expired.get();
     }
     s.sessions = m_shared->sessions.load(std::memory_order_relaxed);
     s.pending = m_shared->pending.load(std::memory_order_relaxed);
@@ -264,12 +284,19 @@ class udp_server {
     counter handshakes_started, handshakes_completed, handshakes_failed, handshakes_expired, server_hello_resends,
         retries_sent, refused_sessions_full, refused_pending_full, refused_pending_per_address, refused_rate,
         payloads_received, payloads_sent, rejected_packets, unknown_peer, malformed, late_client_finished,
-        sessions_timed_out, sessions_replaced;
+        sessions_timed_out, sessions_replaced, hello_reassemblies_expired;
   };
 
   struct pending_handshake {
     handshake::server_handshake<Suite> hs;
     endpoint from;
+    detail::route_key address;
+  };
+
+  /// A fragmented ClientHello being collected (docs/protocol.md §3.4): it
+  /// holds a `pending` unit and a per-address count until it completes or expires.
+  struct collecting_hello {
+    handshake::client_hello_collector<Suite> hello;
     detail::route_key address;
   };
 
@@ -292,6 +319,7 @@ class udp_server {
           m_send(m_socket, m_io, s->cfg.io),
           m_sessions(16, detail::route_hash{random_seed()}),
           m_pending(16, detail::route_hash{random_seed()}),
+          m_collecting(16, detail::reassembly_hash{detail::route_hash{random_seed()}}),
           m_per_address(16, detail::route_hash{random_seed()}) {
       const auto& l = s->cfg.limits;
       // Reserved up front so the maps never rehash in steady state.
@@ -342,8 +370,9 @@ class udp_server {
       }
       for (auto& c : m_slots)
         if (c) drop_session(*c, close_reason::server_stop);
-      m_shared->pending.fetch_sub(m_pending.size(), std::memory_order_relaxed);
+      m_shared->pending.fetch_sub(m_pending.size() + m_collecting.size(), std::memory_order_relaxed);
       m_pending.clear();
+      m_collecting.clear();
     }
 
     connection* find(peer_id id) noexcept {
@@ -384,7 +413,8 @@ class udp_server {
         m_counters.unknown_peer.add();
         return;
       }
-      if (msg[0] == handshake::detail::client_finished_type) {
+      const auto type = detail::carried_type(msg);
+      if (type == handshake::detail::client_finished_type) {
         if (auto it = m_sessions.find(key); it != m_sessions.end()) {
           auto& c = *m_slots[it->second];
           // A copy: the client resends ClientFinished until the handshake is
@@ -404,27 +434,91 @@ class udp_server {
       }
       auto pending = m_pending.find(key);
       if (pending != m_pending.end()) {
-        if (msg[0] == handshake::detail::client_finished_type) {
+        if (type == handshake::detail::client_finished_type) {  // whole, or a fragment of it
           finish(pending, msg);
           return;
         }
-        // Only its own ClientHello again draws the ServerHello again,
-        // within the budget; anything else only raises the budget.
-        if (auto again = pending->second.hs.on_datagram(msg)) {
-          m_send.push(from, *again);
+        // Only its own ClientHello again (whole, or its fragment at offset 0)
+        // draws the ServerHello flight again, all of it, within the budget;
+        // anything else only raises the budget.
+        if (auto again = pending->second.hs.on_datagram_flight(msg)) {
+          for (const auto& d : *again) m_send.push(from, d);
           m_counters.server_hello_resends.add();
         }
         return;
       }
-      if (msg[0] == handshake::detail::client_finished_type && m_sessions.contains(key)) {
+      if (type == handshake::detail::client_finished_type && m_sessions.contains(key)) {
         m_counters.late_client_finished.add();  // not the verified one: draws nothing
+        return;
+      }
+      if (handshake::is_fragment(msg)) {
+        collect(from, key, msg);
         return;
       }
       if (msg[0] != handshake::detail::client_hello_type || msg.size() < handshake::min_client_hello_size) {
         m_counters.malformed.add();  // stray ClientFinished, HelloRetry, unknown type, short hello
         return;
       }
-      start_handshake(from, key, msg);
+      start_handshake(from, key, msg, nullptr);
+    }
+
+    /// A ClientHello fragment from an address with no pending handshake
+    /// (docs/protocol.md §3.4): collected per address, port and binding,
+    /// each collection holding a `max_pending` unit and a per-address count
+    /// (so a flood of fragments from spoofed addresses stays within the
+    /// pending limits, at most `max_message_size` bytes each). Nothing
+    /// expensive runs before the ClientHello is whole.
+    void collect(const endpoint& from, const detail::route_key& key, std::span<const std::uint8_t> msg) noexcept {
+      const auto f = handshake::parse_fragment(msg, Suite::id);
+      if (!f || f->message_type != handshake::detail::client_hello_type) {
+        m_counters.malformed.add();
+        return;
+      }
+      const detail::reassembly_key rk{key, f->binding};
+      auto it = m_collecting.find(rk);
+      if (it == m_collecting.end()) {
+        const auto& l = m_shared->cfg.limits;
+        if (!m_sessions.contains(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
+          m_counters.refused_sessions_full.add();
+          return;
+        }
+        const auto address = detail::address_of(from);
+        if (auto per = m_per_address.find(address); per != m_per_address.end() && per->second >= l.max_pending_per_address) {
+          m_counters.refused_pending_per_address.add();
+          return;
+        }
+        if (!reserve(m_shared->pending, l.max_pending)) {
+          m_counters.refused_pending_full.add();
+          return;
+        }
+        try {
+          it = m_collecting.emplace(rk, collecting_hello{{}, address}).first;
+          ++m_per_address[address];
+        } catch (...) {
+          if (it != m_collecting.end()) m_collecting.erase(it);
+          m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
+          return;
+        }
+      }
+      const auto st = it->second.hello.add(msg);
+      if (!st) {
+        m_counters.malformed.add();
+        if (!it->second.hello.binding()) forget_collecting(it);  // nothing kept
+        return;
+      }
+      if (*st != handshake::reassembly::status::complete) return;
+      // Whole: its units pass to the handshake start_handshake may make.
+      auto hello = std::move(it->second.hello);
+      forget_collecting(it);
+      start_handshake(from, key, hello.message(), &hello);
+    }
+
+    void forget_collecting(typename std::unordered_map<detail::reassembly_key, collecting_hello,
+                                                       detail::reassembly_hash>::iterator it) noexcept {
+      if (auto per = m_per_address.find(it->second.address); per != m_per_address.end() && --per->second == 0)
+        m_per_address.erase(per);
+      m_collecting.erase(it);
+      m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
     }
 
     void on_session_packet(connection& c, std::span<std::uint8_t> msg) noexcept {
@@ -453,7 +547,8 @@ class udp_server {
       reap(c);
     }
 
-    void start_handshake(const endpoint& from, const detail::route_key& key, std::span<const std::uint8_t> msg) noexcept {
+    void start_handshake(const endpoint& from, const detail::route_key& key, std::span<const std::uint8_t> msg,
+                         const handshake::client_hello_collector<Suite>* collected) noexcept {
       const auto& l = m_shared->cfg.limits;
       // Limits first: a refused hello costs no MAC, no key agreement, no state.
       if (!m_sessions.contains(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
@@ -493,14 +588,15 @@ class udp_server {
         return;
       }
       if (l.max_handshakes_per_second > 0) m_tokens -= 1;
-      auto h = handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, msg, status);
+      auto h = collected ? handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, *collected, status)
+                         : handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, msg, status);
       if (!h) {
         m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
         m_counters.handshakes_failed.add();
         return;
       }
       try {
-        m_send.push(from, h->server_hello());
+        for (const auto& d : h->server_hello_datagrams()) m_send.push(from, d);
         m_pending.emplace(key, pending_handshake{std::move(*h), from, address});
         ++m_per_address[address];
         m_counters.handshakes_started.add();
@@ -512,12 +608,16 @@ class udp_server {
 
     void finish(typename std::unordered_map<detail::route_key, pending_handshake, detail::route_hash>::iterator p,
                 std::span<const std::uint8_t> msg) noexcept {
-      auto done = p->second.hs.receive(msg);
-      if (!done) {
-        (void)p->second.hs.on_datagram(msg);  // counts toward the budget, draws nothing
-        m_counters.handshakes_failed.add();
+      // Whole or a fragment of it (docs/protocol.md §3.4); every datagram
+      // counts toward the budget and draws nothing.
+      auto r = p->second.hs.receive_datagram(msg, detail::unix_now());
+      if (!r) {
+        if (handshake::is_fragment(msg)) m_counters.malformed.add();
+        else m_counters.handshakes_failed.add();
         return;
       }
+      if (!r->has_value()) return;  // a fragment kept: more to come
+      auto done = std::move(*r);
       const endpoint from = p->second.from;
       const auto key = p->first;
       forget_pending(p);
@@ -605,11 +705,20 @@ class udp_server {
           it = next;
           continue;
         }
-        if (auto again = p.hs.on_timer()) {
-          m_send.push(p.from, *again);
+        if (auto again = p.hs.on_timer_flight()) {  // the whole flight, or nothing
+          for (const auto& d : *again) m_send.push(p.from, d);
           m_counters.server_hello_resends.add();
         }
         ++it;
+      }
+      // An incomplete ClientHello goes at its second tick (docs/protocol.md §3.4).
+      for (auto it = m_collecting.begin(); it != m_collecting.end();) {
+        auto next = std::next(it);
+        if (it->second.hello.on_timer()) {
+          m_counters.hello_reassemblies_expired.add();
+          forget_collecting(it);
+        }
+        it = next;
       }
       const auto idle = m_shared->cfg.limits.idle_timeout;
       for (auto& c : m_slots) {
@@ -629,6 +738,7 @@ class udp_server {
     send_batch m_send;
     std::unordered_map<detail::route_key, std::uint32_t, detail::route_hash> m_sessions;
     std::unordered_map<detail::route_key, pending_handshake, detail::route_hash> m_pending;
+    std::unordered_map<detail::reassembly_key, collecting_hello, detail::reassembly_hash> m_collecting;
     std::unordered_map<detail::route_key, std::size_t, detail::route_hash> m_per_address;
     std::vector<std::unique_ptr<connection>> m_slots;
     std::vector<std::uint32_t> m_free;
