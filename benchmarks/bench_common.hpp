@@ -22,7 +22,7 @@ struct options {
   bool wide = false;   ///< one table with every column
   std::string filter;
   std::string plot;    ///< SVG file to write, empty: none
-  double min_time = 0.03;  // per subject and round (5 rounds): README command 1 stays under 3 minutes on 2 cores;
+  double min_time = 0.02;  // per subject and round (5 rounds): README command 1 stays under 3 minutes on 2 cores;
                            // --min-time 0.1 or more for a quiet machine's final figures
   double max_spread = 0.10;  ///< (max - min) / median above which a cell is flagged noisy
   int runs = 5;
