@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sepal/handshake/protocol.hpp>
@@ -132,10 +134,6 @@ class echo_server {
     for (const auto& d : flight) m_socket.send_to(to, d);
   }
   /// The message type a datagram carries: a Fragment's message_type, else its first byte.
-  static std::uint8_t carried_type(std::span<const std::uint8_t> d) {
-    return hs::is_fragment(d) && d.size() > 4 ? d[4] : d[0];
-  }
-
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
     const auto id = peer_id(from);
     auto pending = m_pending.find(id);
@@ -162,7 +160,7 @@ class echo_server {
       }
       return;
     }
-    const auto type = carried_type(msg);
+    const auto type = hs::carried_type(msg);
     if (auto it = m_sessions.find(id); type == 3 && it != m_sessions.end() && it->second->is_client_finished_again(msg)) {
       // ClientFinished again: the handshake-done was lost. At most 10 more
       // (handshake_done() then returns nothing), whatever else is pending.
@@ -191,15 +189,26 @@ class echo_server {
       return;
     }
     if (type != 1) return;
-    // A ClientHello, or one of its fragments: collected per address (the
-    // only state before the ClientHello is whole, at most
-    // max_message_size bytes each; docs/protocol.md §3.4). One per address
-    // and port, so a spoofed fragment with another binding can hold it for
-    // at most two ticks; sepal::net::udp_server also keys them by binding.
-    auto collecting = m_collecting.find(id);
+    // A ClientHello, or one of its fragments: collected per address, port
+    // and binding (the only state before the ClientHello is whole, at most
+    // max_message_size bytes each; docs/protocol.md §3.4), so a spoofed
+    // fragment with another binding cannot hold a client's collection; only
+    // a whole ClientHello or a first fragment (offset 0) opens one.
+    hs::fragment_binding binding{};
+    bool opens = true;
+    if (hs::is_fragment(msg)) {
+      const auto f = hs::parse_fragment(msg, suite::id);
+      if (!f) return;
+      binding = f->binding;
+      opens = f->offset == 0;
+    } else if (msg.size() >= 4 + binding.size()) {
+      std::copy_n(msg.begin() + 4, binding.size(), binding.begin());  // ClientHello.random[0..8]
+    }
+    const auto key = std::make_pair(id, binding);
+    auto collecting = m_collecting.find(key);
     if (collecting == m_collecting.end()) {
-      if (m_pending.size() + m_collecting.size() >= max_pending) return;
-      collecting = m_collecting.emplace(id, hs::client_hello_collector<suite>{}).first;
+      if (!opens || m_pending.size() + m_collecting.size() >= max_pending) return;
+      collecting = m_collecting.emplace(key, hs::client_hello_collector<suite>{}).first;
     }
     auto& collector = collecting->second;
     if (auto st = collector.add(msg); !st || *st != hs::reassembly::status::complete) {
@@ -251,7 +260,7 @@ class echo_server {
   std::shared_ptr<const hs::address_validator<suite>> m_validator;
   udp_socket m_socket;
   std::map<std::uint64_t, pending_handshake> m_pending;
-  std::map<std::uint64_t, hs::client_hello_collector<suite>> m_collecting;
+  std::map<std::pair<std::uint64_t, hs::fragment_binding>, hs::client_hello_collector<suite>> m_collecting;
   std::map<std::uint64_t, std::unique_ptr<hs::established<suite>>> m_sessions;
   // Read by other threads (the tests) while run() works: atomic.
   std::atomic<std::size_t> m_completed = 0;

@@ -455,8 +455,7 @@ int handshake_echo_server(char** a) {
     const auto reply_all = [&](std::span<const std::vector<std::uint8_t>> flight) {
       for (const auto& d : flight) reply(d);
     };
-    // The message a datagram carries: a Fragment's message_type (docs/protocol.md §3.4).
-    const std::uint8_t type = hs::is_fragment(msg) && msg.size() > 4 ? msg[4] : msg[0];
+    const std::uint8_t type = hs::carried_type(msg);  // a Fragment's message_type (docs/protocol.md §3.4)
     if (session && (msg[0] & 0x40) && msg.size() >= 21) {  // a session packet (docs/protocol.md §7)
       std::vector<std::uint8_t> plain(msg.size());
       auto opened = session->session().open({}, msg, plain);

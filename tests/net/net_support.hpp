@@ -5,9 +5,11 @@
 // on other loopback addresses (127.0.0.x) to play distinct or spoofed
 // peers, and waiting for a condition with a deadline.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -78,6 +80,24 @@ class raw_peer {
   net::udp_socket m_socket;
   std::size_t m_sent = 0, m_received = 0;
 };
+
+/// Sends `payload` on a connected endpoint client and waits up to 300 ms for
+/// it to come back, `attempts` times (a lost datagram is sent again).
+template <class Client>
+bool echoes(Client& c, std::span<const std::uint8_t> payload, int attempts = 10) {
+  for (int i = 0; i < attempts; ++i) {
+    if (!c.send(payload)) return false;
+    c.flush();
+    const auto end = std::chrono::steady_clock::now() + 300ms;
+    while (std::chrono::steady_clock::now() < end) {
+      auto got = c.receive(50ms);
+      if (got && std::ranges::equal(*got, payload)) return true;
+    }
+  }
+  return false;
+}
+
+inline constexpr std::uint8_t ping[] = {'p', 'i', 'n', 'g'};
 
 }  // namespace net_test
 

@@ -1,8 +1,8 @@
 // Fragmented handshakes through the UDP endpoint (docs/protocol.md §3.4):
 // a hybrid X.509 handshake over real loopback UDP with datagrams of at most
-// 1200 bytes; a flood of ClientHello fragments from many spoofed addresses
-// stays within the pending limits (and draws nothing) while genuine clients
-// connect; and a spoofed flood of a whole fragmented ClientHello flight and
+// 1200 bytes; a sustained flood of ClientHello fragments from many spoofed
+// addresses, the clients' own among them, stays within the reassembly
+// limits and draws nothing while genuine clients connect; and a spoofed flood of a whole fragmented ClientHello flight and
 // its repeated first fragment draws at most 3x the bytes it sent.
 
 #include <catch2/catch_test_macros.hpp>
@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <thread>
+#include <atomic>
 
 #include <sepal/handshake/certificates.hpp>
 #include <sepal/pki/authority.hpp>
@@ -61,21 +63,6 @@ hybrid_server::handlers echo_handlers() {
   return h;
 }
 
-bool echoes(hybrid_client& c, std::span<const std::uint8_t> payload) {
-  for (int i = 0; i < 10; ++i) {
-    if (!c.send(payload)) return false;
-    c.flush();
-    const auto end = std::chrono::steady_clock::now() + 300ms;
-    while (std::chrono::steady_clock::now() < end) {
-      auto got = c.receive(50ms);
-      if (got && std::ranges::equal(*got, payload)) return true;
-    }
-  }
-  return false;
-}
-
-const std::uint8_t ping[] = {'p', 'i', 'n', 'g'};
-
 }  // namespace
 
 TEST_CASE("a hybrid X.509 handshake over real UDP with datagrams of at most 1200 bytes", "[net][fragments]") {
@@ -117,54 +104,76 @@ TEST_CASE("a hybrid X.509 handshake over real UDP with datagrams of at most 1200
   CHECK(srv.stats().handshakes_completed == 2);
 }
 
-TEST_CASE("a flood of ClientHello fragments from many spoofed addresses stays within the pending limits and draws "
-          "nothing; genuine clients connect",
+TEST_CASE("a sustained spoofed flood of ClientHello fragments, some from the clients' own address, neither blocks "
+          "whole nor fragmented ClientHellos, stays within the reassembly limits and draws nothing",
           "[net][fragments][limits]") {
   chain_fixture f;
   auto cfg = f.server();
-  cfg.limits.max_pending = 32;
-  cfg.limits.max_pending_per_address = 4;
+  cfg.limits.max_hello_reassemblies = 16;
+  cfg.limits.max_hello_reassemblies_per_address = 4;
+  cfg.limits.max_pending = 8;  // fragments no longer count here
+  cfg.limits.max_pending_per_address = 2;
   hybrid_server srv(std::move(cfg), echo_handlers());
 
-  // 16 spoofed addresses x 4 ports, each sending 8 first fragments with
-  // fresh bindings (random "ClientHello randoms") and a few duplicates.
+  // Spoofers on 16 addresses x 4 ports, and 4 ports on 127.0.0.1, the
+  // genuine clients' own address. Each sends, over and over: full-size
+  // first fragments with fresh bindings (random "ClientHello randoms"),
+  // tiny 20-byte first fragments claiming 16384 bytes, and later fragments
+  // that open nothing.
   std::vector<std::unique_ptr<raw_peer>> spoofers;
   for (int a = 1; a <= 16; ++a) {
     const std::string address = "127.0.3." + std::to_string(a);
     for (int p = 0; p < 4; ++p) spoofers.push_back(std::make_unique<raw_peer>(address.c_str()));
   }
-  std::mt19937 rng(11);
-  std::size_t max_pending_seen = 0;
-  for (int round = 0; round < 8; ++round) {
-    for (auto& s : spoofers) {
-      const auto h = hs::client_handshake<hybrid>::start(f.client());  // a genuine-looking first fragment
-      bytes first = h.client_hello_datagrams()[0];
-      for (std::size_t i = 5; i < 13; ++i) first[i] = static_cast<std::uint8_t>(rng());  // another binding
-      s->send(srv.local(), first);
-      s->send(srv.local(), first);
+  for (int p = 0; p < 4; ++p) spoofers.push_back(std::make_unique<raw_peer>("127.0.0.1"));
+  const auto sample = hs::client_handshake<hybrid>::start(f.client());
+  const bytes first = sample.client_hello_datagrams()[0], later = sample.client_hello_datagrams()[1];
+  bytes tiny(first.begin(), first.begin() + hs::fragment_header_size + 1);
+  tiny[13] = 0x40, tiny[14] = 0x00;      // message_length 16384
+  tiny[17] = 0x00, tiny[18] = 0x01;      // one byte of fragment_data
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> flooded{0};
+  std::size_t peak = 0;
+  std::jthread flood([&] {
+    std::mt19937 rng(11);
+    while (!stop.load()) {
+      for (auto& s : spoofers) {
+        bytes b = first;
+        for (std::size_t i = 5; i < 13; ++i) b[i] = static_cast<std::uint8_t>(rng());  // another binding
+        s->send(srv.local(), b);
+        s->send(srv.local(), tiny);
+        s->send(srv.local(), later);
+        flooded += 3;
+      }
+      std::this_thread::sleep_for(1ms);
     }
-    max_pending_seen = std::max<std::size_t>(max_pending_seen, srv.stats().pending);
-  }
-  // Genuine clients get in meanwhile (the incomplete reassemblies expire at
-  // their second 20 ms tick; their resends find room).
-  hybrid_client::config cc{.handshake = f.client(), .server = srv.local()};
-  cc.handshake_timeout = 10s;
-  for (int i = 0; i < 3; ++i) {
+  });
+  // Genuine clients connect during the flood: fragmented (1200 B, the
+  // default) and whole (a 1500-byte limit), one after another.
+  for (int i = 0; i < 4; ++i) {
+    auto hc = f.client();
+    if (i % 2) hc.max_datagram_size = 1500;
+    hybrid_client::config cc{.handshake = std::move(hc), .server = srv.local()};
+    cc.handshake_timeout = 20s;
     hybrid_client c(cc);
     REQUIRE(c.connect());
     CHECK(echoes(c, ping));
+    peak = std::max<std::size_t>(peak, srv.stats().hello_reassemblies);
   }
+  stop = true;
+  flood.join();
   const auto s = srv.stats();
-  std::printf("fragment flood: %zu spoofed first fragments; refused %llu per address, %llu pending full; "
-              "%llu reassemblies expired; peak pending %zu of 32\n",
-              spoofers.size() * 16, static_cast<unsigned long long>(s.refused_pending_per_address),
-              static_cast<unsigned long long>(s.refused_pending_full),
-              static_cast<unsigned long long>(s.hello_reassemblies_expired), max_pending_seen);
-  CHECK(max_pending_seen <= 32);
-  CHECK(s.refused_pending_per_address + s.refused_pending_full > 0);
-  CHECK(s.hello_reassemblies_expired > 0);
-  CHECK(s.handshakes_completed == 3);
-  REQUIRE(eventually([&] { return srv.stats().pending == 0; }));
+  std::printf("sustained fragment flood: %zu spoofed datagrams; %llu collections evicted, %llu expired, peak %zu of "
+              "16; %llu malformed; 4 of 4 genuine clients connected\n",
+              flooded.load(), static_cast<unsigned long long>(s.hello_reassemblies_evicted),
+              static_cast<unsigned long long>(s.hello_reassemblies_expired), peak,
+              static_cast<unsigned long long>(s.malformed));
+  CHECK(peak <= 16);
+  CHECK(s.hello_reassemblies_evicted > 0);
+  CHECK(s.malformed > 0);  // the tiny and the later fragments opened nothing
+  CHECK(s.handshakes_completed == 4);
+  CHECK(s.refused_pending_full == 0);
+  REQUIRE(eventually([&] { return srv.stats().hello_reassemblies == 0; }));
   // Fragments alone never draw a byte.
   for (auto& p : spoofers) CHECK(p->drain(5ms) == 0);
 }

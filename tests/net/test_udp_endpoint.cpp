@@ -51,21 +51,6 @@ struct echo_fixture {
   }
 };
 
-bool echoes(client& c, std::span<const std::uint8_t> payload, int attempts = 10) {
-  for (int i = 0; i < attempts; ++i) {
-    if (!c.send(payload)) return false;
-    c.flush();
-    const auto end = std::chrono::steady_clock::now() + 300ms;
-    while (std::chrono::steady_clock::now() < end) {
-      auto got = c.receive(50ms);
-      if (got && std::ranges::equal(*got, payload)) return true;
-    }
-  }
-  return false;
-}
-
-const std::uint8_t ping[] = {'p', 'i', 'n', 'g'};
-
 }  // namespace
 
 TEST_CASE("many clients on two workers handshake and echo payloads both ways", "[net]") {

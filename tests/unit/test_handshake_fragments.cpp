@@ -18,6 +18,7 @@
 #include <functional>
 #include <random>
 
+#include "pki_chain.hpp"
 #include "test_support.hpp"
 
 using namespace sepal_test;
@@ -43,33 +44,11 @@ std::size_t flight_size(std::span<const std::vector<std::uint8_t>> f) {
   return n;
 }
 
-/// The message type a datagram carries (a Fragment's message_type, else its first byte).
-std::uint8_t carried_type(std::span<const std::uint8_t> d) {
-  if (d.empty()) return 0;
-  return d[0] == hs::fragment_type && d.size() > 4 ? d[4] : d[0];
-}
-
-/// A root, an intermediate and a server leaf for `Sig` (as test_handshake_hybrid.cpp).
+/// The shared chain (support/pki_chain.hpp), with configs for `S` at a datagram limit.
 template <class Sig>
-struct pki_fixture {
-  using key = sepal::private_key<Sig>;
-  std::shared_ptr<const key> inter_key = std::make_shared<const key>(key::generate());
-  hs::shared_private_key<Sig> server_key = hs::share(key::generate()), client_key = hs::share(key::generate());
-  pki::certificate_authority<Sig> root =
-      pki::certificate_authority<Sig>::create_root(key::generate(), {"fragment root"}, now - 86400, now + 10 * year);
-  pki::certificate inter_cert = root.issue_intermediate(pki::certificate_request::create(*inter_key, {"fragment inter"}),
-                                                        0, now - 86400, now + 5 * year)
-                                    .value();
-  pki::certificate_authority<Sig> inter = pki::certificate_authority<Sig>::from(inter_cert, inter_key).value();
-  pki::certificate server_cert =
-      inter.issue(pki::certificate_request::create(*server_key, {"pq.example.com"}, {{"pq.example.com"}, {}, {}}),
-                  pki::usage::server, {.dns = {"pq.example.com"}}, now - 86400, now + year)
-          .value();
-  pki::certificate client_cert = inter.issue(pki::certificate_request::create(*client_key, {"player-9"}),
-                                             pki::usage::client, {.common_names = {"player-9"}}, now - 86400, now + year)
-                                     .value();
-  std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
-  pki_fixture() { anchors->add(root.cert()); }
+struct pki_fixture : sepal_test::pki_chain<Sig> {
+  using base = sepal_test::pki_chain<Sig>;
+  using base::anchors, base::client_cert, base::client_key, base::inter_cert, base::server_cert, base::server_key;
 
   /// Mutual X.509: the server asks for the client's chain.
   template <class S>
@@ -160,7 +139,7 @@ bool run_datagrams(const hs::client_config<S>& cc, const hs::server_config<S>& s
           t.server_hello_datagrams = sh.size();
           replies.insert(replies.end(), sh.begin(), sh.end());
         }
-      } else if (carried_type(d) == 3) {
+      } else if (hs::carried_type(d) == 3) {
         auto r = server->receive_datagram(d, now);
         if (r && r->has_value()) server_done.emplace(std::move(**r));
       } else if (auto again = server->on_datagram_flight(d)) {
@@ -704,4 +683,36 @@ TEST_CASE("fragments: every bit flip of a ClientHello Fragment's header is dropp
     }
   }
   std::printf("ClientHello fragment header bit flips: %zu (%zu dropped at once)\n", flips, dropped);
+}
+
+TEST_CASE("fragments: a reassembled message whose type byte is not the fragments' message_type is discarded "
+          "(a HelloRetry cannot arrive as ServerHello fragments); the genuine ServerHello then completes",
+          "[handshake][fragments][spoofing]") {
+  using S = hs::default_suite;
+  const auto root = hs::share(sepal::private_key<sepal::p256>::generate());
+  hs::server_config<S> sc{hs::server_identity<S>::root(root), {}};
+  hs::client_config<S> cc{root->public_key(), nullptr};
+  auto client = hs::client_handshake<S>::start(cc);
+  const auto binding = hs::detail::binding_of(client.client_hello().subspan(4, 8));
+  // A 600-byte "ServerHello" whose first byte says HelloRetry (type 4), in
+  // Fragments with the right binding (an on-path forger's best case).
+  bytes forged(600, 0);
+  forged[0] = 4, forged[1] = hs::protocol_version, forged[2] = S::id >> 8, forged[3] = S::id & 0xff;
+  const auto fragments = hs::fragment_message(forged, 2, binding, S::id, hs::min_datagram_size).value();
+  REQUIRE(fragments.size() == 3);
+  hs::reassembly r(S::id, 2, binding);
+  CHECK(r.add(fragments[0]).value() == hs::reassembly::status::incomplete);
+  CHECK(r.add(fragments[1]).value() == hs::reassembly::status::incomplete);
+  CHECK(r.add(fragments[2]).error() == errc::invalid_encoding);
+  CHECK_FALSE(r.started());  // discarded, memory released
+  CHECK(r.memory() == 0);
+  for (const auto& f : fragments) {  // through the client: nothing established, nothing changed
+    const auto got = client.on_datagram(f, now);
+    CHECK_FALSE((got.has_value() && got->has_value()));
+  }
+  auto server = hs::server_handshake<S>::accept(sc, client.client_hello());
+  REQUIRE(server.has_value());
+  auto done = client.on_datagram(server->server_hello(), now);
+  REQUIRE(done.has_value());
+  CHECK(done->has_value());
 }

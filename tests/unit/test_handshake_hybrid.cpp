@@ -12,6 +12,7 @@
 
 #include <cstdio>
 
+#include "pki_chain.hpp"
 #include "test_support.hpp"
 
 using namespace sepal_test;
@@ -94,26 +95,7 @@ void check_sizes(const outcome<Suite>& o, const char* what) {
 
 /// A root, an intermediate and server and client leaves for `Sig`.
 template <class Sig>
-struct pki_fixture {
-  using key = sepal::private_key<Sig>;
-  std::shared_ptr<const key> inter_key = std::make_shared<const key>(key::generate());
-  hs::shared_private_key<Sig> server_key = hs::share(key::generate()), client_key = hs::share(key::generate());
-  pki::certificate_authority<Sig> root =
-      pki::certificate_authority<Sig>::create_root(key::generate(), {"hybrid root"}, now - 86400, now + 10 * year);
-  pki::certificate inter_cert = root.issue_intermediate(pki::certificate_request::create(*inter_key, {"hybrid inter"}),
-                                                        0, now - 86400, now + 5 * year)
-                                    .value();
-  pki::certificate_authority<Sig> inter = pki::certificate_authority<Sig>::from(inter_cert, inter_key).value();
-  pki::certificate server_cert =
-      inter.issue(pki::certificate_request::create(*server_key, {"pq.example.com"}, {{"pq.example.com"}, {}, {}}),
-                  pki::usage::server, {.dns = {"pq.example.com"}}, now - 86400, now + year)
-          .value();
-  pki::certificate client_cert = inter.issue(pki::certificate_request::create(*client_key, {"player-9"}),
-                                             pki::usage::client, {.common_names = {"player-9"}}, now - 86400, now + year)
-                                     .value();
-  std::shared_ptr<pki::trust_store> anchors = std::make_shared<pki::trust_store>();
-  pki_fixture() { anchors->add(root.cert()); }
-};
+using pki_fixture = sepal_test::pki_chain<Sig>;
 
 }  // namespace
 

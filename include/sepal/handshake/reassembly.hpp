@@ -65,6 +65,14 @@ struct fragment_view {
   return !datagram.empty() && datagram[0] == fragment_type;
 }
 
+/// The handshake message type a datagram carries: its first byte, or for a
+/// Fragment the message_type it claims (unchecked; 0 for an empty datagram).
+/// For routing only: what the datagram is, is decided where it is parsed.
+[[nodiscard]] constexpr std::uint8_t carried_type(std::span<const std::uint8_t> datagram) noexcept {
+  if (datagram.empty()) return 0;
+  return is_fragment(datagram) && datagram.size() > 4 ? datagram[4] : datagram[0];
+}
+
 /// Parses a Fragment of suite `suite_id` completely (docs/protocol.md §3.4).
 /// Never throws, never allocates.
 ///
@@ -163,7 +171,9 @@ class reassembly {
   /// differ from bytes accepted before at the same offsets;
   /// `authentication_failed` for another binding; `limit_reached` for a
   /// fragment that would be accepted as the `max_fragments + 1`-th one.
-  /// A fragment whose bytes were all accepted before (a duplicate) changes
+  /// `invalid_encoding` also when the fragment completes a message whose
+  /// first byte (its type) is not `message_type`: the reassembly is then
+  /// discarded, as a message that fails to verify. A fragment whose bytes were all accepted before (a duplicate) changes
   /// nothing and returns the current status. `internal_error` when memory
   /// runs out (nothing kept).
   [[nodiscard]] result<status> add(std::span<const std::uint8_t> datagram) noexcept {
@@ -204,6 +214,10 @@ class reassembly {
     std::copy(f.data.begin(), f.data.end(), m_buffer.begin() + static_cast<std::ptrdiff_t>(lo));
     m_ranges[m_count++] = {lo, hi};
     m_complete = covered(0, m_length);
+    if (m_complete && m_buffer[0] != m_type) {  // §3.4: a message is what its fragments say it is
+      reset();
+      return errc::invalid_encoding;
+    }
     return current();
   }
 

@@ -17,15 +17,23 @@ namespace sepal::net {
 struct server_limits {
   /// Established sessions, all worker threads together (`refused_sessions_full`).
   std::size_t max_sessions = 10000;
-  /// Pending handshakes (ServerHello sent, ClientFinished awaited) and
-  /// fragmented ClientHellos being reassembled (docs/protocol.md §3.4, at
-  /// most `handshake::max_message_size` bytes each), all workers together
-  /// (`refused_pending_full`).
+  /// Pending handshakes (ServerHello sent, ClientFinished awaited), all
+  /// workers together (`refused_pending_full`).
   std::size_t max_pending = 1024;
-  /// Pending handshakes and ClientHello reassemblies per source IP address (any port), per worker thread
+  /// Pending handshakes per source IP address (any port), per worker thread
   /// (`refused_pending_per_address`). With SO_REUSEPORT one address's ports
   /// may spread over the workers: the bound is this times the thread count.
   std::size_t max_pending_per_address = 8;
+  /// Fragmented ClientHellos being reassembled (docs/protocol.md §3.4), per
+  /// worker thread: at most `handshake::max_message_size` bytes each. Kept
+  /// apart from `max_pending`, so fragments alone cannot keep a whole
+  /// ClientHello from starting a handshake. When full, the oldest collection
+  /// makes room (`hello_reassemblies_evicted`): a flood of fragments then
+  /// costs fragmented clients a resend round, never the server its memory.
+  std::size_t max_hello_reassemblies = 256;
+  /// Of those, per source IP address (any port), per worker thread; that
+  /// address's oldest makes room.
+  std::size_t max_hello_reassemblies_per_address = 4;
   /// New handshakes a worker starts per second (a token bucket that holds
   /// one second's worth; `refused_rate`). 0: no rate limit.
   std::size_t max_handshakes_per_second = 0;
@@ -67,8 +75,10 @@ struct server_stats {
   std::uint64_t sessions_timed_out = 0;         ///< sessions closed by `idle_timeout`
   std::uint64_t sessions_replaced = 0;          ///< sessions replaced by a new handshake from the same address
   std::uint64_t hello_reassemblies_expired = 0;  ///< fragmented ClientHellos dropped incomplete at their second tick
+  std::uint64_t hello_reassemblies_evicted = 0;  ///< fragmented ClientHellos dropped to make room for a newer one
   std::uint64_t sessions = 0;                   ///< established sessions now
-  std::uint64_t pending = 0;                    ///< pending handshakes now, ClientHellos being reassembled included
+  std::uint64_t pending = 0;                    ///< pending handshakes now
+  std::uint64_t hello_reassemblies = 0;         ///< fragmented ClientHellos being reassembled now
 };
 
 }  // namespace sepal::net

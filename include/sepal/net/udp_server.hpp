@@ -46,11 +46,6 @@ namespace detail {
   return d.size() >= sealer<>::overhead && (d[0] & 0x40) != 0;
 }
 inline std::uint64_t unix_now() noexcept { return static_cast<std::uint64_t>(std::time(nullptr)); }
-/// The handshake message a datagram carries: a Fragment's message_type
-/// (docs/protocol.md §3.4), else its first byte.
-[[nodiscard]] inline std::uint8_t carried_type(std::span<const std::uint8_t> d) noexcept {
-  return handshake::is_fragment(d) && d.size() > 4 ? d[4] : d[0];
-}
 /// A ClientHello being reassembled: its sender and its fragments' binding.
 struct reassembly_key {
   route_key route;
@@ -258,9 +253,11 @@ class udp_server {
       s.sessions_timed_out += c.sessions_timed_out.get();
       s.sessions_replaced += c.sessions_replaced.get();
       s.hello_reassemblies_expired += c.hello_reassemblies_expired.get();
+      s.hello_reassemblies_evicted += c.hello_reassemblies_evicted.get();
     }
     s.sessions = m_shared->sessions.load(std::memory_order_relaxed);
     s.pending = m_shared->pending.load(std::memory_order_relaxed);
+    s.hello_reassemblies = m_shared->collecting.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -276,7 +273,7 @@ class udp_server {
     const config cfg;
     const handlers on;
     std::optional<const handshake::address_validator<Suite>> validator;
-    std::atomic<std::size_t> sessions{0}, pending{0};
+    std::atomic<std::size_t> sessions{0}, pending{0}, collecting{0};
     std::atomic<std::uint64_t> next_generation{1};
   };
 
@@ -284,7 +281,7 @@ class udp_server {
     counter handshakes_started, handshakes_completed, handshakes_failed, handshakes_expired, server_hello_resends,
         retries_sent, refused_sessions_full, refused_pending_full, refused_pending_per_address, refused_rate,
         payloads_received, payloads_sent, rejected_packets, unknown_peer, malformed, late_client_finished,
-        sessions_timed_out, sessions_replaced, hello_reassemblies_expired;
+        sessions_timed_out, sessions_replaced, hello_reassemblies_expired, hello_reassemblies_evicted;
   };
 
   struct pending_handshake {
@@ -293,11 +290,12 @@ class udp_server {
     detail::route_key address;
   };
 
-  /// A fragmented ClientHello being collected (docs/protocol.md §3.4): it
-  /// holds a `pending` unit and a per-address count until it completes or expires.
+  /// A fragmented ClientHello being collected (docs/protocol.md §3.4), with
+  /// its age (the oldest makes room for a new one when the limits are full).
   struct collecting_hello {
     handshake::client_hello_collector<Suite> hello;
     detail::route_key address;
+    std::uint64_t opened = 0;
   };
 
   /// Reserves one unit of a shared bound; false (nothing reserved) when full.
@@ -320,11 +318,13 @@ class udp_server {
           m_sessions(16, detail::route_hash{random_seed()}),
           m_pending(16, detail::route_hash{random_seed()}),
           m_collecting(16, detail::reassembly_hash{detail::route_hash{random_seed()}}),
-          m_per_address(16, detail::route_hash{random_seed()}) {
+          m_per_address(16, detail::route_hash{random_seed()}),
+          m_collecting_per_address(16, detail::route_hash{random_seed()}) {
       const auto& l = s->cfg.limits;
       // Reserved up front so the maps never rehash in steady state.
       m_sessions.reserve(std::min<std::size_t>(l.max_sessions, 1 << 16));
       m_pending.reserve(std::min<std::size_t>(l.max_pending, 1 << 16));
+      m_collecting.reserve(std::min<std::size_t>(l.max_hello_reassemblies, 1 << 16));
       m_free.reserve(std::min<std::size_t>(l.max_sessions, 1 << 16));
       m_tokens = static_cast<double>(l.max_handshakes_per_second);
     }
@@ -370,7 +370,8 @@ class udp_server {
       }
       for (auto& c : m_slots)
         if (c) drop_session(*c, close_reason::server_stop);
-      m_shared->pending.fetch_sub(m_pending.size() + m_collecting.size(), std::memory_order_relaxed);
+      m_shared->pending.fetch_sub(m_pending.size(), std::memory_order_relaxed);
+      m_shared->collecting.fetch_sub(m_collecting.size(), std::memory_order_relaxed);
       m_pending.clear();
       m_collecting.clear();
     }
@@ -413,7 +414,7 @@ class udp_server {
         m_counters.unknown_peer.add();
         return;
       }
-      const auto type = detail::carried_type(msg);
+      const auto type = handshake::carried_type(msg);
       if (type == handshake::detail::client_finished_type) {
         if (auto it = m_sessions.find(key); it != m_sessions.end()) {
           auto& c = *m_slots[it->second];
@@ -463,11 +464,13 @@ class udp_server {
     }
 
     /// A ClientHello fragment from an address with no pending handshake
-    /// (docs/protocol.md §3.4): collected per address, port and binding,
-    /// each collection holding a `max_pending` unit and a per-address count
-    /// (so a flood of fragments from spoofed addresses stays within the
-    /// pending limits, at most `max_message_size` bytes each). Nothing
-    /// expensive runs before the ClientHello is whole.
+    /// (docs/protocol.md §3.4): collected per address, port and binding, in
+    /// a table of its own (`max_hello_reassemblies`, and per address), so
+    /// fragments cannot use up the pending handshakes' limits. Only a
+    /// fragment at offset 0 of at least `min_datagram_size` bytes opens a
+    /// collection (what every sender's first fragment is), so each one costs
+    /// an attacker that much; when the table is full, the oldest makes room.
+    /// Nothing expensive runs before the ClientHello is whole.
     void collect(const endpoint& from, const detail::route_key& key, std::span<const std::uint8_t> msg) noexcept {
       const auto f = handshake::parse_fragment(msg, Suite::id);
       if (!f || f->message_type != handshake::detail::client_hello_type) {
@@ -477,28 +480,12 @@ class udp_server {
       const detail::reassembly_key rk{key, f->binding};
       auto it = m_collecting.find(rk);
       if (it == m_collecting.end()) {
-        const auto& l = m_shared->cfg.limits;
-        if (!m_sessions.contains(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
-          m_counters.refused_sessions_full.add();
+        if (f->offset != 0 || msg.size() < handshake::min_datagram_size) {
+          m_counters.malformed.add();  // not a first fragment: the sender's next flight brings one
           return;
         }
-        const auto address = detail::address_of(from);
-        if (auto per = m_per_address.find(address); per != m_per_address.end() && per->second >= l.max_pending_per_address) {
-          m_counters.refused_pending_per_address.add();
-          return;
-        }
-        if (!reserve(m_shared->pending, l.max_pending)) {
-          m_counters.refused_pending_full.add();
-          return;
-        }
-        try {
-          it = m_collecting.emplace(rk, collecting_hello{{}, address}).first;
-          ++m_per_address[address];
-        } catch (...) {
-          if (it != m_collecting.end()) m_collecting.erase(it);
-          m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
-          return;
-        }
+        it = open_collection(rk, detail::address_of(from));
+        if (it == m_collecting.end()) return;
       }
       const auto st = it->second.hello.add(msg);
       if (!st) {
@@ -507,18 +494,59 @@ class udp_server {
         return;
       }
       if (*st != handshake::reassembly::status::complete) return;
-      // Whole: its units pass to the handshake start_handshake may make.
+      // Whole: it goes on as a whole ClientHello, through every limit.
       auto hello = std::move(it->second.hello);
       forget_collecting(it);
       start_handshake(from, key, hello.message(), &hello);
     }
 
-    void forget_collecting(typename std::unordered_map<detail::reassembly_key, collecting_hello,
-                                                       detail::reassembly_hash>::iterator it) noexcept {
-      if (auto per = m_per_address.find(it->second.address); per != m_per_address.end() && --per->second == 0)
-        m_per_address.erase(per);
+    using collection_iterator =
+        typename std::unordered_map<detail::reassembly_key, collecting_hello, detail::reassembly_hash>::iterator;
+
+    /// A new collection, after the oldest (of the address, then of all)
+    /// made room when a limit is full; end() when memory runs out.
+    collection_iterator open_collection(const detail::reassembly_key& rk, const detail::route_key& address) noexcept {
+      const auto& l = m_shared->cfg.limits;
+      const auto per = m_collecting_per_address.find(address);
+      if (per != m_collecting_per_address.end() && per->second >= l.max_hello_reassemblies_per_address) {
+        evict_oldest([&](const collecting_hello& c) { return c.address == address; });
+      } else if (m_collecting.size() >= l.max_hello_reassemblies) {
+        evict_oldest([](const collecting_hello&) { return true; });
+      }
+      if (m_collecting.size() >= l.max_hello_reassemblies || l.max_hello_reassemblies_per_address == 0) return m_collecting.end();
+      try {
+        auto it = m_collecting.emplace(rk, collecting_hello{{}, address, ++m_collections_opened}).first;
+        try {
+          ++m_collecting_per_address[address];
+        } catch (...) {
+          m_collecting.erase(it);
+          return m_collecting.end();
+        }
+        m_shared->collecting.fetch_add(1, std::memory_order_relaxed);
+        return it;
+      } catch (...) {
+        return m_collecting.end();
+      }
+    }
+
+    /// Drops the oldest collection `which` selects (a linear scan of at most
+    /// `max_hello_reassemblies` entries, only when a limit is full).
+    template <class Which>
+    void evict_oldest(Which which) noexcept {
+      auto oldest = m_collecting.end();
+      for (auto it = m_collecting.begin(); it != m_collecting.end(); ++it)
+        if (which(it->second) && (oldest == m_collecting.end() || it->second.opened < oldest->second.opened)) oldest = it;
+      if (oldest == m_collecting.end()) return;
+      m_counters.hello_reassemblies_evicted.add();
+      forget_collecting(oldest);
+    }
+
+    void forget_collecting(collection_iterator it) noexcept {
+      if (auto per = m_collecting_per_address.find(it->second.address);
+          per != m_collecting_per_address.end() && --per->second == 0)
+        m_collecting_per_address.erase(per);
       m_collecting.erase(it);
-      m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
+      m_shared->collecting.fetch_sub(1, std::memory_order_relaxed);
     }
 
     void on_session_packet(connection& c, std::span<std::uint8_t> msg) noexcept {
@@ -740,6 +768,8 @@ class udp_server {
     std::unordered_map<detail::route_key, pending_handshake, detail::route_hash> m_pending;
     std::unordered_map<detail::reassembly_key, collecting_hello, detail::reassembly_hash> m_collecting;
     std::unordered_map<detail::route_key, std::size_t, detail::route_hash> m_per_address;
+    std::unordered_map<detail::route_key, std::size_t, detail::route_hash> m_collecting_per_address;
+    std::uint64_t m_collections_opened = 0;
     std::vector<std::unique_ptr<connection>> m_slots;
     std::vector<std::uint32_t> m_free;
     clock::time_point m_now{}, m_next_resend{}, m_next_tick{}, m_last_refill{};
