@@ -22,13 +22,7 @@ using sepal::errc;
 
 namespace {
 
-constexpr std::uint64_t now = 1'800'000'000;
-constexpr std::int64_t year = 365 * 86400;
-
-using x25519_hybrid = hs::suite<sepal::x25519_mlkem768, sepal::ed25519, sepal::chacha20_poly1305>;
-using p256_hybrid = hs::suite<sepal::secp256r1_mlkem768, sepal::p256>;
-using p384_hybrid = hs::suite<sepal::secp384r1_mlkem1024, sepal::p384, sepal::aes256_gcm, sepal::sha384>;
-using hybrid_suites = std::tuple<x25519_hybrid, p256_hybrid, p384_hybrid>;
+constexpr std::uint64_t now = pki_chain_now;
 
 static_assert(x25519_hybrid::id == 0x6431);
 static_assert(p256_hybrid::id == 0x7121);
