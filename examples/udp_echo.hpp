@@ -133,7 +133,6 @@ class echo_server {
   void send(const sockaddr_in& to, std::span<const std::vector<std::uint8_t>> flight) {
     for (const auto& d : flight) m_socket.send_to(to, d);
   }
-  /// The message type a datagram carries: a Fragment's message_type, else its first byte.
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
     const auto id = peer_id(from);
     auto pending = m_pending.find(id);
@@ -200,7 +199,7 @@ class echo_server {
       const auto f = hs::parse_fragment(msg, suite::id);
       if (!f) return;
       binding = f->binding;
-      opens = f->offset == 0;
+      opens = f->offset == 0 && msg.size() >= hs::min_datagram_size;  // a sender's first fragment
     } else if (msg.size() >= 4 + binding.size()) {
       std::copy_n(msg.begin() + 4, binding.size(), binding.begin());  // ClientHello.random[0..8]
     }

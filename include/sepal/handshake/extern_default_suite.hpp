@@ -4,9 +4,9 @@
 // Opt-in separate compilation of the default suite (as Asio's separate
 // compilation or {fmt}'s compiled mode): the handshake and session types of
 // `handshake::default_suite` are declared explicitly instantiated elsewhere
-// (C++20 [temp.explicit]/11), so a translation unit that includes this
-// header instead of protocol.hpp + session.hpp does not compile their code
-// again. Exactly one translation unit of the program includes
+// (C++20 [temp.explicit]), so a translation unit that includes this header
+// instead of protocol.hpp + session.hpp does not generate their code again
+// (the compiler may still look at inline members to inline them). Exactly one translation unit of the program includes
 // <sepal/handshake/instantiate_default_suite.hpp>, which defines them; without
 // it the program does not link (undefined references name the types).
 //

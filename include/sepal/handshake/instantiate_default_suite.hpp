@@ -4,7 +4,7 @@
 // The definitions that <sepal/handshake/extern_default_suite.hpp> declares:
 // include this in exactly one translation unit of a program whose other
 // translation units include that header. A definition may follow the
-// declaration in the same translation unit ([temp.explicit]/11), so this
+// declaration in the same translation unit ([temp.explicit]), so this
 // header also works where the other was included first.
 
 #include "extern_default_suite.hpp"
