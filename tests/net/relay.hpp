@@ -1,0 +1,160 @@
+#ifndef SEPAL_TESTS_NET_RELAY_HPP
+#define SEPAL_TESTS_NET_RELAY_HPP
+
+// A small UDP relay for loopback network tests: it sits between one client
+// and a server, on a thread of its own, and drops, duplicates and reorders
+// datagrams in each direction with a seeded RNG (an on-path network that
+// loses, repeats and reorders). For the datagrams of one size (a test's
+// payload packets) it records, in the order they arrived, whether at least
+// one copy went on, so a test can state exactly what the receiver must get.
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <span>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "net_support.hpp"
+
+namespace net_test {
+
+/// What the relay does to each direction's datagrams.
+struct faults {
+  double loss = 0;       ///< probability a datagram is dropped
+  double duplicate = 0;  ///< probability a forwarded datagram is sent twice
+  double reorder = 0;    ///< probability a copy is held back behind later ones
+  int max_hold = 32;     ///< a held copy goes after 1 to max_hold later datagrams (or 3 ms)
+};
+
+class relay {
+ public:
+  enum direction : std::size_t { to_server = 0, to_client = 1 };
+
+  /// Relays between the client that first sends to `address()` and `server`.
+  /// `tracked_size`: the datagram size whose fate is recorded.
+  relay(const net::endpoint& server, faults f, std::uint64_t seed, std::size_t tracked_size)
+      : m_server(server), m_faults(f), m_rng(seed), m_tracked_size(tracked_size),
+        m_front(*net::endpoint::parse("127.0.0.1", 0), net::socket_options{.gro = false, .gso = false}),
+        m_back(*net::endpoint::parse("127.0.0.1", 0), net::socket_options{.gro = false, .gso = false}),
+        m_thread([this](std::stop_token st) { run(st); }) {}
+  ~relay() { stop(); }
+  relay(const relay&) = delete;
+  relay& operator=(const relay&) = delete;
+
+  /// Where the client sends (it takes the relay for the server).
+  [[nodiscard]] const net::endpoint& address() const noexcept { return m_front.local(); }
+
+  /// Ends the relay thread; what it recorded may be read afterwards.
+  void stop() {
+    m_thread.request_stop();
+    if (m_thread.joinable()) m_thread.join();
+  }
+
+  /// Per direction, per tracked datagram in arrival order: whether a copy went on.
+  [[nodiscard]] const std::vector<bool>& forwarded(direction d) const noexcept { return m_forwarded[d]; }
+  /// Session packets (any size) sent twice, per direction.
+  [[nodiscard]] std::uint64_t duplicated(direction d) const noexcept { return m_duplicated[d]; }
+  [[nodiscard]] std::uint64_t dropped(direction d) const noexcept { return m_dropped[d]; }
+  [[nodiscard]] std::uint64_t reordered(direction d) const noexcept { return m_reordered[d]; }
+
+ private:
+  struct held {
+    bytes datagram;
+    int after;  // goes when this many later datagrams have passed
+    std::chrono::steady_clock::time_point since;
+  };
+
+  void run(const std::stop_token& st) {
+    bytes buffer(65536);
+    while (!st.stop_requested()) {
+      std::array<pollfd, 2> fds{pollfd{m_front.fd(), POLLIN, 0}, pollfd{m_back.fd(), POLLIN, 0}};
+      (void)::poll(fds.data(), fds.size(), 1);
+      drain(m_front, to_server, buffer);
+      drain(m_back, to_client, buffer);
+      release_aged(to_server);
+      release_aged(to_client);
+    }
+  }
+
+  void drain(net::udp_socket& s, direction d, bytes& buffer) {
+    for (;;) {
+      net::endpoint from;
+      socklen_t n = net::endpoint::capacity;
+      const auto got = ::recvfrom(s.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT, from.storage(), &n);
+      if (got < 0) return;
+      from.set_size(n);
+      if (d == to_server) m_client = from;
+      handle(d, std::span(buffer).first(static_cast<std::size_t>(got)));
+    }
+  }
+
+  bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(m_rng) < p; }
+
+  void handle(direction d, std::span<const std::uint8_t> datagram) {
+    const bool session_packet = datagram.size() >= 21 && (datagram[0] & 0x40) != 0;
+    const bool lost = chance(m_faults.loss);
+    if (session_packet && datagram.size() == m_tracked_size) m_forwarded[d].push_back(!lost);
+    // Every arrival moves the held copies of its direction along.
+    for (auto& h : m_held[d]) --h.after;
+    if (lost) {
+      ++m_dropped[d];
+    } else {
+      const int copies = chance(m_faults.duplicate) ? 2 : 1;
+      if (copies == 2 && session_packet) ++m_duplicated[d];
+      for (int i = 0; i < copies; ++i) {
+        if (chance(m_faults.reorder)) {
+          ++m_reordered[d];
+          const int after = std::uniform_int_distribution<int>(1, m_faults.max_hold)(m_rng);
+          m_held[d].push_back({bytes(datagram.begin(), datagram.end()), after, std::chrono::steady_clock::now()});
+        } else {
+          send(d, datagram);
+        }
+      }
+    }
+    release(d, [](const held& h) { return h.after <= 0; });
+  }
+
+  void release_aged(direction d) {
+    const auto old = std::chrono::steady_clock::now() - std::chrono::milliseconds(3);
+    release(d, [old](const held& h) { return h.since < old; });
+  }
+
+  template <class Due>
+  void release(direction d, Due due) {
+    for (auto it = m_held[d].begin(); it != m_held[d].end();) {
+      if (due(*it)) {
+        send(d, it->datagram);
+        it = m_held[d].erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void send(direction d, std::span<const std::uint8_t> datagram) {
+    if (d == to_server) (void)m_back.send_to(m_server, datagram);
+    else if (m_client.valid()) (void)m_front.send_to(m_client, datagram);
+  }
+
+  net::endpoint m_server, m_client;
+  faults m_faults;
+  std::mt19937_64 m_rng;
+  std::size_t m_tracked_size;
+  net::udp_socket m_front, m_back;
+  std::array<std::deque<held>, 2> m_held;
+  std::array<std::vector<bool>, 2> m_forwarded;
+  std::array<std::uint64_t, 2> m_duplicated{}, m_dropped{}, m_reordered{};
+  std::jthread m_thread;  // last: starts after every member above exists
+};
+
+}  // namespace net_test
+
+#endif
