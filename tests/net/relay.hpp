@@ -5,13 +5,19 @@
 // and a server, on a thread of its own, and drops, duplicates and reorders
 // datagrams in each direction with a seeded RNG (an on-path network that
 // loses, repeats and reorders). For the datagrams of one size (a test's
-// payload packets) it records, in the order they arrived, whether at least
-// one copy went on, so a test can state exactly what the receiver must get.
+// payload packets) it records, in the order they arrived, whether the kernel
+// took at least one copy from it, so a test can state exactly what the
+// receiver must get. `kernel_drops` says whether a socket buffer dropped
+// something on the way, which would make that statement void.
 
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -58,8 +64,14 @@ class relay {
     if (m_thread.joinable()) m_thread.join();
   }
 
-  /// Per direction, per tracked datagram in arrival order: whether a copy went on.
-  [[nodiscard]] const std::vector<bool>& forwarded(direction d) const noexcept { return m_forwarded[d]; }
+  /// Per direction, per tracked datagram in arrival order: whether a copy
+  /// went on (read after `stop`).
+  [[nodiscard]] std::vector<bool> forwarded(direction d) const { return {m_forwarded[d].begin(), m_forwarded[d].end()}; }
+  /// While running: tracked datagrams that went on, and copies still held back.
+  [[nodiscard]] std::uint64_t delivered(direction d) const noexcept { return m_delivered[d].load(); }
+  [[nodiscard]] std::uint64_t holding() const noexcept { return m_holding.load(); }
+  /// The relay's two ports (for `kernel_drops`).
+  [[nodiscard]] std::array<std::uint16_t, 2> ports() const noexcept { return {m_front.local().port(), m_back.local().port()}; }
   /// Session packets (any size) sent twice, per direction.
   [[nodiscard]] std::uint64_t duplicated(direction d) const noexcept { return m_duplicated[d]; }
   [[nodiscard]] std::uint64_t dropped(direction d) const noexcept { return m_dropped[d]; }
@@ -68,6 +80,7 @@ class relay {
  private:
   struct held {
     bytes datagram;
+    std::int64_t tracked;  // index in m_forwarded, or -1
     int after;  // goes when this many later datagrams have passed
     std::chrono::steady_clock::time_point since;
   };
@@ -101,7 +114,11 @@ class relay {
   void handle(direction d, std::span<const std::uint8_t> datagram) {
     const bool session_packet = datagram.size() >= 21 && (datagram[0] & 0x40) != 0;
     const bool lost = chance(m_faults.loss);
-    if (session_packet && datagram.size() == m_tracked_size) m_forwarded[d].push_back(!lost);
+    std::int64_t tracked = -1;
+    if (session_packet && datagram.size() == m_tracked_size) {
+      tracked = static_cast<std::int64_t>(m_forwarded[d].size());
+      m_forwarded[d].push_back(0);
+    }
     // Every arrival moves the held copies of its direction along.
     for (auto& h : m_held[d]) --h.after;
     if (lost) {
@@ -113,9 +130,10 @@ class relay {
         if (chance(m_faults.reorder)) {
           ++m_reordered[d];
           const int after = std::uniform_int_distribution<int>(1, m_faults.max_hold)(m_rng);
-          m_held[d].push_back({bytes(datagram.begin(), datagram.end()), after, std::chrono::steady_clock::now()});
+          m_held[d].push_back({bytes(datagram.begin(), datagram.end()), tracked, after, std::chrono::steady_clock::now()});
+          ++m_holding;
         } else {
-          send(d, datagram);
+          send(d, datagram, tracked);
         }
       }
     }
@@ -131,17 +149,23 @@ class relay {
   void release(direction d, Due due) {
     for (auto it = m_held[d].begin(); it != m_held[d].end();) {
       if (due(*it)) {
-        send(d, it->datagram);
+        send(d, it->datagram, it->tracked);
         it = m_held[d].erase(it);
+        --m_holding;
       } else {
         ++it;
       }
     }
   }
 
-  void send(direction d, std::span<const std::uint8_t> datagram) {
-    if (d == to_server) (void)m_back.send_to(m_server, datagram);
-    else if (m_client.valid()) (void)m_front.send_to(m_client, datagram);
+  /// Only a copy the kernel took counts as gone on.
+  void send(direction d, std::span<const std::uint8_t> datagram, std::int64_t tracked) {
+    const bool sent = d == to_server ? m_back.send_to(m_server, datagram)
+                                     : m_client.valid() && m_front.send_to(m_client, datagram);
+    if (!sent || tracked < 0) return;
+    auto& f = m_forwarded[d][static_cast<std::size_t>(tracked)];
+    if (f == 0) ++m_delivered[d];
+    f = 1;
   }
 
   net::endpoint m_server, m_client;
@@ -150,10 +174,35 @@ class relay {
   std::size_t m_tracked_size;
   net::udp_socket m_front, m_back;
   std::array<std::deque<held>, 2> m_held;
-  std::array<std::vector<bool>, 2> m_forwarded;
+  std::array<std::vector<std::uint8_t>, 2> m_forwarded;
+  std::array<std::atomic<std::uint64_t>, 2> m_delivered{};
+  std::atomic<std::uint64_t> m_holding{0};
   std::array<std::uint64_t, 2> m_duplicated{}, m_dropped{}, m_reordered{};
   std::jthread m_thread;  // last: starts after every member above exists
 };
+
+/// Datagrams the kernel dropped at the UDP sockets bound to these loopback
+/// ports (a full receive buffer), from /proc/net/udp's `drops` column. A
+/// test that states exactly what arrives is void when this is not 0.
+inline std::uint64_t kernel_drops(std::span<const std::uint16_t> ports) {
+  std::ifstream in("/proc/net/udp");
+  std::string line;
+  std::getline(in, line);  // the header
+  std::uint64_t drops = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, field;
+    fields >> slot >> local;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos) continue;
+    const auto port = static_cast<std::uint16_t>(std::stoul(local.substr(colon + 1), nullptr, 16));
+    if (std::ranges::find(ports, port) == ports.end()) continue;
+    for (int i = 0; i < 10; ++i) fields >> field;  // rem_address .. pointer
+    std::uint64_t d = 0;
+    if (fields >> d) drops += d;
+  }
+  return drops;
+}
 
 }  // namespace net_test
 
