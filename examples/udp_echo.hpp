@@ -3,7 +3,7 @@
 //
 // Datagram demultiplexing: handshake messages start with their type (1 to
 // 4); session packets have the fixed bit 0x40 set in their first byte and
-// are at least 21 bytes (header and tag).
+// are at least 29 bytes (header with the connection id, and tag).
 #pragma once
 
 #include <arpa/inet.h>
@@ -35,6 +35,8 @@ namespace demo {
 namespace hs = sepal::handshake;
 using suite = hs::default_suite;
 using bytes = std::vector<std::uint8_t>;
+/// The sessions handshakes make (connection ids in every packet, docs/protocol.md §7.1).
+using session = hs::established<suite>::session_type;
 
 inline std::uint64_t unix_now() { return static_cast<std::uint64_t>(std::time(nullptr)); }
 
@@ -136,9 +138,11 @@ class echo_server {
   void handle(const sockaddr_in& from, std::span<std::uint8_t> msg, bytes& out) {
     const auto id = peer_id(from);
     auto pending = m_pending.find(id);
-    // A session packet is at least a header and a tag (21 bytes) with the
-    // fixed bit; handshake messages start with their type (1 to 4).
-    if ((msg[0] & 0x40) != 0 && msg.size() >= sepal::session<>::overhead) {
+    // A session packet is at least a header and a tag (29 bytes) with the
+    // fixed bit; handshake messages start with their type (1 to 5). This
+    // example finds sessions by address; sepal::net::udp_server finds them
+    // by connection id, so they survive a NAT rebinding.
+    if ((msg[0] & 0x40) != 0 && msg.size() >= session::overhead) {
       auto it = m_sessions.find(id);
       if (it == m_sessions.end()) {
         // Its handshake may still be pending (a lost ClientFinished): the
@@ -264,7 +268,7 @@ class echo_server {
   // Read by other threads (the tests) while run() works: atomic.
   std::atomic<std::size_t> m_completed = 0;
   std::atomic<std::size_t> m_peers = 0;
-  bytes m_reply = bytes(65536 + sepal::session<>::overhead);
+  bytes m_reply = bytes(65536 + session::overhead);
   std::atomic<bool> m_stop = false;
 };
 
@@ -349,7 +353,7 @@ class echo_client {
   /// Sends `payload` and waits for its echo. If the server repeats its
   /// ServerHello (it lost our ClientFinished), resend ClientFinished.
   bool echo(std::span<const std::uint8_t> payload) {
-    bytes packet(payload.size() + sepal::session<>::overhead), buf(65536), out(65536);
+    bytes packet(payload.size() + session::overhead), buf(65536), out(65536);
     for (int attempt = 0; attempt < 10; ++attempt) {
       // A retry is sealed again: the server's replay window drops a resent packet.
       m_socket.send_to(m_server, m_done->session().seal({}, payload, packet));

@@ -3,25 +3,30 @@
 
 // Packet protection: the nonce-owning sealer and the replay-checking opener.
 //
-// Wire format of a sealed packet (all sizes in bytes):
+// Wire format of a sealed packet (all sizes in bytes), QUIC's short header
+// (RFC 9000 §17.3):
 //
-//   +--------+----------------------+------------------------+--------+
-//   | flags  | packet number (4, BE)| ciphertext (payload)   | tag 16 |
-//   +--------+----------------------+------------------------+--------+
-//   flags = 0 1 0 A 0 K 1 1 : fixed bit 0x40, key phase K (0x04), packet
+//   +-------+--------------------+---------------------+------------+--------+
+//   | flags | connection id (N)  | packet number (4,BE)| ciphertext | tag 16 |
+//   +-------+--------------------+---------------------+------------+--------+
+//   flags = 0 1 0 A C K 1 1 : fixed bit 0x40, key phase K (0x04), packet
 //                              number length - 1 in the low two bits (3),
 //                              A (0x10): the key phase the sender's own
 //                              receiving direction is in (sessions set it;
-//                              docs/protocol.md §7.1), 0x08 reserved (zero)
+//                              docs/protocol.md §7.1), C (0x08): a control
+//                              packet (sessions only, §7.3; zero otherwise)
 //
-// The packet number is the low 32 bits of the sealer's 62-bit counter; the
-// opener recovers the full number as RFC 9000 §A.3 does. The nonce is the
-// traffic IV XOR the full packet number (RFC 8446 §5.3, RFC 9001 §5.3). The
-// associated data is the unprotected 5-byte header followed by the caller's
-// own associated data (for example a connection id; sepal does not send it).
-// With header protection (the default), the low five bits of the flags and
-// the packet number bytes are masked as in RFC 9001 §5.4 (short header), with
-// the sample taken from the first 16 bytes after the header.
+// N is `session_options::connection_id_size`: 0 for a bare sealer and
+// opener, 8 in the sessions handshakes make. The connection id is the
+// receiver's, chosen by it (RFC 9000 §5.1), and sent in the clear so the
+// receiver can route by it. The packet number is the low 32 bits of the
+// sealer's 62-bit counter; the opener recovers the full number as RFC 9000
+// §A.3 does. The nonce is the traffic IV XOR the full packet number (RFC 8446
+// §5.3, RFC 9001 §5.3). The associated data is the unprotected header (flags,
+// connection id, packet number) followed by the caller's own associated
+// data. With header protection (the default), the low five bits of the flags
+// and the packet number bytes are masked as in RFC 9001 §5.4 (short header),
+// with the sample taken from the first 16 bytes after the header.
 
 #include <algorithm>
 #include <array>
@@ -61,7 +66,16 @@ struct session_options {
   /// Packets accepted under new keys before the previous keys are dropped;
   /// 0 means `replay_window`.
   std::uint64_t previous_key_lifetime = 0;
+  /// Bytes of the receiver's connection id in every packet header (RFC 9000
+  /// §5.1; 0 to 20). 0: none, for a bare sealer and opener; the sessions
+  /// handshakes make use 8 (docs/protocol.md §7.1).
+  std::size_t connection_id_size = 0;
 };
+
+/// A connection id of `N` bytes: chosen by a receiver, carried in the header
+/// of every packet sent to it (RFC 9000 §5.1).
+template <std::size_t N>
+using connection_id = std::array<std::uint8_t, N>;
 
 /// Traffic keys derived from one traffic secret with HKDF-Expand-Label
 /// (RFC 8446 §7.1): "<prefix> key", "<prefix> iv", "<prefix> hp", and the next
@@ -114,14 +128,19 @@ inline constexpr std::uint8_t key_phase_bit = 0x04;
 /// The sender's receive phase, which acknowledges the peer's key update
 /// (docs/protocol.md §7.1); a lone sealer sends 0.
 inline constexpr std::uint8_t ack_phase_bit = 0x10;
-inline constexpr std::uint8_t reserved_bits = 0x08;
+/// A control packet of a session (docs/protocol.md §7.3; reserved in
+/// version 4): bare openers reject it.
+inline constexpr std::uint8_t control_bit = 0x08;
 inline constexpr std::uint8_t pn_length_bits = 0x03;
 inline constexpr std::size_t pn_length = 4;
-inline constexpr std::size_t header_size = 1 + pn_length;
+inline constexpr std::size_t max_connection_id_size = 20;  // RFC 9000 §17.2
+/// Flags, connection id and packet number. The header protection sample
+/// starts 4 bytes after the packet number's start (RFC 9001 §5.4.2): right
+/// after this header, as the packet number is always 4 bytes.
+template <std::size_t ConnectionIdSize>
+inline constexpr std::size_t header_size = 1 + ConnectionIdSize + pn_length;
 /// RFC 9000 §12.3: packet numbers stay below 2^62.
 inline constexpr std::uint64_t max_packet_number = (std::uint64_t{1} << 62) - 1;
-/// RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number's start.
-inline constexpr std::size_t sample_offset = 1 + 4;
 
 /// RFC 9000 §A.3: the full packet number closest to `expected`.
 constexpr std::uint64_t decode_packet_number(std::uint64_t expected, std::uint64_t truncated, unsigned bits) noexcept {
@@ -151,18 +170,19 @@ constexpr std::uint64_t limit_or_default() {
 /// Associated data: the unprotected header, then the caller's. Short caller
 /// AD (the common case: a connection id) is assembled on the stack; longer AD
 /// goes to a reused buffer that allocates only when it must grow.
+template <std::size_t HeaderSize>
 class ad_builder {
  public:
   static constexpr std::size_t inline_capacity = 64;
 
-  explicit ad_builder() { m_heap.reserve(header_size + inline_capacity); }
+  explicit ad_builder() { m_heap.reserve(HeaderSize + inline_capacity); }
 
-  std::span<const std::uint8_t> build(std::span<const std::uint8_t, header_size> header,
+  std::span<const std::uint8_t> build(std::span<const std::uint8_t, HeaderSize> header,
                                       std::span<const std::uint8_t> ad) {
     if (ad.size() <= inline_capacity) {
-      std::memcpy(m_inline.data(), header.data(), header_size);
-      if (!ad.empty()) std::memcpy(m_inline.data() + header_size, ad.data(), ad.size());
-      return std::span(m_inline).first(header_size + ad.size());
+      std::memcpy(m_inline.data(), header.data(), HeaderSize);
+      if (!ad.empty()) std::memcpy(m_inline.data() + HeaderSize, ad.data(), ad.size());
+      return std::span(m_inline).first(HeaderSize + ad.size());
     }
     m_heap.assign(header.begin(), header.end());
     m_heap.insert(m_heap.end(), ad.begin(), ad.end());
@@ -170,25 +190,26 @@ class ad_builder {
   }
 
  private:
-  std::array<std::uint8_t, header_size + inline_capacity> m_inline{};
+  std::array<std::uint8_t, HeaderSize + inline_capacity> m_inline{};
   std::vector<std::uint8_t> m_heap;
 };
 
 /// Header protection as an optional member (no storage when disabled).
-template <class Aead, bool Enabled>
+template <class Aead, bool Enabled, std::size_t HeaderSize>
 struct maybe_protector {
   explicit maybe_protector(std::span<const std::uint8_t>) {}
-  void apply(std::span<std::uint8_t, header_size>, std::span<const std::uint8_t, 16>) noexcept {}
+  void apply(std::span<std::uint8_t, HeaderSize>, std::span<const std::uint8_t, 16>) noexcept {}
 };
-template <class Aead>
-struct maybe_protector<Aead, true> {
+template <class Aead, std::size_t HeaderSize>
+struct maybe_protector<Aead, true, HeaderSize> {
   explicit maybe_protector(std::span<const std::uint8_t> key) : hp(key) {}
   /// XORs the mask into the flags' low five bits and the packet number
-  /// (RFC 9001 §5.4.1, short header); applying it twice removes it.
-  void apply(std::span<std::uint8_t, header_size> header, std::span<const std::uint8_t, 16> sample) {
+  /// (RFC 9001 §5.4.1, short header: the connection id stays clear);
+  /// applying it twice removes it.
+  void apply(std::span<std::uint8_t, HeaderSize> header, std::span<const std::uint8_t, 16> sample) {
     const auto mask = hp.mask(sample);
     header[0] ^= mask[0] & 0x1f;
-    for (std::size_t i = 0; i < pn_length; ++i) header[1 + i] ^= mask[1 + i];
+    for (std::size_t i = 0; i < pn_length; ++i) header[HeaderSize - pn_length + i] ^= mask[1 + i];
   }
   header_protector<Aead> hp;
 };
@@ -235,10 +256,13 @@ class session;
 template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class sealer {
   using aead = typename Suite::aead;
+  static_assert(Options.connection_id_size <= detail::max_connection_id_size, "sepal: connection ids are 0 to 20 bytes");
 
  public:
-  static constexpr std::size_t header_size = detail::header_size;  ///< header bytes
-  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;  ///< header + tag bytes
+  static constexpr std::size_t connection_id_size = Options.connection_id_size;  ///< connection id bytes
+  using connection_id_type = connection_id<connection_id_size>;                   ///< the peer's connection id
+  static constexpr std::size_t header_size = detail::header_size<connection_id_size>;  ///< header bytes
+  static constexpr std::size_t overhead = header_size + aead::tag_size;                ///< header + tag bytes
   /// Packets sealed under one key before an automatic key update (a packet
   /// over 2^15 bytes counts once per started 2^15 bytes).
   static constexpr std::uint64_t confidentiality_limit =
@@ -248,7 +272,16 @@ class sealer {
   /// which it takes over (pass it with `std::move`).
   ///
   /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
-  explicit sealer(secret_bytes traffic_secret) : sealer(std::move(traffic_secret), keys_of(traffic_secret)) {}
+  explicit sealer(secret_bytes traffic_secret)
+    requires(connection_id_size == 0)
+      : sealer(std::move(traffic_secret), keys_of(traffic_secret), {}) {}
+
+  /// A sealer whose packets carry `destination`, the peer's connection id.
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
+  sealer(secret_bytes traffic_secret, const connection_id_type& destination)
+    requires(connection_id_size > 0)
+      : sealer(std::move(traffic_secret), keys_of(traffic_secret), destination) {}
 
   sealer(sealer&&) noexcept = default;
   sealer& operator=(sealer&&) noexcept = default;
@@ -258,7 +291,7 @@ class sealer {
   /// (in place); `ad` is authenticated but not sent.
   [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
                                              std::span<std::uint8_t> out) {
-    return seal_packet(ad, payload, out, true, false);
+    return seal_packet(ad, payload, out, true, false, false);
   }
 
   /// `seal` in place: the payload is `buffer[header_size, header_size +
@@ -283,6 +316,8 @@ class sealer {
 
   /// The packet number the next packet will carry.
   [[nodiscard]] std::uint64_t next_packet_number() const noexcept { return m_pn; }
+  /// The connection id every packet carries (the peer's).
+  [[nodiscard]] const connection_id_type& destination() const noexcept { return m_destination; }
   /// How many key updates happened.
   [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
 
@@ -293,10 +328,11 @@ class sealer {
 
   /// `seal`; a `session` passes `automatic_update = false` (it paces key
   /// updates itself, docs/protocol.md §7.1: at the limit without the peer's
-  /// acknowledgment sealing throws `limit_reached`) and its receive phase
-  /// as `ack_phase`.
+  /// acknowledgment sealing throws `limit_reached`), its receive phase
+  /// as `ack_phase`, and `control` for its control packets (§7.3).
   std::span<std::uint8_t> seal_packet(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
-                                      std::span<std::uint8_t> out, bool automatic_update, bool ack_phase) {
+                                      std::span<std::uint8_t> out, bool automatic_update, bool ack_phase,
+                                      bool control) {
     if (!m_aead.usable()) throw error(errc::moved_from);
     if (out.size() < payload.size() + overhead) throw error(errc::invalid_argument);
     if (m_pn > detail::max_packet_number) throw error(errc::limit_reached);
@@ -309,9 +345,11 @@ class sealer {
 
     std::array<std::uint8_t, header_size> header{};
     header[0] = static_cast<std::uint8_t>(detail::fixed_bit | (m_phase ? detail::key_phase_bit : 0) |
-                                          (ack_phase ? detail::ack_phase_bit : 0) | (detail::pn_length - 1));
+                                          (ack_phase ? detail::ack_phase_bit : 0) |
+                                          (control ? detail::control_bit : 0) | (detail::pn_length - 1));
+    std::copy(m_destination.begin(), m_destination.end(), header.begin() + 1);
     for (std::size_t i = 0; i < detail::pn_length; ++i)
-      header[1 + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
+      header[1 + connection_id_size + i] = static_cast<std::uint8_t>(m_pn >> (8 * (detail::pn_length - 1 - i)));
     const auto nonce = detail::packet_nonce(m_iv.bytes, m_pn);
     const auto body = m_aead.seal(nonce, m_ad.build(header, ad), payload, out.subspan(header_size));
     m_hp.apply(header, body.template first<16>());
@@ -327,7 +365,8 @@ class sealer {
   }
   // `secret` is bound, not moved, until the member initializer: `keys` was
   // derived from it first.
-  sealer(secret_bytes&& secret, const packet_keys<Suite>& keys) : m_secret(std::move(secret)), m_hp(keys.hp.reveal()) {
+  sealer(secret_bytes&& secret, const packet_keys<Suite>& keys, const connection_id_type& destination)
+      : m_secret(std::move(secret)), m_hp(keys.hp.reveal()), m_destination(destination) {
     install(keys);
   }
 
@@ -339,8 +378,9 @@ class sealer {
   secret_bytes m_secret;
   detail::aead_encryptor<aead> m_aead;
   detail::traffic_iv<aead::nonce_size> m_iv;
-  detail::maybe_protector<aead, Options.header_protection> m_hp;
-  detail::ad_builder m_ad;
+  detail::maybe_protector<aead, Options.header_protection, header_size> m_hp;
+  detail::ad_builder<header_size> m_ad;
+  connection_id_type m_destination{};
   std::uint64_t m_pn = 0;
   std::uint64_t m_under_key = 0;
   std::uint64_t m_generation = 0;
@@ -365,8 +405,10 @@ struct sealer_testing {
 /// replays (RFC 6479 window, updated only after the tag verifies), follows
 /// key updates, and closes at the AEAD's integrity limit.
 ///
-/// Errors (never throws): `invalid_encoding` for packets too short or not in
-/// sepal's format; `replayed` for duplicates and packets older than the
+/// Errors (never throws): `invalid_encoding` for packets too short, not in
+/// sepal's format, for another connection id (checked before decryption),
+/// or control packets (their C bit set: only a `session` takes them);
+/// `replayed` for duplicates and packets older than the
 /// window; `authentication_failed` for anything that does not verify;
 /// `closed` once the integrity limit was reached; `invalid_argument` when
 /// `out` is too small; `moved_from` on a moved-from opener.
@@ -381,10 +423,13 @@ struct sealer_testing {
 template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class opener {
   using aead = typename Suite::aead;
+  static_assert(Options.connection_id_size <= detail::max_connection_id_size, "sepal: connection ids are 0 to 20 bytes");
 
  public:
-  static constexpr std::size_t header_size = detail::header_size;              ///< header bytes
-  static constexpr std::size_t overhead = detail::header_size + aead::tag_size;  ///< header + tag bytes
+  static constexpr std::size_t connection_id_size = Options.connection_id_size;  ///< connection id bytes
+  using connection_id_type = connection_id<connection_id_size>;                   ///< this side's connection id
+  static constexpr std::size_t header_size = detail::header_size<connection_id_size>;  ///< header bytes
+  static constexpr std::size_t overhead = header_size + aead::tag_size;                ///< header + tag bytes
   /// Failed opens after which the opener closes (a forged packet over 2^15
   /// bytes counts once per started 2^15 bytes).
   static constexpr std::uint64_t integrity_limit =
@@ -397,7 +442,16 @@ class opener {
   /// which it takes over (pass it with `std::move`).
   ///
   /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
-  explicit opener(secret_bytes traffic_secret) : opener(keys_of(std::move(traffic_secret))) {}
+  explicit opener(secret_bytes traffic_secret)
+    requires(connection_id_size == 0)
+      : opener(keys_of(std::move(traffic_secret)), {}) {}
+
+  /// An opener for packets that carry `local`, this side's connection id.
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
+  opener(secret_bytes traffic_secret, const connection_id_type& local)
+    requires(connection_id_size > 0)
+      : opener(keys_of(std::move(traffic_secret)), local) {}
 
   opener(opener&&) noexcept = default;
   opener& operator=(opener&&) noexcept = default;
@@ -408,7 +462,7 @@ class opener {
   [[nodiscard]] result<std::span<std::uint8_t>> open(std::span<const std::uint8_t> ad,
                                                      std::span<const std::uint8_t> packet,
                                                      std::span<std::uint8_t> out) noexcept {
-    return open_packet(ad, packet, out, false);
+    return open_packet(ad, packet, out, false, nullptr);
   }
 
   /// `open` in place: the payload is left at `packet[header_size]`.
@@ -425,7 +479,7 @@ class opener {
   [[nodiscard]] result<std::span<std::uint8_t>> open_next_in_place(std::span<const std::uint8_t> ad,
                                                                    std::span<std::uint8_t> packet) noexcept {
     if (packet.size() < overhead) return errc::invalid_encoding;
-    return open_packet(ad, packet, packet.subspan(header_size), true);
+    return open_packet(ad, packet, packet.subspan(header_size), true, nullptr);
   }
 
   /// Packets that failed authentication so far (across all keys).
@@ -436,6 +490,8 @@ class opener {
   [[nodiscard]] std::uint64_t key_generation() const noexcept { return m_generation; }
   /// True once any packet has opened.
   [[nodiscard]] bool has_received() const noexcept { return !m_window.empty(); }
+  /// The connection id packets to this side carry.
+  [[nodiscard]] const connection_id_type& local_id() const noexcept { return m_local; }
 
  private:
   template <session_suite, session_options>
@@ -457,7 +513,8 @@ class opener {
     return {packet_keys<Suite>::next_secret(secret.reveal()), packet_keys<Suite>::derive(secret.reveal())};
   }
 
-  explicit opener(initial k) : m_next_secret(std::move(k.next_secret)), m_hp(k.current.hp.reveal()) {
+  opener(initial k, const connection_id_type& local)
+      : m_next_secret(std::move(k.next_secret)), m_hp(k.current.hp.reveal()), m_local(local) {
     install(m_current, k.current);
     install(m_next, packet_keys<Suite>::derive(m_next_secret.reveal()));
   }
@@ -469,22 +526,25 @@ class opener {
     k.live = true;
   }
 
+  /// `control`: where to say whether the packet is a control packet (the C
+  /// bit, docs/protocol.md §7.3); null rejects control packets.
   result<std::span<std::uint8_t>> open_packet(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> packet,
-                                              std::span<std::uint8_t> out, bool in_sequence) noexcept {
+                                              std::span<std::uint8_t> out, bool in_sequence, bool* control) noexcept {
     if (!m_current.cipher.usable()) return errc::moved_from;
     if (m_forged >= integrity_limit) return errc::closed;
     if (packet.size() < overhead || (packet[0] & detail::fixed_bit) == 0) return errc::invalid_encoding;
+    if (!std::equal(m_local.begin(), m_local.end(), packet.begin() + 1)) return errc::invalid_encoding;
 
     std::array<std::uint8_t, header_size> header{};
     std::copy_n(packet.begin(), header_size, header.begin());
     try {
-      m_hp.apply(header, packet.subspan(detail::sample_offset).template first<16>());
+      m_hp.apply(header, packet.subspan(header_size).template first<16>());
     } catch (...) {
       return errc::internal_error;
     }
     if ((header[0] & detail::pn_length_bits) != detail::pn_length - 1) return errc::authentication_failed;
     std::uint64_t truncated = 0;
-    for (std::size_t i = 0; i < detail::pn_length; ++i) truncated = (truncated << 8) | header[1 + i];
+    for (std::size_t i = 0; i < detail::pn_length; ++i) truncated = (truncated << 8) | header[1 + connection_id_size + i];
     const std::uint64_t expected = m_window.empty() ? 0 : m_window.largest() + 1;
     const std::uint64_t pn = detail::decode_packet_number(expected, truncated, 8 * detail::pn_length);
     if (in_sequence && pn != expected) return errc::out_of_order;
@@ -501,11 +561,13 @@ class opener {
       const auto nonce = detail::packet_nonce(k->iv.bytes, pn);
       auto opened = k->cipher.open(nonce, m_ad.build(header, ad), packet.subspan(header_size), out);
       if (!opened) return opened.error() == errc::invalid_argument ? errc::invalid_argument : fail(body_size);
-      if ((header[0] & detail::reserved_bits) != 0) {
-        // RFC 9001 §5.4.1: reserved bits are checked after removing protection.
+      const bool is_control = (header[0] & detail::control_bit) != 0;
+      if (is_control && control == nullptr) {
+        // RFC 9001 §5.4.1: bits under protection are checked after removing it.
         sepal::detail::wipe(opened->data(), opened->size());
         return errc::invalid_encoding;
       }
+      if (control != nullptr) *control = is_control;
       // The keys that follow a rotation, derived before anything changes (a
       // failure here leaves the opener as it was).
       std::optional<rotation> next;
@@ -583,8 +645,9 @@ class opener {
   std::uint64_t m_generation = 0;
   std::uint64_t m_forged = 0;
   replay_window<Options.replay_window> m_window;
-  detail::maybe_protector<aead, Options.header_protection> m_hp;
-  detail::ad_builder m_ad;
+  detail::maybe_protector<aead, Options.header_protection, header_size> m_hp;
+  detail::ad_builder<header_size> m_ad;
+  connection_id_type m_local{};
 };
 
 }  // namespace sepal

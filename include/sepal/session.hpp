@@ -33,6 +33,11 @@ namespace sepal {
 /// waits for the peer (a peer that sends nothing for half the limit: 2^22
 /// packets with AES-GCM).
 ///
+/// Connection ids (`Options.connection_id_size` > 0, as in the sessions
+/// handshakes make): each side's is chosen by it and carried by every packet
+/// sent to it (docs/protocol.md §7.1), so a receiver finds the session by it
+/// whatever address the packet came from.
+///
 /// Security: as `sealer` and `opener`.
 template <session_suite Suite = default_cipher_suite, session_options Options = session_options{}>
 class session {
@@ -40,22 +45,45 @@ class session {
   using sealer_type = sealer<Suite, Options>;  ///< the sending direction
   using opener_type = opener<Suite, Options>;  ///< the receiving direction
   static constexpr std::size_t overhead = sealer_type::overhead;  ///< bytes a packet adds to its payload
+  static constexpr std::size_t connection_id_size = Options.connection_id_size;  ///< connection id bytes
+  using connection_id_type = connection_id<connection_id_size>;                   ///< a connection id
+
+  /// What `receive_in_place` opened: a payload, or a control frame
+  /// (docs/protocol.md §7.3).
+  struct received {
+    std::span<std::uint8_t> payload;  ///< in the packet's buffer
+    bool control = false;             ///< the packet was sealed with `seal_control`
+  };
 
   /// A session from the two directions' traffic secrets, which it takes
   /// over (pass them with `std::move`): one secret, one sealer.
   ///
   /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
   session(secret_bytes send_secret, secret_bytes receive_secret)
+    requires(connection_id_size == 0)
       : m_send(std::move(send_secret)), m_receive(std::move(receive_secret)) {}
+
+  /// A session whose packets carry connection ids: `local` is this side's
+  /// (the packets it opens carry it), `peer` the peer's (the packets it seals).
+  ///
+  /// Errors: throws `sepal::error(errc::invalid_argument)` for an empty secret.
+  session(secret_bytes send_secret, secret_bytes receive_secret, const connection_id_type& local,
+          const connection_id_type& peer)
+    requires(connection_id_size > 0)
+      : m_send(std::move(send_secret), peer), m_receive(std::move(receive_secret), local) {}
 
   /// Seals an outgoing packet (see `sealer::seal`), first running the key
   /// update the peer started or one that is due (class comment).
   [[nodiscard]] std::span<std::uint8_t> seal(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
                                              std::span<std::uint8_t> out) {
-    pace_key_update(detail::usage_units(payload.size() + ad.size()));
-    const auto packet = m_send.seal_packet(ad, payload, out, false, m_receive.m_phase);
-    m_acknowledged_generation = m_receive.key_generation();
-    return packet;
+    return seal_packet(ad, payload, out, false);
+  }
+
+  /// Seals a control packet (its C bit set, docs/protocol.md §7.3): a
+  /// `frame` the peer's `receive_in_place` reports as control, never as
+  /// application data; otherwise as `seal`.
+  [[nodiscard]] std::span<std::uint8_t> seal_control(std::span<const std::uint8_t> frame, std::span<std::uint8_t> out) {
+    return seal_packet({}, frame, out, true);
   }
 
   /// `seal` in place (see `sealer::seal_in_place`).
@@ -77,6 +105,22 @@ class session {
                                                               std::span<std::uint8_t> packet) noexcept {
     return m_receive.open_in_place(ad, packet);
   }
+
+  /// `open_in_place` that also takes control packets (`seal_control`) and
+  /// says which it opened. Never throws; errors as `opener::open`.
+  [[nodiscard]] result<received> receive_in_place(std::span<const std::uint8_t> ad,
+                                                  std::span<std::uint8_t> packet) noexcept {
+    if (packet.size() < overhead) return errc::invalid_encoding;
+    bool control = false;
+    auto r = m_receive.open_packet(ad, packet, packet.subspan(sealer_type::header_size), false, &control);
+    if (!r) return r.error();
+    return received{*r, control};
+  }
+
+  /// This side's connection id (what packets to it carry).
+  [[nodiscard]] const connection_id_type& local_connection_id() const noexcept { return m_receive.local_id(); }
+  /// The peer's connection id (what the packets this side seals carry).
+  [[nodiscard]] const connection_id_type& peer_connection_id() const noexcept { return m_send.destination(); }
 
   /// True when the peer's key update has not been acknowledged yet: this
   /// side's receiver moved to a new generation and nothing was sealed since
@@ -124,6 +168,14 @@ class session {
   /// generation is the one its receiver keeps ready.
   [[nodiscard]] bool may_start_update() const noexcept {
     return m_receive.key_generation() == m_send.key_generation() && m_receive.m_current_acknowledged;
+  }
+
+  std::span<std::uint8_t> seal_packet(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> payload,
+                                      std::span<std::uint8_t> out, bool control) {
+    pace_key_update(detail::usage_units(payload.size() + ad.size()));
+    const auto packet = m_send.seal_packet(ad, payload, out, false, m_receive.m_phase, control);
+    m_acknowledged_generation = m_receive.key_generation();
+    return packet;
   }
 
   void start_update() {

@@ -5,9 +5,13 @@ docs/protocol.md and README's packet wire format with Python's `cryptography`
 root key it generates itself, completes a handshake over UDP on 127.0.0.1,
 and sends encrypted packets that must come back echoed; once more with
 datagrams of at most 512 bytes, so its ClientHello goes as Fragments
-(protocol.md §3.4). If this passes, the written spec is complete.
+(protocol.md §3.4). Then, against sepal's net::udp_server (the interop
+tool's handshake-echo-server), it moves to a new port mid-session, as after a
+NAT rebinding, answers the server's path challenge and gets its echoes at
+the new address (protocol.md §7.3). If this passes, the written spec is
+complete.
 
-usage: handshake_client.py UDP_ECHO_SERVER_BINARY
+usage: handshake_client.py UDP_ECHO_SERVER_BINARY INTEROP_TOOL
 Exits 77 (meson's skip) when `cryptography` is missing.
 """
 import hashlib
@@ -31,7 +35,9 @@ except ImportError:
     sys.exit(77)
 
 SUITE_ID = 0x1121  # P-256 ECDH, ECDSA-P256-SHA256, AES-256-GCM, SHA-256 (protocol.md §2)
-VERSION = 4  # protocol.md §10
+VERSION = 5  # protocol.md §10
+CID_LEN = 8  # connection ids (protocol.md §3.1, §7.1)
+SESSION_MIN = 1 + CID_LEN + 4 + 16  # a session packet: header and tag (protocol.md §7)
 HASH_LEN = 32
 
 
@@ -219,8 +225,8 @@ def send_all(sock, server, datagrams):
 
 # ---- the handshake (protocol.md §3, §6) -------------------------------------
 
-def client_hello(random: bytes, share: bytes, cookie: bytes) -> bytes:
-    hello = header(1) + random + opaque16(share) + opaque16(cookie)
+def client_hello(random: bytes, cid: bytes, share: bytes, cookie: bytes) -> bytes:
+    hello = header(1) + random + cid + opaque16(share) + opaque16(cookie)
     return hello + opaque16(bytes(max(0, 1200 - len(hello) - 2)))  # at least 1200 bytes (protocol.md §3.1)
 
 
@@ -240,7 +246,8 @@ def client_handshake(sock, server, root_public, expect_retry=False, limit=1200):
     eph = ec.generate_private_key(ec.SECP256R1())
     share = eph.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     random = os.urandom(32)
-    hello = client_hello(random, share, b"")  # no cookie
+    cid = os.urandom(CID_LEN)  # our connection id: the server's packets to us carry it
+    hello = client_hello(random, cid, share, b"")  # no cookie
     retried = False
     reassembly = Reassembly(header(FRAGMENT), 2, random[:8])  # a ServerHello bound to our random
     datagrams = fragments(hello, 1, random[:8], limit, header(FRAGMENT))
@@ -250,7 +257,7 @@ def client_handshake(sock, server, root_public, expect_retry=False, limit=1200):
         if reply is None:
             continue
         if reply[0] == 4 and not retried:  # HelloRetry: the same hello again, with the cookie
-            hello = client_hello(random, share, retry_cookie(reply, random))
+            hello = client_hello(random, cid, share, retry_cookie(reply, random))
             datagrams = fragments(hello, 1, random[:8], limit, header(FRAGMENT))
             retried = True
             continue
@@ -264,6 +271,7 @@ def client_handshake(sock, server, root_public, expect_retry=False, limit=1200):
     r = Reader(reply)
     assert r.take(4) == header(2), "ServerHello header (version, suite)"
     r.take(32)  # server random
+    server_cid = r.take(CID_LEN)  # what our packets to the server carry
     server_share = r.opaque16()
     cleartext = reply[:r.pos]
     sealed = r.opaque16()
@@ -309,7 +317,7 @@ def client_handshake(sock, server, root_public, expect_retry=False, limit=1200):
     cf_header = header(3)
     client_finished = cf_header + opaque16(aead.encrypt(iv, client_auth_msg, cf_header))
     sock.sendto(client_finished, server)
-    return c_ap, s_ap, client_finished
+    return c_ap, s_ap, client_finished, cid, server_cid
 
 
 def await_confirmation(sock, server, receive, client_finished):
@@ -332,7 +340,7 @@ def await_confirmation(sock, server, receive, client_finished):
                 continue
             if source != server:
                 continue
-            if reply[0] & 0x40 and len(reply) >= 21:
+            if reply[0] & 0x40 and len(reply) >= SESSION_MIN:
                 opened = receive.open(reply)
                 if opened is None:
                     continue
@@ -347,8 +355,12 @@ def await_confirmation(sock, server, receive, client_finished):
 # ---- sessions (README "Wire format of a sealed packet") ----------------------
 
 class Direction:
-    def __init__(self, secret: bytes):
+    """One direction of a session; `cid` is the connection id its packets
+    carry: the server's when sending, ours when receiving (protocol.md §7.1)."""
+
+    def __init__(self, secret: bytes, cid: bytes):
         self.secret = secret
+        self.cid = cid
         self.hp = expand_label(secret, "sepal hp", b"", 32)  # not updated
         self.phase = 0
         self.pn = 0
@@ -374,24 +386,30 @@ class Direction:
         enc = Cipher(algorithms.AES(self.hp), modes.ECB()).encryptor()
         return (enc.update(sample) + enc.finalize())[:5]
 
-    def seal(self, payload: bytes, ack_phase: int) -> bytes:
-        # flags 0 1 0 A 0 K 1 1: A = our receive phase, K = our send phase (protocol.md §7.1)
-        hdr = bytes([0x43 | ack_phase << 4 | self.phase << 2]) + (self.pn & 0xFFFFFFFF).to_bytes(4, "big")
+    def seal(self, payload: bytes, ack_phase: int, control: bool = False) -> bytes:
+        # flags 0 1 0 A C K 1 1: A = our receive phase, C = a control packet (§7.3),
+        # K = our send phase (protocol.md §7.1); then the receiver's connection id
+        pn = (self.pn & 0xFFFFFFFF).to_bytes(4, "big")
+        hdr = bytes([0x43 | ack_phase << 4 | int(control) << 3 | self.phase << 2]) + self.cid + pn
         body = self.aead.encrypt(self.nonce(self.pn), payload, hdr)
         self.pn += 1
-        m = self.mask(body[:16])
-        protected = bytes([hdr[0] ^ (m[0] & 0x1F)]) + bytes(a ^ b for a, b in zip(hdr[1:], m[1:5]))
+        m = self.mask(body[:16])  # the sample: right after the header
+        protected = bytes([hdr[0] ^ (m[0] & 0x1F)]) + self.cid + bytes(a ^ b for a, b in zip(pn, m[1:5]))
         return protected + body
 
     def open(self, packet: bytes):
-        """Returns (payload, the sender's A bit), or None when it does not
-        authenticate; follows the sender's key update only once a packet of
-        the new phase authenticates (protocol.md §7.1 rule 1). Packets from
-        before an update are not kept for (this test never reorders)."""
-        m = self.mask(packet[5:21])
+        """Returns (payload, the sender's A bit, whether it is a control
+        packet), or None when it does not authenticate; follows the sender's
+        key update only once a packet of the new phase authenticates
+        (protocol.md §7.1 rule 1). Packets from before an update are not kept
+        for (this test never reorders)."""
+        at = 1 + CID_LEN  # the packet number
+        if len(packet) < SESSION_MIN or packet[1:at] != self.cid:
+            return None
+        m = self.mask(packet[at + 4:at + 20])
         first = packet[0] ^ (m[0] & 0x1F)
-        pn_bytes = bytes(a ^ b for a, b in zip(packet[1:5], m[1:5]))
-        if not (first & 0x40 and first & 0x03 == 3 and first & 0x08 == 0):
+        pn_bytes = bytes(a ^ b for a, b in zip(packet[at:at + 4], m[1:5]))
+        if not (first & 0x40 and first & 0x03 == 3):
             return None
         pn = int.from_bytes(pn_bytes, "big")  # small numbers here: no 32-bit wrap to undo
         rotate = (first >> 2 & 1) != self.phase
@@ -399,18 +417,20 @@ class Direction:
         aead, iv = self.keys(secret) if rotate else (self.aead, self.iv)
         try:
             payload = aead.decrypt(bytes(a ^ b for a, b in zip(iv, bytes(4) + pn.to_bytes(8, "big"))),
-                                   packet[5:], bytes([first]) + pn_bytes)
+                                   packet[at + 4:], bytes([first]) + self.cid + pn_bytes)
         except Exception:
             return None
         if rotate:
             self.update()
-        return payload, first >> 4 & 1
+        return payload, first >> 4 & 1, bool(first & 0x08)
 
 
 def echo(sock, server, send, receive, msg: bytes):
     """Sends msg until its echo comes back (at most 10 times, 0.5 s each);
-    returns (payload, A bit). Empty payloads (handshake-done, acknowledgments)
-    and anything that does not open or is not the echo are skipped."""
+    returns (payload, A bit, control). Empty payloads (handshake-done,
+    acknowledgments) and anything that does not open or is not the echo are
+    skipped; a path challenge is answered (protocol.md §7.3), and the count
+    of answers kept in echo.challenges."""
     for _ in range(10):
         sock.sendto(send.seal(msg, receive.phase), server)
         deadline = time.monotonic() + 0.5
@@ -420,12 +440,22 @@ def echo(sock, server, send, receive, msg: bytes):
                 reply, source = sock.recvfrom(65536)
             except socket.timeout:
                 break
-            if source != server or not (reply[0] & 0x40 and len(reply) >= 21):  # a session packet (§7)
+            if source != server or not (reply[0] & 0x40 and len(reply) >= SESSION_MIN):  # a session packet (§7)
                 continue
             opened = receive.open(reply)
+            if opened and opened[2]:
+                frame = opened[0]
+                if len(frame) == 9 and frame[0] == 1:  # path_challenge: the same 8 bytes back, as path_response
+                    sock.sendto(send.seal(b"\x02" + frame[1:], receive.phase, control=True), server)
+                    echo.challenges += 1
+                    sock.sendto(send.seal(msg, receive.phase), server)  # and the message again, now from a valid path
+                continue
             if opened and opened[0] == msg:
                 return opened
     raise SystemExit("no echo")
+
+
+echo.challenges = 0
 
 
 def run(server_binary: str, retry: bool, limit: int = 1200):
@@ -443,21 +473,22 @@ def run(server_binary: str, retry: bool, limit: int = 1200):
             server = ("127.0.0.1", port)
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.settimeout(0.5)
-            c_ap, s_ap, client_finished = client_handshake(sock, server, root.public_key(), retry, limit)
+            c_ap, s_ap, client_finished, cid, server_cid = client_handshake(sock, server, root.public_key(), retry,
+                                                                            limit)
             print("ok   handshake with sepal's C++ server (server signature and Finished verified)"
                   + (", after a HelloRetry whose tag this implementation checked" if retry else "")
                   + (f", the ClientHello in {client_handshake.hello_datagrams} Fragments of at most {limit} bytes"
                      if client_handshake.hello_datagrams > 1 else ""))
             if limit < 1200:
                 assert client_handshake.hello_datagrams > 1, "the ClientHello should have been fragmented"
-            send, receive = Direction(c_ap), Direction(s_ap)
+            send, receive = Direction(c_ap, server_cid), Direction(s_ap, cid)
             await_confirmation(sock, server, receive, client_finished)
             print("ok   the server's handshake-done packet confirmed the handshake (protocol.md §7.2)")
             for i in range(10):
                 if i == 5:
                     send.update()  # our key update; the server must mirror it and acknowledge (§7.1)
                 msg = f"independent echo {i}".encode()
-                payload, ack = echo(sock, server, send, receive, msg)
+                payload, ack, _ = echo(sock, server, send, receive, msg)
                 expected = 1 if i >= 5 else 0
                 assert receive.phase == expected, "the server did not mirror the key update"
                 assert ack == expected, "the server's A bit does not acknowledge our generation"
@@ -468,11 +499,68 @@ def run(server_binary: str, retry: bool, limit: int = 1200):
             proc.wait(timeout=10)
 
 
+def run_migration(tool: str):
+    """Against net::udp_server: key updates, then a move to a new port (a NAT
+    rebinding: the same session from another address). The server must
+    challenge the new address, move the session once this client answers,
+    and echo there (protocol.md §7.3)."""
+    with tempfile.TemporaryDirectory() as d:
+        root = ec.generate_private_key(ec.SECP256R1())
+        key_path = os.path.join(d, "root.key.pem")
+        with open(key_path, "wb") as f:
+            f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+        portfile = os.path.join(d, "port")
+        proc = subprocess.Popen([tool, "handshake-echo-server", "1121", key_path, portfile, "1000"],
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            for _ in range(200):
+                if os.path.exists(portfile) and open(portfile).read().strip():
+                    break
+                time.sleep(0.05)
+            server = ("127.0.0.1", int(open(portfile).read()))
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(0.5)
+            c_ap, s_ap, client_finished, cid, server_cid = client_handshake(sock, server, root.public_key())
+            send, receive = Direction(c_ap, server_cid), Direction(s_ap, cid)
+            await_confirmation(sock, server, receive, client_finished)
+            for i in range(6):
+                if i == 3:
+                    send.update()  # mirrored by the server (§7.1)
+                echo(sock, server, send, receive, f"before the move {i}".encode())
+            assert receive.phase == 1, "the server did not mirror the key update"
+            echo.challenges = 0
+            moved = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a new port: the NAT rebound
+            moved.settimeout(0.5)
+            moved.bind(("127.0.0.1", 0))
+            assert moved.getsockname() != sock.getsockname()
+            sock.close()
+            echo(moved, server, send, receive, b"after the move")
+            assert echo.challenges >= 1, "the server did not challenge the new address"
+            for i in range(6):
+                if i == 3:
+                    send.update()  # and a key update after the move (generation 2)
+                echo(moved, server, send, receive, f"after the move {i}".encode())
+            assert receive.phase == 0, "the server did not mirror the second key update"
+            moved.sendto(send.seal(b"bye", receive.phase), server)
+            proc.wait(timeout=30)
+            log = proc.stderr.read()
+            assert proc.returncode == 0 and "migrations 1," in log, log
+            print(f"ok   a move to a new port mid-session: the server challenged the new address "
+                  f"({echo.challenges} challenge(s) answered), moved the session and echoed there, "
+                  f"across two key updates (protocol.md §7.1, §7.3)")
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
+
+
 def main():
     run(sys.argv[1], retry=False)
     run(sys.argv[1], retry=True)
     run(sys.argv[1], retry=False, limit=512)  # the ClientHello as 3 Fragments (protocol.md §3.4)
     run(sys.argv[1], retry=True, limit=256)  # ... and again, with the cookie, as 6
+    run_migration(sys.argv[2])
     return 0
 
 

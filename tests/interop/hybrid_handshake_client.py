@@ -111,8 +111,8 @@ def appendix_vectors(kem: NobleMlKem):
     return ok
 
 
-def client_hello(random: bytes, share: bytes) -> bytes:
-    hello = header(1) + random + v2.opaque16(share) + v2.opaque16(b"")
+def client_hello(random: bytes, share: bytes, cid: bytes = bytes(v2.CID_LEN)) -> bytes:
+    hello = header(1) + random + cid + v2.opaque16(share) + v2.opaque16(b"")
     return hello + v2.opaque16(bytes(max(0, 1200 - len(hello) - 2)))  # a hybrid hello needs no padding
 
 
@@ -124,7 +124,8 @@ def handshake(sock, server, root_public, kem: NobleMlKem):
     assert len(point) == EC_SHARE and len(ek) == EK
     share = point + ek  # SecP256r1MLKEM768: the EC part first (protocol.md §2.1)
     random = os.urandom(32)
-    hello = client_hello(random, share)
+    cid = os.urandom(v2.CID_LEN)  # our connection id (protocol.md §3.1)
+    hello = client_hello(random, share, cid)
     datagrams = v2.fragments(hello, 1, random[:8], LIMIT, header(v2.FRAGMENT))
     assert len(datagrams) == 2 and all(len(d) <= LIMIT for d in datagrams)
     reassembly = v2.Reassembly(header(v2.FRAGMENT), 2, random[:8])
@@ -144,6 +145,7 @@ def handshake(sock, server, root_public, kem: NobleMlKem):
     r = v2.Reader(reply)
     assert r.take(4) == header(2), "ServerHello header (version, suite)"
     r.take(32)
+    server_cid = r.take(v2.CID_LEN)
     server_share = r.opaque16()
     cleartext = reply[:r.pos]
     sealed = r.opaque16()
@@ -186,7 +188,7 @@ def handshake(sock, server, root_public, kem: NobleMlKem):
     aead, iv = v2.handshake_keys(c_hs)
     client_finished = header(3) + v2.opaque16(aead.encrypt(iv, msg, header(3)))
     sock.sendto(client_finished, server)
-    return c_ap, s_ap, hello, len(reply), client_finished
+    return c_ap, s_ap, hello, len(reply), client_finished, cid, server_cid
 
 
 def refused(sock, server, hello: bytes) -> bool:
@@ -211,7 +213,7 @@ def main():
             f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
         portfile = os.path.join(d, "port")
-        proc = subprocess.Popen([tool, "handshake-echo-server", "7121", key_path, portfile, "5"],
+        proc = subprocess.Popen([tool, "handshake-echo-server", "7121", key_path, portfile, "1000"],
                                 stderr=subprocess.PIPE, text=True)
         try:
             for _ in range(200):
@@ -226,27 +228,43 @@ def main():
             good = client_hello(os.urandom(32), ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
                 serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint) + kem.keygen(os.urandom(64)))
             unreduced = bytearray(good)
-            at = 4 + 32 + 2 + EC_SHARE  # the ML-KEM key's first coefficient
+            at = 4 + 32 + v2.CID_LEN + 2 + EC_SHARE  # the ML-KEM key's first coefficient
             unreduced[at], unreduced[at + 1] = 0xFF, unreduced[at + 1] | 0x0F
             check(refused(sock, server, bytes(unreduced)),
                      "the server refuses an ML-KEM key with a coefficient >= q (FIPS 203 §7.2)")
-            short = client_hello(os.urandom(32), good[4 + 32 + 2:4 + 32 + 2 + EC_SHARE + EK - 1])
+            share_at = 4 + 32 + v2.CID_LEN + 2
+            short = client_hello(os.urandom(32), good[share_at:share_at + EC_SHARE + EK - 1])
             check(refused(sock, server, short), "the server refuses a hybrid share one byte short")
 
-            c_ap, s_ap, hello, reply_size, client_finished = handshake(sock, server, root.public_key(), kem)
+            c_ap, s_ap, hello, reply_size, client_finished, cid, server_cid = handshake(sock, server,
+                                                                                       root.public_key(), kem)
             check(True, f"SecP256r1MLKEM768 handshake with sepal's C++ server: ClientHello {len(hello)} bytes "
                            f"sent as Fragments, ServerHello {reply_size} bytes reassembled from Fragments "
                            f"(datagrams of at most {LIMIT} bytes), ML-KEM-768 from @noble/post-quantum {NOBLE[1]}")
-            send, receive = v2.Direction(c_ap), v2.Direction(s_ap)
+            send, receive = v2.Direction(c_ap, server_cid), v2.Direction(s_ap, cid)
             v2.await_confirmation(sock, server, receive, client_finished)  # protocol.md §7.2
             for i in range(5):
                 v2.echo(sock, server, send, receive, f"post-quantum echo {i}".encode())
             check(True, "5 encrypted packets echoed under the hybrid handshake's keys")
+            send.update()  # a key update, mirrored by the server (protocol.md §7.1)
+            v2.echo(sock, server, send, receive, b"post-quantum echo after a key update")
+            check(receive.phase == 1, "a key update, mirrored by the server")
+            v2.echo.challenges = 0
+            moved = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a new port: a NAT rebinding
+            moved.settimeout(0.5)
+            sock.close()
+            v2.echo(moved, server, send, receive, b"post-quantum echo from a new port")
+            for i in range(3):
+                v2.echo(moved, server, send, receive, f"post-quantum echo after the move {i}".encode())
+            check(v2.echo.challenges >= 1, f"the move: the server challenged the new port, this client answered "
+                                           f"({v2.echo.challenges}), and the echoes came there (protocol.md §7.3)")
+            moved.sendto(send.seal(b"bye", receive.phase), server)
             proc.wait(timeout=30)
             log = proc.stderr.read()
-            check(proc.returncode == 0 and log.count("ClientHello refused: invalid key") == 2
+            check(proc.returncode == 0 and "handshakes completed 1, failed 2; migrations 1," in log
                   and "established, suite 7121" in log,
-                  f"the server refused both hostile hellos as invalid_key, then established ({proc.returncode})")
+                  f"the server refused both hostile hellos (2 failed handshakes), established one session and "
+                  f"moved it once ({proc.returncode}: {log.strip()})")
         finally:
             if proc.poll() is None:
                 proc.terminate()

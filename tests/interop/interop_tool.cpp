@@ -25,11 +25,12 @@
 //   mtls-client PORT ROOT CHAIN KEY HOST MSG   connect, send MSG, print the reply (the key exchange
 //                                              group, whether it is post-quantum and whether the
 //                                              server asked for a HelloRetry go to stderr)
-//   handshake-echo-server SUITE ROOT_KEY PORTFILE N   a sepal handshake server (docs/protocol.md) on
-//                                       UDP 127.0.0.1 for suite 7121 (SecP256r1MLKEM768, ECDSA-P256,
-//                                       AES-256-GCM, SHA-256) or 1121 (the default), root key
-//                                       ROOT_KEY (P-256 PEM): completes one handshake, echoes N
-//                                       session packets re-sealed, then exits 0 (1 after 20 s idle);
+//   handshake-echo-server SUITE ROOT_KEY PORTFILE N   sepal's UDP server (net::udp_server,
+//                                       docs/protocol.md, docs/net.md) on 127.0.0.1 for suite 7121
+//                                       (SecP256r1MLKEM768, ECDSA-P256, AES-256-GCM, SHA-256) or 1121
+//                                       (the default), root key ROOT_KEY (P-256 PEM): echoes N
+//                                       payloads re-sealed (or up to one that says "bye"), then exits 0 (1 after 20 s idle) and
+//                                       prints its handshake and migration counts to stderr;
 //                                       datagrams of at most 1200 bytes: longer handshake messages
 //                                       go as Fragments both ways (docs/protocol.md §3.4)
 // CURVE is p256 or ed25519. ALG is hmac-sha256 (KEYFILE: base64 secret),
@@ -47,6 +48,7 @@
 #include <sepal/tls/tcp.hpp>
 #include <sepal/http/verifier.hpp>
 #include <sepal/sepal.hpp>
+#include <sepal/net.hpp>
 
 #include <botan/base64.h>
 
@@ -58,6 +60,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -65,6 +69,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -424,90 +429,35 @@ int http_command(const std::string& cmd, char** a) {
 template <class Suite>
 int handshake_echo_server(char** a) {
   namespace hs = sepal::handshake;
+  namespace net = sepal::net;
   auto root = sepal::private_key<sepal::p256>::load_pem(a[0]);
   if (!root) return 1;
-  const hs::server_config<Suite> config{hs::server_identity<Suite>::root(std::move(*root)), {}};
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return 1;
-  const timeval idle{20, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
-  write_text(a[1], std::to_string(ntohs(addr.sin_port)));
-  std::optional<hs::server_handshake<Suite>> pending;
-  std::optional<hs::client_hello_collector<Suite>> collecting;  // a ClientHello, whole or in Fragments
-  std::optional<hs::established<Suite>> session;
-  std::vector<std::uint8_t> buf(65536), out(65536);
-  int echoes = std::stoi(a[2]);
-  while (echoes > 0) {
-    sockaddr_in peer{};
-    socklen_t plen = sizeof peer;
-    const auto n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &plen);
-    if (n <= 0) return 1;  // idle: the client gave up
-    const std::span<const std::uint8_t> msg(buf.data(), static_cast<std::size_t>(n));
-    const auto reply = [&](std::span<const std::uint8_t> bytes) {
-      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&peer), plen);
-    };
-    const auto reply_all = [&](std::span<const std::vector<std::uint8_t>> flight) {
-      for (const auto& d : flight) reply(d);
-    };
-    const std::uint8_t type = hs::carried_type(msg);  // a Fragment's message_type (docs/protocol.md §3.4)
-    if (session && (msg[0] & 0x40) && msg.size() >= 21) {  // a session packet (docs/protocol.md §7)
-      std::vector<std::uint8_t> plain(msg.size());
-      auto opened = session->session().open({}, msg, plain);
-      if (!opened || opened->empty()) continue;  // empty: never data (docs/protocol.md §7.2)
-      reply(session->session().seal({}, *opened, out));
-      --echoes;
-    } else if (type == 3 && session && session->is_client_finished_again(msg)) {
-      if (const auto done = session->handshake_done(); !done.empty()) reply(done);  // the first was lost
-    } else if (type == 1 && !session) {  // ClientHello: answer it, or its retransmission
-      if (pending && pending->is_client_hello_again(msg)) {
-        if (auto again = pending->on_datagram_flight(msg)) reply_all(*again);
-        continue;
-      }
-      if (pending) {  // another fragment of it: counts, draws nothing
-        (void)pending->on_datagram_flight(msg);
-        continue;
-      }
-      if (!collecting) collecting.emplace();
-      auto st = collecting->add(msg);
-      if (!st) {
-        std::fprintf(stderr, "ClientHello datagram dropped: %s\n", std::string(sepal::describe(st.error())).c_str());
-        if (!collecting->binding()) collecting.reset();
-        continue;
-      }
-      if (*st != hs::reassembly::status::complete) continue;  // more fragments to come
-      auto h = hs::server_handshake<Suite>::accept(config, *collecting, hs::address_status::unvalidated);
-      const auto hello_bytes = collecting->bytes_received();
-      const auto hello_size = collecting->message().size();
-      collecting.reset();
-      if (!h) {
-        std::fprintf(stderr, "ClientHello refused: %s\n", std::string(sepal::describe(h.error())).c_str());
-        continue;
-      }
-      pending.emplace(std::move(*h));
-      reply_all(pending->server_hello_datagrams());
-      std::fprintf(stderr, "ClientHello %zu bytes (%zu on the wire), ServerHello %zu bytes in %zu datagrams\n",
-                   hello_size, hello_bytes, pending->server_hello().size(), pending->server_hello_datagrams().size());
-    } else if (type == 3 && pending && !session) {
-      auto r = pending->receive_datagram(msg, static_cast<std::uint64_t>(std::time(nullptr)));
-      if (!r) {
-        std::fprintf(stderr, "ClientFinished refused: %s\n", std::string(sepal::describe(r.error())).c_str());
-        continue;
-      }
-      if (!r->has_value()) continue;  // a fragment: more to come
-      auto done = std::move(**r);
-      session.emplace(std::move(done));
-      reply(session->handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
-      std::fprintf(stderr, "established, suite %04x\n", Suite::id);
-    }
-  }
-  ::close(fd);
-  return 0;
+  using server = net::udp_server<Suite>;
+  typename server::config cfg{.handshake = {hs::server_identity<Suite>::root(std::move(*root)), {}}};
+  std::atomic<int> left{std::stoi(a[2])};
+  std::atomic<std::int64_t> last{0};
+  const auto now = [] { return std::chrono::steady_clock::now().time_since_epoch().count(); };
+  typename server::handlers h;
+  h.on_connect = [](typename server::connection&) { std::fprintf(stderr, "established, suite %04x\n", Suite::id); };
+  h.on_payload = [&](typename server::connection& c, std::span<const std::uint8_t> p) {
+    c.send(p);  // re-sealed, to where the session is (docs/protocol.md §7.3)
+    --left;
+    if (std::string_view(reinterpret_cast<const char*>(p.data()), p.size()) == "bye") left = 0;
+    last = now();
+  };
+  server srv(std::move(cfg), std::move(h));
+  write_text(a[1], std::to_string(srv.local().port()));
+  last = now();
+  const auto idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(20)).count();
+  while (left > 0 && now() - last < idle) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the last echo leaves
+  srv.stop();
+  const auto st = srv.stats();
+  std::fprintf(stderr, "handshakes completed %llu, failed %llu; migrations %llu, path challenges %llu\n",
+               static_cast<unsigned long long>(st.handshakes_completed),
+               static_cast<unsigned long long>(st.handshakes_failed), static_cast<unsigned long long>(st.migrations),
+               static_cast<unsigned long long>(st.path_challenges_sent));
+  return left > 0 ? 1 : 0;
 }
 
 }  // namespace

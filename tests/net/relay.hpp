@@ -8,7 +8,10 @@
 // payload packets) it records, in the order they arrived, whether the kernel
 // took at least one copy from it, so a test can state exactly what the
 // receiver must get. `kernel_drops` says whether a socket buffer dropped
-// something on the way, which would make that statement void.
+// something on the way, which would make that statement void. With
+// `rebind_every` it is also a NAT that rebinds: every so many datagrams to
+// the server it sends from a new port, and what the server still sends to
+// the previous port is lost (and recorded as not forwarded).
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,6 +19,7 @@
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <chrono>
@@ -38,6 +42,7 @@ struct faults {
   double duplicate = 0;  ///< probability a forwarded datagram is sent twice
   double reorder = 0;    ///< probability a copy is held back behind later ones
   int max_hold = 32;     ///< a held copy goes after 1 to max_hold later datagrams (or 3 ms)
+  int rebind_every = 0;  ///< a new source port toward the server every this many datagrams (0: never)
 };
 
 class relay {
@@ -49,7 +54,8 @@ class relay {
   relay(const net::endpoint& server, faults f, std::uint64_t seed, std::size_t tracked_size)
       : m_server(server), m_faults(f), m_rng(seed), m_tracked_size(tracked_size),
         m_front(*net::endpoint::parse("127.0.0.1", 0), net::socket_options{.gro = false, .gso = false}),
-        m_back(*net::endpoint::parse("127.0.0.1", 0), net::socket_options{.gro = false, .gso = false}),
+        m_back(std::make_unique<net::udp_socket>(*net::endpoint::parse("127.0.0.1", 0),
+                                                 net::socket_options{.gro = false, .gso = false})),
         m_thread([this](std::stop_token st) { run(st); }) {}
   ~relay() { stop(); }
   relay(const relay&) = delete;
@@ -71,7 +77,9 @@ class relay {
   [[nodiscard]] std::uint64_t delivered(direction d) const noexcept { return m_delivered[d].load(); }
   [[nodiscard]] std::uint64_t holding() const noexcept { return m_holding.load(); }
   /// The relay's two ports (for `kernel_drops`).
-  [[nodiscard]] std::array<std::uint16_t, 2> ports() const noexcept { return {m_front.local().port(), m_back.local().port()}; }
+  [[nodiscard]] std::array<std::uint16_t, 2> ports() const noexcept { return {m_front.local().port(), m_back->local().port()}; }
+  /// How often the relay moved to a new port toward the server.
+  [[nodiscard]] std::uint64_t rebinds() const noexcept { return m_rebinds.load(); }
   /// Session packets (any size) sent twice, per direction.
   [[nodiscard]] std::uint64_t duplicated(direction d) const noexcept { return m_duplicated[d]; }
   [[nodiscard]] std::uint64_t dropped(direction d) const noexcept { return m_dropped[d]; }
@@ -88,16 +96,19 @@ class relay {
   void run(const std::stop_token& st) {
     bytes buffer(65536);
     while (!st.stop_requested()) {
-      std::array<pollfd, 2> fds{pollfd{m_front.fd(), POLLIN, 0}, pollfd{m_back.fd(), POLLIN, 0}};
+      std::array<pollfd, 2> fds{pollfd{m_front.fd(), POLLIN, 0}, pollfd{m_back->fd(), POLLIN, 0}};
       (void)::poll(fds.data(), fds.size(), 1);
       drain(m_front, to_server, buffer);
-      drain(m_back, to_client, buffer);
+      // The port left behind first: what the server sent there came before
+      // anything it sent to the new one.
+      if (m_stale) drain(*m_stale, to_client, buffer, true);
+      drain(*m_back, to_client, buffer);
       release_aged(to_server);
       release_aged(to_client);
     }
   }
 
-  void drain(net::udp_socket& s, direction d, bytes& buffer) {
+  void drain(net::udp_socket& s, direction d, bytes& buffer, bool stale = false) {
     for (;;) {
       net::endpoint from;
       socklen_t n = net::endpoint::capacity;
@@ -105,15 +116,26 @@ class relay {
       if (got < 0) return;
       from.set_size(n);
       if (d == to_server) m_client = from;
-      handle(d, std::span(buffer).first(static_cast<std::size_t>(got)));
+      handle(d, std::span(buffer).first(static_cast<std::size_t>(got)), stale);
+      if (d == to_server && m_faults.rebind_every > 0 && ++m_since_rebind >= m_faults.rebind_every) rebind();
     }
+  }
+
+  /// The NAT's new mapping: a new port toward the server. The previous one
+  /// stays open only to record what still arrives there as lost.
+  void rebind() {
+    m_since_rebind = 0;
+    m_stale = std::move(m_back);
+    m_back = std::make_unique<net::udp_socket>(*net::endpoint::parse("127.0.0.1", 0),
+                                               net::socket_options{.gro = false, .gso = false});
+    ++m_rebinds;
   }
 
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(m_rng) < p; }
 
-  void handle(direction d, std::span<const std::uint8_t> datagram) {
-    const bool session_packet = datagram.size() >= 21 && (datagram[0] & 0x40) != 0;
-    const bool lost = chance(m_faults.loss);
+  void handle(direction d, std::span<const std::uint8_t> datagram, bool stale = false) {
+    const bool session_packet = datagram.size() >= 29 && (datagram[0] & 0x40) != 0;
+    const bool lost = chance(m_faults.loss) || stale;
     std::int64_t tracked = -1;
     if (session_packet && datagram.size() == m_tracked_size) {
       tracked = static_cast<std::int64_t>(m_forwarded[d].size());
@@ -160,7 +182,7 @@ class relay {
 
   /// Only a copy the kernel took counts as gone on.
   void send(direction d, std::span<const std::uint8_t> datagram, std::int64_t tracked) {
-    const bool sent = d == to_server ? m_back.send_to(m_server, datagram)
+    const bool sent = d == to_server ? m_back->send_to(m_server, datagram)
                                      : m_client.valid() && m_front.send_to(m_client, datagram);
     if (!sent || tracked < 0) return;
     auto& f = m_forwarded[d][static_cast<std::size_t>(tracked)];
@@ -172,7 +194,10 @@ class relay {
   faults m_faults;
   std::mt19937_64 m_rng;
   std::size_t m_tracked_size;
-  net::udp_socket m_front, m_back;
+  net::udp_socket m_front;
+  std::unique_ptr<net::udp_socket> m_back, m_stale;
+  int m_since_rebind = 0;
+  std::atomic<std::uint64_t> m_rebinds{0};
   std::array<std::deque<held>, 2> m_held;
   std::array<std::vector<std::uint8_t>, 2> m_forwarded;
   std::array<std::atomic<std::uint64_t>, 2> m_delivered{};

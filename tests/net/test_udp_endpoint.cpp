@@ -302,6 +302,9 @@ TEST_CASE("spoofed and garbage datagrams mixed into real traffic: nothing accept
     for (auto& c : cs) {
       bytes forged(40, static_cast<std::uint8_t>(r));
       forged[0] = 0x43;
+      // The session's own connection id: routed to it, then refused by the AEAD.
+      const auto& id = c->established().session().peer_connection_id();
+      std::copy(id.begin(), id.end(), forged.begin() + 1);
       (void)c->socket().send_to(f.srv->local(), forged);
       ok += echoes(*c, ping) ? 1 : 0;
     }
@@ -456,7 +459,7 @@ TEST_CASE("hardening: a second ClientHello from a pending peer's address does no
   REQUIRE(eventually([&] { return f.srv->stats().handshakes_completed == 1; }));
   // The genuine handshake completed: its session echoes.
   const bytes msg{'o', 'k'};
-  bytes packet(msg.size() + sepal::session<>::overhead), out(64);
+  bytes packet(msg.size() + hs::established<suite>::session_type::overhead), out(64);
   bool echoed = false;
   for (int attempt = 0; attempt < 10 && !echoed; ++attempt) {
     peer.send(f.srv->local(), done->session().seal({}, msg, packet));

@@ -96,7 +96,7 @@ TEST_CASE("a substituted key share is detected", "[handshake][attack]") {
   // The attacker replaces the client's share with its own in the ClientHello.
   auto hello = copy(client.client_hello());
   const auto attacker = sepal::private_key<sepal::p256>::generate().public_key().to_raw();
-  std::copy(attacker.begin(), attacker.end(), hello.begin() + 4 + 32 + 2);
+  std::copy(attacker.begin(), attacker.end(), hello.begin() + 4 + 32 + 8 + 2);
   auto server = hs::server_handshake<hs::default_suite>::accept(p.server, hello);
   REQUIRE(server.has_value());  // the server cannot tell...
   // ...but the client derives other keys and a different transcript.
@@ -124,7 +124,7 @@ TEST_CASE("every byte flip of every message fails, and the genuine message still
   REQUIRE(server.has_value());
 
   // ClientHello: the server rejects it, or the client rejects the answer.
-  for (std::size_t i = 0; i < 4 + 32 + 2 + 65 + 2; ++i) {
+  for (std::size_t i = 0; i < 4 + 32 + 8 + 2 + 65 + 2; ++i) {
     auto bad = hello;
     bad[i] ^= 0x01;
     auto s = hs::server_handshake<hs::default_suite>::accept(p.server, bad);
@@ -265,7 +265,7 @@ TEST_CASE("stateless retry: only a client at the address completes", "[handshake
   CHECK(validator.check(client.client_hello(), here, now + 31).what() == action::send_retry);      // expired
   CHECK(validator.check(client.client_hello(), here, now - 1).what() == action::send_retry);       // from the future
   auto forged = copy(client.client_hello());
-  forged[4 + 32 + 2 + 65 + 2 + 10] ^= 1;  // a byte of the cookie's MAC
+  forged[4 + 32 + 8 + 2 + 65 + 2 + 10] ^= 1;  // a byte of the cookie's MAC
   CHECK(validator.check(forged, here, now).what() == action::send_retry);
 
   auto server = hs::server_handshake<hs::default_suite>::accept(p.server, client.client_hello(),

@@ -567,32 +567,32 @@ TEST_CASE("fragments: a ClientHello flight of only a fragment at offset 0 and sm
   CHECK(server->bytes_sent() == sent);
 }
 
-TEST_CASE("version 4: version 3 messages and Fragments are refused as wrong_algorithm, the handshake goes on",
+TEST_CASE("version 5: version 4 messages and Fragments are refused as wrong_algorithm, the handshake goes on",
           "[handshake][fragments][version]") {
   using S = hs::default_suite;
-  static_assert(hs::protocol_version == 4);
+  static_assert(hs::protocol_version == 5);
   const auto root = hs::share(sepal::private_key<sepal::p256>::generate());
   hs::server_config<S> sc{hs::server_identity<S>::root(root), {}};
   hs::client_config<S> cc{root->public_key(), nullptr};
   auto client = hs::client_handshake<S>::start(cc);
   bytes old_hello = copy(client.client_hello());
-  old_hello[1] = 3;
+  old_hello[1] = 4;
   CHECK(hs::server_handshake<S>::accept(sc, old_hello).error() == errc::wrong_algorithm);
   hs::client_hello_collector<S> collector;
   CHECK(collector.add(old_hello).error() == errc::wrong_algorithm);
   auto server = hs::server_handshake<S>::accept(sc, client.client_hello());
   REQUIRE(server.has_value());
   bytes old_reply = copy(server->server_hello());
-  old_reply[1] = 3;
+  old_reply[1] = 4;
   CHECK(client.receive(old_reply, now).error() == errc::wrong_algorithm);
-  // A Fragment of version 3 (or 2) is refused before anything else.
+  // A Fragment of version 4 (or 3, 2) is refused before anything else.
   const auto fragments =
       hs::fragment_message(server->server_hello(), 2, hs::detail::binding_of(client.client_hello().subspan(4, 8)), S::id,
                            hs::min_datagram_size)
           .value();
-  REQUIRE(fragments.size() == 1);  // 221 bytes: fits even the smallest limit
+  REQUIRE(fragments.size() == 1);  // 229 bytes: fits even the smallest limit
   bytes fragment = hs::fragment_message(bytes(600, 7), 2, {}, S::id, hs::min_datagram_size).value()[0];
-  for (const std::uint8_t v : {std::uint8_t{2}, std::uint8_t{3}}) {
+  for (const std::uint8_t v : {std::uint8_t{2}, std::uint8_t{3}, std::uint8_t{4}}) {
     fragment[1] = v;
     CHECK(hs::parse_fragment(fragment, S::id).error() == errc::wrong_algorithm);
     CHECK(client.on_datagram(fragment, now).error() == errc::wrong_algorithm);

@@ -30,8 +30,9 @@ static_assert(p384_hybrid::id == 0x8222);
 static_assert(hs::default_suite::id == 0x1121);  // the default stays classical P-256
 
 /// Offsets of the share in ClientHello and ServerHello (docs/protocol.md §3):
-/// type, version, suite id (4 bytes), random (32), then opaque share<2>.
-constexpr std::size_t share_at = 4 + 32 + 2;
+/// type, version, suite id (4 bytes), random (32), connection id (8), then
+/// opaque share<2>.
+constexpr std::size_t share_at = 4 + 32 + 8 + 2;
 
 template <class Suite>
 struct outcome {

@@ -93,7 +93,7 @@ TEST_CASE("hardening: a second ClientHello from a peer's address does not replac
   peer.send_to(to, done->client_finished());
   // The genuine handshake completes: its session echoes.
   const demo::bytes msg{'o', 'k'};
-  demo::bytes packet(msg.size() + sepal::session<>::overhead), out(64);
+  demo::bytes packet(msg.size() + demo::session::overhead), out(64);
   bool echoed = false;
   for (int attempt = 0; attempt < 10 && !echoed; ++attempt) {
     peer.send_to(to, done->session().seal({}, msg, packet));

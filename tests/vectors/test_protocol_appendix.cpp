@@ -115,17 +115,23 @@ values run(std::string_view label) {
   v.add("ServerHello", sh);
   v.add("ClientFinished", cf);
 
-  // Recomputed from the document. ClientHello: header(4) random(32) share<2>.
-  const std::size_t c_share_len = std::size_t{ch[36]} << 8 | ch[37];
-  const auto c_share = std::span(ch).subspan(38, c_share_len);
-  const std::size_t s_share_len = std::size_t{sh[36]} << 8 | sh[37];
-  const auto s_share = std::span(sh).subspan(38, s_share_len);
+  // Recomputed from the document. ClientHello: header(4) random(32)
+  // connection_id(8) share<2>; ServerHello the same up to the share.
+  const std::size_t c_share_len = std::size_t{ch[44]} << 8 | ch[45];
+  const auto c_share = std::span(ch).subspan(46, c_share_len);
+  const std::size_t s_share_len = std::size_t{sh[44]} << 8 | sh[45];
+  const auto s_share = std::span(sh).subspan(46, s_share_len);
   if (copy(c_share) != copy(c_share_mirror.share()))
     throw std::runtime_error("the mirrored key share is not the one the handshake used");
   v.add("client_random", std::span(ch).subspan(4, 32));
   v.add("server_random", std::span(sh).subspan(4, 32));
-  const auto sh_clear = std::span(sh).first(38 + s_share_len);
-  const auto sealed_auth = std::span(sh).subspan(38 + s_share_len + 2);
+  hs::connection_id client_id{}, server_id{};
+  std::copy_n(ch.begin() + 36, client_id.size(), client_id.begin());
+  std::copy_n(sh.begin() + 36, server_id.size(), server_id.begin());
+  v.add("client_connection_id", client_id);
+  v.add("server_connection_id", server_id);
+  const auto sh_clear = std::span(sh).first(46 + s_share_len);
+  const auto sealed_auth = std::span(sh).subspan(46 + s_share_len + 2);
   const auto ecdhe = *c_share_mirror.finish(s_share);
   v.add("ecdhe", ecdhe.reveal());
 
@@ -194,10 +200,12 @@ values run(std::string_view label) {
   v.add("client packet 0, \"hello\"", c_packet);
   v.add("server packet 1, \"hello\"", s_packet);
   // Sessions built from the recomputed secrets open the real packets.
-  sepal::session<typename Suite::symmetric> client_view(sepal::secret_bytes::copy_of(c_ap.reveal()),
-                                                        sepal::secret_bytes::copy_of(s_ap.reveal()));
-  sepal::session<typename Suite::symmetric> server_view(sepal::secret_bytes::copy_of(s_ap.reveal()),
-                                                        sepal::secret_bytes::copy_of(c_ap.reveal()));
+  // Each side's packets carry the peer's connection id (§7.1).
+  using view = sepal::session<typename Suite::symmetric, hs::session_packet_options>;
+  view client_view(sepal::secret_bytes::copy_of(c_ap.reveal()), sepal::secret_bytes::copy_of(s_ap.reveal()), client_id,
+                   server_id);
+  view server_view(sepal::secret_bytes::copy_of(s_ap.reveal()), sepal::secret_bytes::copy_of(c_ap.reveal()), server_id,
+                   client_id);
   if (!client_view.open({}, done, out) || !client_view.open({}, s_packet, out) || !server_view.open({}, c_packet, out))
     throw std::runtime_error("the recomputed traffic secrets do not open the handshake's packets");
   // A key update (§7.1): the client moves to generation 1 (K = 1, A = 0:
@@ -211,6 +219,19 @@ values run(std::string_view label) {
   v.add("server packet 2, \"hello\", mirroring it", s_mirrored);
   if (!server_view.open({}, c_updated, got) || !client_view.open({}, s_mirrored, got))
     throw std::runtime_error("the recomputed secrets do not follow the key update");
+  // Path validation (§7.3): a challenge (control packet, C = 1) and its response.
+  const bytes challenge{1, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+  auto s_challenge = copy(s->session().seal_control(challenge, out));
+  bytes response = challenge;
+  response[0] = 2;
+  auto c_response = copy(c->session().seal_control(response, out));
+  v.add("server packet 3, path_challenge 0001020304050607", s_challenge);
+  v.add("client packet 2, its path_response", c_response);
+  const auto opened = client_view.receive_in_place({}, s_challenge);
+  const auto answered = server_view.receive_in_place({}, c_response);
+  if (!opened || !opened->control || copy(opened->payload) != challenge || !answered || !answered->control ||
+      copy(answered->payload) != response)
+    throw std::runtime_error("the recomputed secrets do not open the path validation packets");
   return v;
 }
 

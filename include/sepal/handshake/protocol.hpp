@@ -1,7 +1,7 @@
 #ifndef SEPAL_HANDSHAKE_PROTOCOL_HPP
 #define SEPAL_HANDSHAKE_PROTOCOL_HPP
 
-// The sepal handshake, version 4 (docs/protocol.md): sans-I/O client and
+// The sepal handshake, version 5 (docs/protocol.md): sans-I/O client and
 // server state machines that authenticate the server by its root key (or a
 // delegated key), optionally the client by its own key, and produce sessions.
 
@@ -50,6 +50,14 @@ inline constexpr unsigned max_hello_retries = 3;
 /// echoed a valid retry cookie): then the amplification budget does not apply.
 enum class address_status : bool { unvalidated, validated };
 
+/// Bytes of a session's connection ids (docs/protocol.md §3.1, §7.1).
+inline constexpr std::size_t connection_id_size = 8;
+/// A connection id of a session a handshake makes: each side chooses its
+/// own, sends it in its hello, and the peer puts it in every packet.
+using connection_id = sepal::connection_id<connection_id_size>;
+/// The packet options of the sessions handshakes make: connection ids.
+inline constexpr sepal::session_options session_packet_options{.connection_id_size = connection_id_size};
+
 namespace detail {
 
 using sepal::detail::wire_reader;
@@ -83,6 +91,7 @@ result<void> read_header(wire_reader& r, std::uint8_t type) noexcept {
 /// The fields of a well-formed ClientHello (docs/protocol.md §3.1).
 struct client_hello_fields {
   std::span<const std::uint8_t> random;
+  std::span<const std::uint8_t> connection_id;  ///< the client's
   std::span<const std::uint8_t> share;
   std::span<const std::uint8_t> cookie;
 };
@@ -97,6 +106,7 @@ result<client_hello_fields> parse_client_hello(std::span<const std::uint8_t> hel
   if (auto h = read_header<Suite>(r, client_hello_type); !h) return h.error();
   client_hello_fields f;
   f.random = r.bytes(32);
+  f.connection_id = r.bytes(connection_id_size);
   f.share = r.opaque16();
   f.cookie = r.opaque16();
   const auto padding = r.opaque16();
@@ -288,7 +298,7 @@ struct server_config {
 template <handshake_suite Suite>
 class established {
  public:
-  using session_type = sepal::session<typename Suite::symmetric>;  ///< the packet session
+  using session_type = sepal::session<typename Suite::symmetric, session_packet_options>;  ///< the packet session
 
   /// The session for application packets.
   [[nodiscard]] session_type& session() noexcept { return m_session; }
@@ -393,9 +403,10 @@ class established {
   template <handshake_suite>
   friend class server_handshake;
 
-  established(secret_bytes send, secret_bytes receive, secret_bytes exporter, std::vector<std::uint8_t> last_flight,
-              std::vector<std::uint8_t> peer_flight, bool client_side)
-      : m_session(std::move(send), std::move(receive)),
+  established(secret_bytes send, secret_bytes receive, const connection_id& local, const connection_id& peer,
+              secret_bytes exporter, std::vector<std::uint8_t> last_flight, std::vector<std::uint8_t> peer_flight,
+              bool client_side)
+      : m_session(std::move(send), std::move(receive), local, peer),
         m_exporter(std::move(exporter)),
         m_last_flight(std::move(last_flight)),
         m_peer_flight(std::move(peer_flight)),
@@ -439,6 +450,7 @@ class client_handshake {
     if (!detail::valid_datagram_size(config.max_datagram_size)) throw error(errc::invalid_argument);
     client_handshake c(config, key_share_client<kex>::generate(rng));
     c.m_random = random_bytes<32>(rng);
+    c.m_connection_id = random_bytes<connection_id_size>(rng);
     c.m_reassembly = reassembly(Suite::id, detail::server_hello_type, detail::binding_of(c.m_random));
     c.build_hello({});
     return c;
@@ -537,7 +549,7 @@ class client_handshake {
     m_hello.clear();
     detail::wire_writer w(m_hello);
     detail::write_header<Suite>(w, detail::client_hello_type);
-    w.bytes(m_random).opaque16(m_ephemeral->share()).opaque16(cookie);
+    w.bytes(m_random).bytes(m_connection_id).opaque16(m_ephemeral->share()).opaque16(cookie);
     const std::size_t pad = min_client_hello_size - std::min(min_client_hello_size, w.size() + 2);
     w.opaque16(std::vector<std::uint8_t>(pad, 0));
     m_transcript = transcript<hash>();
@@ -569,10 +581,13 @@ class client_handshake {
     detail::wire_reader r(message);
     if (auto h = detail::read_header<Suite>(r, detail::server_hello_type); !h) return h.error();
     (void)r.bytes(32);  // server random: bound through the transcript
+    const auto server_id = r.bytes(connection_id_size);
     const auto share = r.opaque16();
     const auto cleartext = r.consumed();
     const auto sealed = r.opaque16();
     if (!r.at_end()) return errc::invalid_encoding;
+    connection_id peer{};
+    std::copy(server_id.begin(), server_id.end(), peer.begin());
 
     auto ecdhe = m_ephemeral->finish(share);  // key_share.hpp: ECDH, or ML-KEM decapsulation and ECDH
     if (!ecdhe) return errc::invalid_key;
@@ -665,7 +680,8 @@ class client_handshake {
                                       m_max_datagram);
     if (!datagrams) return datagrams.error();  // a client chain over what max_fragments can carry
     m_ephemeral.reset();  // spent: the ephemeral keys are wiped
-    established<Suite> done(std::move(app.client), std::move(app.server), std::move(app.exporter), std::move(flight),
+    established<Suite> done(std::move(app.client), std::move(app.server), m_connection_id, peer,
+                            std::move(app.exporter), std::move(flight),
                             std::vector<std::uint8_t>(message.begin(), message.end()), true);
     done.m_last_datagrams = std::move(*datagrams);
     done.m_binding = detail::binding_of(m_random);
@@ -680,6 +696,7 @@ class client_handshake {
   std::size_t m_max_datagram;
   std::optional<key_share_client<kex>> m_ephemeral;
   std::array<std::uint8_t, 32> m_random{};
+  connection_id m_connection_id{};
   transcript<hash> m_transcript;
   std::vector<std::uint8_t> m_hello;
   std::vector<std::vector<std::uint8_t>> m_hello_datagrams;
@@ -797,7 +814,18 @@ class server_handshake {
                                                        std::span<const std::uint8_t> client_hello,
                                                        address_status address,
                                                        Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
-    return start(config, client_hello, client_hello.size(), address, rng);
+    return start(config, client_hello, client_hello.size(), address, nullptr, rng);
+  }
+
+  /// `accept` with the server's connection id for this session chosen by
+  /// the caller (docs/protocol.md §3.2: for example to route by it; the
+  /// other overloads draw it from `rng`). The caller keeps it unique among
+  /// its sessions.
+  [[nodiscard]] static result<server_handshake> accept(const server_config<Suite>& config,
+                                                       std::span<const std::uint8_t> client_hello,
+                                                       address_status address, const connection_id& local,
+                                                       Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
+    return start(config, client_hello, client_hello.size(), address, &local, rng);
   }
 
   /// Answers the ClientHello `hello` collected (whole or from its
@@ -812,7 +840,17 @@ class server_handshake {
                                                        address_status address,
                                                        Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
     if (!hello.complete()) return errc::invalid_argument;
-    return start(config, hello.message(), hello.bytes_received(), address, rng);
+    return start(config, hello.message(), hello.bytes_received(), address, nullptr, rng);
+  }
+
+  /// `accept` of a collected ClientHello with the server's connection id
+  /// chosen by the caller (as the other overload that takes one).
+  [[nodiscard]] static result<server_handshake> accept(const server_config<Suite>& config,
+                                                       const client_hello_collector<Suite>& hello,
+                                                       address_status address, const connection_id& local,
+                                                       Botan::RandomNumberGenerator& rng = system_rng()) noexcept {
+    if (!hello.complete()) return errc::invalid_argument;
+    return start(config, hello.message(), hello.bytes_received(), address, &local, rng);
   }
 
   /// The ServerHello, to send once after `accept` (as one message: a caller
@@ -961,12 +999,12 @@ class server_handshake {
         m_finished(Suite::id, detail::client_finished_type, m_binding) {}
 
   static result<server_handshake> start(const server_config<Suite>& config, std::span<const std::uint8_t> client_hello,
-                                        std::size_t received, address_status address,
+                                        std::size_t received, address_status address, const connection_id* local,
                                         Botan::RandomNumberGenerator& rng) noexcept {
     try {
       if (!detail::valid_datagram_size(config.max_datagram_size)) return errc::invalid_argument;
       const bool validated = address == address_status::validated;
-      auto h = answer(config, client_hello, received, validated, rng);
+      auto h = answer(config, client_hello, received, validated, local, rng);
       if (h) {
         h->m_validated = validated;
         h->m_received = received;
@@ -999,7 +1037,8 @@ class server_handshake {
   }
 
   static result<server_handshake> answer(const server_config<Suite>& config, std::span<const std::uint8_t> hello,
-                                         std::size_t received, bool validated, Botan::RandomNumberGenerator& rng) {
+                                         std::size_t received, bool validated, const connection_id* local,
+                                         Botan::RandomNumberGenerator& rng) {
     // The client random is bound through the transcript; the cookie was
     // checked by an address_validator, if the server uses one.
     if (!config.identity.has_key()) return errc::moved_from;  // a moved-from config
@@ -1018,7 +1057,9 @@ class server_handshake {
     std::vector<std::uint8_t> reply;
     detail::wire_writer w(reply);
     detail::write_header<Suite>(w, detail::server_hello_type);
-    w.bytes(random_bytes<32>(rng)).opaque16(ecdhe->share);
+    w.bytes(random_bytes<32>(rng));
+    const connection_id server_id = local ? *local : random_bytes<connection_id_size>(rng);
+    w.bytes(server_id).opaque16(ecdhe->share);
     const std::vector<std::uint8_t> cleartext = reply;
     t.update(cleartext);
     auto hs = early_secret<hash>::start().next(ecdhe->shared_secret.reveal());
@@ -1066,6 +1107,8 @@ class server_handshake {
     server_handshake h(config, std::move(t), std::move(c_hs), std::move(app), client_auth,
                        std::vector<std::uint8_t>(hello.begin(), hello.end()), std::move(reply));
     h.m_flight = std::move(*flight);
+    h.m_local_id = server_id;
+    std::copy(fields->connection_id.begin(), fields->connection_id.end(), h.m_client_id.begin());
     return h;
   }
 
@@ -1118,7 +1161,8 @@ class server_handshake {
     if (!p.at_end()) return errc::invalid_encoding;
     if (!verify_finished<hash>(m_client_hs.reveal(), t.current(), finished)) return errc::authentication_failed;
 
-    established<Suite> done(std::move(m_app.server), std::move(m_app.client), std::move(m_app.exporter), {},
+    established<Suite> done(std::move(m_app.server), std::move(m_app.client), m_local_id, m_client_id,
+                            std::move(m_app.exporter), {},
                             std::vector<std::uint8_t>(message.begin(), message.end()), false);
     done.m_binding = m_binding;
     done.m_client = std::move(client);
@@ -1143,6 +1187,8 @@ class server_handshake {
   std::vector<std::vector<std::uint8_t>> m_flight;
   fragment_binding m_binding;
   reassembly m_finished;
+  connection_id m_local_id{};   ///< the server's, in its ServerHello
+  connection_id m_client_id{};  ///< the client's, from its ClientHello
 };
 
 }  // namespace sepal::handshake

@@ -65,7 +65,7 @@ concept handshake_suite = key_share<typename S::kex> && signature_scheme<typenam
                           std::is_same_v<S, suite<typename S::kex, typename S::sig, typename S::aead, typename S::hash>>;
 
 /// The protocol version in every message header.
-inline constexpr std::uint8_t protocol_version = 4;  // docs/protocol.md §10: what changed in 4
+inline constexpr std::uint8_t protocol_version = 5;  // docs/protocol.md §10: what changed in 5
 
 }  // namespace sepal::handshake
 

@@ -69,13 +69,16 @@ struct server_stats {
   std::uint64_t payloads_received = 0;          ///< session packets that authenticated
   std::uint64_t payloads_sent = 0;              ///< session packets sealed
   std::uint64_t rejected_packets = 0;           ///< session packets of a known peer that failed (forged, replayed)
-  std::uint64_t unknown_peer = 0;               ///< session packets from an address with no session (dropped)
+  std::uint64_t unknown_peer = 0;               ///< session packets whose connection id names no session here (dropped)
   std::uint64_t malformed = 0;                  ///< datagrams that are neither (empty, unknown type, stray messages)
   std::uint64_t late_client_finished = 0;       ///< ClientFinished copies from an established peer (answered with a fresh handshake-done)
   std::uint64_t sessions_timed_out = 0;         ///< sessions closed by `idle_timeout`
   std::uint64_t sessions_replaced = 0;          ///< sessions replaced by a new handshake from the same address
   std::uint64_t hello_reassemblies_expired = 0;  ///< fragmented ClientHellos dropped incomplete at their second tick
   std::uint64_t hello_reassemblies_evicted = 0;  ///< fragmented ClientHellos dropped to make room for a newer one
+  std::uint64_t path_challenges_sent = 0;       ///< path challenges sent to a session's new address (docs/protocol.md §7.3)
+  std::uint64_t path_challenges_refused = 0;    ///< path challenges not sent: over 3x what the new address sent
+  std::uint64_t migrations = 0;                 ///< sessions moved to a new address that answered a challenge
   std::uint64_t sessions = 0;                   ///< established sessions now
   std::uint64_t pending = 0;                    ///< pending handshakes now
   std::uint64_t hello_reassemblies = 0;         ///< fragmented ClientHellos being reassembled now

@@ -30,6 +30,7 @@ struct client_stats {
   std::uint64_t payloads_received = 0;    ///< session packets that authenticated
   std::uint64_t payloads_sent = 0;        ///< session packets sealed
   std::uint64_t rejected = 0;             ///< datagrams dropped: from another address, forged, replayed, malformed
+  std::uint64_t path_responses = 0;       ///< path challenges answered (docs/protocol.md §7.3)
 };
 
 /// A client: one socket, one server, one session at a time. Not thread-safe
@@ -99,7 +100,7 @@ class udp_client {
         }
         for (; m_cursor < m_receive.size(); ++m_cursor) {
           const auto& d = m_receive.at(m_cursor);
-          if (!(*d.from == m_cfg.server) || detail::is_session_packet(d.data)) {
+          if (!(*d.from == m_cfg.server) || detail::is_session_packet<session_type>(d.data)) {
             m_counters.rejected.add();
             continue;
           }
@@ -214,13 +215,15 @@ class udp_client {
             m_counters.handshakes_failed.get(),
             m_counters.payloads_received.get(),
             m_counters.payloads_sent.get(),
-            m_counters.rejected.get()};
+            m_counters.rejected.get(),
+            m_counters.path_responses.get()};
   }
 
-  static constexpr std::size_t overhead = sealer<typename Suite::symmetric>::overhead;  ///< bytes a packet adds
+  static constexpr std::size_t overhead = handshake::established<Suite>::session_type::overhead;  ///< bytes a packet adds
 
  private:
   using clock = std::chrono::steady_clock;
+  using session_type = typename handshake::established<Suite>::session_type;
 
   static endpoint local_for(const config& c) {
     if (c.bind.valid()) return c.bind;
@@ -253,8 +256,27 @@ class udp_client {
 
   struct counters_t {
     counter client_hello_sends, retries_followed, client_finished_resends, handshakes_failed, payloads_received,
-        payloads_sent, rejected;
+        payloads_sent, rejected, path_responses;
   };
+
+  /// docs/protocol.md §7.3: a path challenge is answered at once with its
+  /// data (the server sent it to the address this client's packets now
+  /// come from, after a NAT rebinding); other control frames are ignored.
+  void answer_control(std::span<const std::uint8_t> frame) noexcept {
+    const auto challenge = detail::parse_path_frame(frame, detail::path_challenge_frame);
+    if (!challenge) return;
+    const auto response = detail::make_path_frame(detail::path_response_frame, *challenge);
+    auto room = m_send.prepare(response.size() + overhead);
+    if (room.size() < response.size() + overhead) return;
+    try {
+      const auto wire = m_established->session().seal_control(response, room);
+      m_send.commit(m_cfg.server, wire.size());
+      m_counters.path_responses.add();
+      flush();
+    } catch (...) {
+      drop_session();
+    }
+  }
 
   /// The next packet of the received batch that opens in the session
   /// (empty payloads included), handling the rest on the way: datagrams
@@ -268,18 +290,22 @@ class udp_client {
         m_counters.rejected.add();
         continue;
       }
-      if (detail::is_session_packet(d.data)) {
-        auto got = m_established->session().open_in_place({}, d.data);
+      if (detail::is_session_packet<session_type>(d.data)) {
+        auto got = m_established->session().receive_in_place({}, d.data);
         if (!got) {
           m_counters.rejected.add();
           if (got.error() == errc::closed) drop_session();
           continue;
         }
-        ++m_cursor;
         m_last_receive = clock::now();
+        if (got->control) {
+          answer_control(got->payload);
+          continue;
+        }
+        ++m_cursor;
         // The server updated its keys: acknowledge at once (docs/protocol.md §7.1).
         if (m_established->session().ack_wanted() && send({})) flush();
-        return std::span<const std::uint8_t>(*got);
+        return std::span<const std::uint8_t>(got->payload);
       }
       if (m_established->is_server_hello_again(d.data)) {  // whole, or its first fragment
         send_flight(m_established->client_finished_datagrams(), false);

@@ -29,6 +29,7 @@
 #include "address.hpp"
 #include "batch_io.hpp"
 #include "counters.hpp"
+#include "detail/path.hpp"
 #include "detail/route.hpp"
 #include "limits.hpp"
 #include "socket.hpp"
@@ -42,9 +43,24 @@ using peer_id = std::uint64_t;
 namespace detail {
 /// A datagram is a session packet when its first byte has the fixed bit and
 /// it holds at least a header and a tag (docs/protocol.md §7).
-[[nodiscard]] inline bool is_session_packet(std::span<const std::uint8_t> d) noexcept {
-  return d.size() >= sealer<>::overhead && (d[0] & 0x40) != 0;
+template <class Session>
+[[nodiscard]] bool is_session_packet(std::span<const std::uint8_t> d) noexcept {
+  return d.size() >= Session::overhead && (d[0] & 0x40) != 0;
 }
+/// The connection id a session packet carries (after its first byte).
+[[nodiscard]] inline handshake::connection_id connection_id_of(std::span<const std::uint8_t> packet) noexcept {
+  handshake::connection_id id{};
+  std::copy_n(packet.begin() + 1, id.size(), id.begin());
+  return id;
+}
+struct connection_id_hash {
+  std::size_t seed = 0;
+  std::size_t operator()(const handshake::connection_id& id) const noexcept {
+    std::uint64_t h = 1469598103934665603ull ^ seed;
+    for (const auto b : id) h = (h ^ b) * 1099511628211ull;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
 inline std::uint64_t unix_now() noexcept { return static_cast<std::uint64_t>(std::time(nullptr)); }
 /// A ClientHello being reassembled: its sender and its fragments' binding.
 struct reassembly_key {
@@ -68,8 +84,10 @@ struct reassembly_hash {
 ///
 /// Threading: each worker owns its socket, its pending handshakes and its
 /// sessions; nothing of a session is ever touched by another thread. The
-/// kernel keeps a peer address and port on one socket, so a peer stays on
-/// one worker. The handlers, and the handshake config's `allow_client` and
+/// kernel keeps a peer address and port on one socket during the handshake,
+/// and then steers its session packets by the first byte of the server's
+/// connection id, the worker's index (`udp_socket::steer_by_connection_id`),
+/// so a peer stays on one worker when its address changes. The handlers, and the handshake config's `allow_client` and
 /// `verify_client_chain`, run on the worker threads, concurrently when
 /// there are several: what they share, they must synchronize. A
 /// `connection&` a handler receives is valid only during that call (keep
@@ -80,7 +98,11 @@ struct reassembly_hash {
 /// that address sent (the handshake's budget, resends included); with
 /// `address_validation` the first reply to an address is a 46-byte
 /// HelloRetry and no state is kept until the cookie comes back. Nothing
-/// unauthenticated changes a session. See docs/net.md for the limits.
+/// unauthenticated changes a session. Sessions are found by connection id
+/// (docs/protocol.md §7.1); a session moves to a new client address only
+/// when the client answered a path challenge sent there (§7.3), and what
+/// the server sends an unvalidated address is at most 3 times what it
+/// received from it. See docs/net.md for the limits.
 ///
 /// Errors: the constructor throws `sepal::error(errc::io_error)` when a
 /// socket cannot be bound, `invalid_argument` for 0 or more than 255
@@ -97,7 +119,8 @@ class udp_server {
    public:
     /// Unique for the server's lifetime.
     [[nodiscard]] peer_id id() const noexcept { return m_id; }
-    /// The peer's address and port.
+    /// The peer's address and port: where it was last validated (its
+    /// handshake, or a path challenge it answered, docs/protocol.md §7.3).
     [[nodiscard]] const endpoint& remote() const noexcept { return m_remote; }
     /// The client's authenticated key (mutual mode), else empty.
     [[nodiscard]] const identity_type& client_identity() const noexcept { return m_established.client_identity(); }
@@ -147,6 +170,7 @@ class udp_server {
     peer_id m_id;
     detail::route_key m_key{};
     std::chrono::steady_clock::time_point m_last_receive{};
+    detail::path_probe<detail::route_key, endpoint, std::chrono::steady_clock::time_point> m_probe{};
     std::uint64_t m_user = 0;
     bool m_closing = false;
   };
@@ -206,6 +230,9 @@ class udp_server {
       m_workers.push_back(std::make_unique<worker_state>(m_shared.get(), i, udp_socket(at, so)));
       at = m_workers.back()->m_socket.local();  // the others bind the port the first one got
     }
+    // Worker i is the group's i-th socket: session packets go to the worker
+    // their connection id names (docs/net.md, "Connection ids").
+    if (c.threads > 1) m_steered = m_workers.front()->m_socket.steer_by_connection_id();
     for (auto& w : m_workers) m_threads.emplace_back([p = w.get()](std::stop_token st) { p->run(st); });
   }
   ~udp_server() { stop(); }
@@ -227,6 +254,10 @@ class udp_server {
   /// Whether the kernel offers GSO / GRO on the sockets.
   [[nodiscard]] bool gso() const noexcept { return m_workers.front()->m_socket.gso(); }
   [[nodiscard]] bool gro() const noexcept { return m_workers.front()->m_socket.gro(); }  ///< see `gso`
+  /// With several workers: whether the kernel steers session packets by
+  /// connection id (else a client whose address changed may reach another
+  /// worker, which drops its packets as `unknown_peer`).
+  [[nodiscard]] bool steered() const noexcept { return m_steered; }
 
   /// The counters, summed over the workers (any thread).
   [[nodiscard]] server_stats stats() const noexcept {
@@ -254,6 +285,9 @@ class udp_server {
       s.sessions_replaced += c.sessions_replaced.get();
       s.hello_reassemblies_expired += c.hello_reassemblies_expired.get();
       s.hello_reassemblies_evicted += c.hello_reassemblies_evicted.get();
+      s.path_challenges_sent += c.path_challenges_sent.get();
+      s.path_challenges_refused += c.path_challenges_refused.get();
+      s.migrations += c.migrations.get();
     }
     s.sessions = m_shared->sessions.load(std::memory_order_relaxed);
     s.pending = m_shared->pending.load(std::memory_order_relaxed);
@@ -263,7 +297,8 @@ class udp_server {
 
  private:
   using clock = std::chrono::steady_clock;
-  static constexpr std::size_t session_overhead = sealer<typename Suite::symmetric>::overhead;
+  using session_type = typename handshake::established<Suite>::session_type;
+  static constexpr std::size_t session_overhead = handshake::established<Suite>::session_type::overhead;
   static constexpr std::size_t max_payload = 65507 - session_overhead;  // the largest UDP/IPv4 datagram
 
   struct shared_state {
@@ -281,7 +316,8 @@ class udp_server {
     counter handshakes_started, handshakes_completed, handshakes_failed, handshakes_expired, server_hello_resends,
         retries_sent, refused_sessions_full, refused_pending_full, refused_pending_per_address, refused_rate,
         payloads_received, payloads_sent, rejected_packets, unknown_peer, malformed, late_client_finished,
-        sessions_timed_out, sessions_replaced, hello_reassemblies_expired, hello_reassemblies_evicted;
+        sessions_timed_out, sessions_replaced, hello_reassemblies_expired, hello_reassemblies_evicted,
+        path_challenges_sent, path_challenges_refused, migrations;
   };
 
   struct pending_handshake {
@@ -315,7 +351,8 @@ class udp_server {
           m_socket(std::move(socket)),
           m_receive(s->cfg.io),
           m_send(m_socket, m_io, s->cfg.io),
-          m_sessions(16, detail::route_hash{random_seed()}),
+          m_sessions(16, detail::connection_id_hash{random_seed()}),
+          m_by_address(16, detail::route_hash{random_seed()}),
           m_pending(16, detail::route_hash{random_seed()}),
           m_collecting(16, detail::reassembly_hash{detail::route_hash{random_seed()}}),
           m_per_address(16, detail::route_hash{random_seed()}),
@@ -323,6 +360,7 @@ class udp_server {
       const auto& l = s->cfg.limits;
       // Reserved up front so the maps never rehash in steady state.
       m_sessions.reserve(std::min<std::size_t>(l.max_sessions, 1 << 16));
+      m_by_address.reserve(std::min<std::size_t>(l.max_sessions, 1 << 16));
       m_pending.reserve(std::min<std::size_t>(l.max_pending, 1 << 16));
       m_collecting.reserve(std::min<std::size_t>(l.max_hello_reassemblies, 1 << 16));
       m_free.reserve(std::min<std::size_t>(l.max_sessions, 1 << 16));
@@ -402,9 +440,10 @@ class udp_server {
         return;
       }
       const auto key = detail::route_of(from);
-      if (detail::is_session_packet(msg)) {
-        if (auto it = m_sessions.find(key); it != m_sessions.end()) {
-          on_session_packet(*m_slots[it->second], msg);
+      if (detail::is_session_packet<session_type>(msg)) {
+        // Found by the connection id, not the address (docs/protocol.md §7.1).
+        if (auto it = m_sessions.find(detail::connection_id_of(msg)); it != m_sessions.end()) {
+          on_session_packet(*m_slots[it->second], msg, from, key);
           return;
         }
         // Its handshake may still be pending (a lost ClientFinished): the
@@ -416,7 +455,7 @@ class udp_server {
       }
       const auto type = handshake::carried_type(msg);
       if (type == handshake::detail::client_finished_type) {
-        if (auto it = m_sessions.find(key); it != m_sessions.end()) {
+        if (auto it = m_by_address.find(key); it != m_by_address.end()) {
           auto& c = *m_slots[it->second];
           // A copy: the client resends ClientFinished until the handshake is
           // confirmed (docs/protocol.md §7.2), so the handshake-done was
@@ -448,7 +487,7 @@ class udp_server {
         }
         return;
       }
-      if (type == handshake::detail::client_finished_type && m_sessions.contains(key)) {
+      if (type == handshake::detail::client_finished_type && m_by_address.contains(key)) {
         m_counters.late_client_finished.add();  // not the verified one: draws nothing
         return;
       }
@@ -549,37 +588,108 @@ class udp_server {
       m_shared->collecting.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    void on_session_packet(connection& c, std::span<std::uint8_t> msg) noexcept {
-      auto payload = c.m_established.session().open_in_place({}, msg);
-      if (!payload) {
+    void on_session_packet(connection& c, std::span<std::uint8_t> msg, const endpoint& from,
+                           const detail::route_key& key) noexcept {
+      const std::size_t size = msg.size();
+      auto r = c.m_established.session().receive_in_place({}, msg);
+      if (!r) {
         m_counters.rejected_packets.add();  // forged, replayed or garbage: dropped silently
-        if (payload.error() == errc::closed) c.m_closing = true;
+        if (r.error() == errc::closed) c.m_closing = true;
         reap(c);
         return;
       }
       c.m_last_receive = m_now;
+      const bool new_path = key != c.m_key;
+      if (r->control) {
+        if (new_path) on_path_response(c, r->payload, from, key);
+        reap(c);
+        return;
+      }
+      // An authenticated packet from another address: the client may have
+      // moved (a NAT rebinding), or someone replays a copy from elsewhere.
+      // The session stays where it is until the new address answers a
+      // challenge (docs/protocol.md §7.3).
+      if (new_path) probe_path(c, from, key, size);
       // The peer updated its keys: acknowledge at once, so it can update
       // again (docs/protocol.md §7.1), even when the handler sends nothing.
       if (c.m_established.session().ack_wanted()) (void)c.send({});
-      if (payload->empty()) {  // a key update acknowledgment: never data
+      if (r->payload.empty()) {  // a key update acknowledgment: never data
         reap(c);
         return;
       }
       m_counters.payloads_received.add();
       if (m_shared->on.on_payload) {
         try {
-          m_shared->on.on_payload(c, *payload);
+          m_shared->on.on_payload(c, r->payload);
         } catch (...) {
         }
       }
       reap(c);
     }
 
+    /// RFC 9000 §8.2, §9.3: a path challenge to the new address, at most
+    /// one per resend interval and `max_challenges` per probe, and never
+    /// more than 3 times the bytes that address sent (§8.1). One probe per
+    /// session: a packet from yet another address starts over there.
+    void probe_path(connection& c, const endpoint& from, const detail::route_key& key, std::size_t bytes) noexcept {
+      auto& p = c.m_probe;
+      // A new address, or one whose challenges all went unanswered a while
+      // ago (lost): a fresh probe, with a budget of its own.
+      const auto spent = p.challenges == p.max_challenges &&
+                         m_now - p.last >= handshake::max_server_hello_resends * m_shared->cfg.limits.resend_interval;
+      if (!p.active || p.key != key || spent) p = {key, from, 0, 0, {}, 0, {}, true};
+      p.received += bytes;
+      if (p.challenges == p.max_challenges ||
+          (p.challenges > 0 && m_now - p.last < m_shared->cfg.limits.resend_interval))
+        return;
+      constexpr std::size_t challenge_size = std::tuple_size_v<detail::path_frame> + session_type::overhead;
+      if (p.sent + challenge_size > handshake::amplification_limit * p.received) {
+        m_counters.path_challenges_refused.add();
+        return;
+      }
+      try {
+        auto& data = p.data[p.challenges % p.data.size()];
+        data = random_bytes<std::tuple_size_v<detail::path_data>>();
+        const auto frame = detail::make_path_frame(detail::path_challenge_frame, data);
+        auto room = m_send.prepare(challenge_size);
+        if (room.size() < challenge_size) return;
+        const auto wire = c.m_established.session().seal_control(frame, room);
+        m_send.commit(from, wire.size());
+        ++p.challenges;
+        p.sent += wire.size();
+        p.last = m_now;
+        m_counters.path_challenges_sent.add();
+      } catch (...) {
+        c.m_closing = true;  // the session refused to seal (its packet numbers are spent)
+      }
+    }
+
+    /// A control packet from an address the session is not at: when it is
+    /// the response to a challenge sent there, the session moves there
+    /// (RFC 9000 §8.2.2: from the address the challenge went to).
+    void on_path_response(connection& c, std::span<const std::uint8_t> frame, const endpoint& from,
+                          const detail::route_key& key) noexcept {
+      auto& p = c.m_probe;
+      const auto response = detail::parse_path_frame(frame, detail::path_response_frame);
+      if (!response || !p.active || p.key != key || !p.answers(*response)) return;
+      const auto slot = static_cast<std::uint32_t>((c.m_id >> 32) & 0xffffff);
+      try {
+        m_by_address[key] = slot;  // the address's newest session (an older one there is stale)
+      } catch (...) {
+        return;  // out of memory: the session stays where it was validated
+      }
+      if (auto a = m_by_address.find(c.m_key); a != m_by_address.end() && a->second == slot) m_by_address.erase(a);
+      c.m_key = key;
+      c.m_remote = from;
+      p.active = false;
+      m_counters.migrations.add();
+    }
+
     void start_handshake(const endpoint& from, const detail::route_key& key, std::span<const std::uint8_t> msg,
                          const handshake::client_hello_collector<Suite>* collected) noexcept {
       const auto& l = m_shared->cfg.limits;
       // Limits first: a refused hello costs no MAC, no key agreement, no state.
-      if (!m_sessions.contains(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
+      if (!m_by_address.contains(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
         m_counters.refused_sessions_full.add();
         return;
       }
@@ -616,8 +726,11 @@ class udp_server {
         return;
       }
       if (l.max_handshakes_per_second > 0) m_tokens -= 1;
-      auto h = collected ? handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, *collected, status)
-                         : handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, msg, status);
+      const auto id = new_connection_id();
+      auto h = !id ? result<handshake::server_handshake<Suite>>(errc::rng_failure)
+               : collected
+                   ? handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, *collected, status, *id)
+                   : handshake::server_handshake<Suite>::accept(m_shared->cfg.handshake, msg, status, *id);
       if (!h) {
         m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
         m_counters.handshakes_failed.add();
@@ -631,6 +744,22 @@ class udp_server {
       } catch (...) {  // out of memory: forget it
         m_pending.erase(key);
         m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+
+    /// The server's connection id for a new session: this worker's index,
+    /// then 7 random bytes (docs/net.md, "Connection ids"), none in use here.
+    std::optional<handshake::connection_id> new_connection_id() noexcept {
+      try {
+        handshake::connection_id id{};
+        do {
+          const auto r = random_bytes<handshake::connection_id_size - 1>();
+          id[0] = static_cast<std::uint8_t>(m_index);
+          std::copy(r.begin(), r.end(), id.begin() + 1);
+        } while (m_sessions.contains(id));
+        return id;
+      } catch (...) {
+        return std::nullopt;
       }
     }
 
@@ -649,9 +778,14 @@ class udp_server {
       const endpoint from = p->second.from;
       const auto key = p->first;
       forget_pending(p);
+      const auto cid = done->session().local_connection_id();
+      if (m_sessions.contains(cid)) {  // chosen twice while both were pending (2^-56): this one fails
+        m_counters.handshakes_failed.add();
+        return;
+      }
       // A new handshake from an address with a session replaces it only
       // now that it completed (docs/protocol.md §7).
-      if (auto old = m_sessions.find(key); old != m_sessions.end()) {
+      if (auto old = m_by_address.find(key); old != m_by_address.end()) {
         m_counters.sessions_replaced.add();
         drop_session(*m_slots[old->second], close_reason::replaced);
       } else if (!reserve(m_shared->sessions, m_shared->cfg.limits.max_sessions)) {
@@ -674,7 +808,14 @@ class udp_server {
         auto& c = *m_slots[slot];
         c.m_key = key;
         c.m_last_receive = m_now;
-        m_sessions.emplace(key, static_cast<std::uint32_t>(slot));
+        m_sessions.emplace(cid, static_cast<std::uint32_t>(slot));
+        try {
+          m_by_address[key] = static_cast<std::uint32_t>(slot);
+        } catch (...) {
+          m_sessions.erase(cid);
+          m_slots[slot].reset();
+          throw;
+        }
         m_counters.handshakes_completed.add();
         m_send.push(from, c.m_established.handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
         if (m_shared->on.on_connect) {
@@ -714,7 +855,8 @@ class udp_server {
         }
       }
       const auto slot = static_cast<std::size_t>((c.m_id >> 32) & 0xffffff);
-      m_sessions.erase(c.m_key);
+      m_sessions.erase(c.m_established.session().local_connection_id());
+      if (auto a = m_by_address.find(c.m_key); a != m_by_address.end() && a->second == slot) m_by_address.erase(a);
       if (why != close_reason::replaced) m_shared->sessions.fetch_sub(1, std::memory_order_relaxed);
       m_slots[slot].reset();
       try {
@@ -764,7 +906,10 @@ class udp_server {
     worker_counters m_counters;
     receive_batch m_receive;
     send_batch m_send;
-    std::unordered_map<detail::route_key, std::uint32_t, detail::route_hash> m_sessions;
+    /// Sessions by the server's connection id, and by the address they were
+    /// last validated at (for handshake messages, which carry no id).
+    std::unordered_map<handshake::connection_id, std::uint32_t, detail::connection_id_hash> m_sessions;
+    std::unordered_map<detail::route_key, std::uint32_t, detail::route_hash> m_by_address;
     std::unordered_map<detail::route_key, pending_handshake, detail::route_hash> m_pending;
     std::unordered_map<detail::reassembly_key, collecting_hello, detail::reassembly_hash> m_collecting;
     std::unordered_map<detail::route_key, std::size_t, detail::route_hash> m_per_address;
@@ -779,6 +924,7 @@ class udp_server {
   std::shared_ptr<shared_state> m_shared;
   std::vector<std::unique_ptr<worker_state>> m_workers;
   std::vector<std::jthread> m_threads;
+  bool m_steered = false;
 };
 
 }  // namespace sepal::net
