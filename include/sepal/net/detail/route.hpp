@@ -1,10 +1,11 @@
 #ifndef SEPAL_NET_DETAIL_ROUTE_HPP
 #define SEPAL_NET_DETAIL_ROUTE_HPP
 
-// How the net layer finds the connection a datagram belongs to. Protocol v1
-// has no connection ids, so today the key is the peer's address and port
-// (docs/net.md, "Connection ids"). Everything that routes goes through
-// `route_key` and `route_of`: connection-id routing replaces these two.
+// Address keys of the net layer. Sessions are found by connection id
+// (udp_server.hpp, docs/net.md "Connection ids and migration"); what has no
+// connection id is keyed by the peer's address and port here: pending
+// handshakes, fragmented ClientHellos, the per-address limits, the address
+// a session was last validated at, and the retry validator's address.
 
 #include <array>
 #include <cstddef>
