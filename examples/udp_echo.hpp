@@ -2,7 +2,7 @@
 // sockets, loopback). Shared by udp_echo_server, udp_echo_client and demo.
 //
 // Datagram demultiplexing: handshake messages start with their type (1 to
-// 4); session packets have the fixed bit 0x40 set in their first byte and
+// 5); session packets have the fixed bit 0x40 set in their first byte and
 // are at least 29 bytes (header with the connection id, and tag).
 #pragma once
 

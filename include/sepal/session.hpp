@@ -81,7 +81,8 @@ class session {
 
   /// Seals a control packet (its C bit set, docs/protocol.md §7.3): a
   /// `frame` the peer's `receive_in_place` reports as control, never as
-  /// application data; otherwise as `seal`.
+  /// application data; otherwise as `seal`, except that it does not count
+  /// as acknowledging a key update (`ack_wanted` stays as it was).
   [[nodiscard]] std::span<std::uint8_t> seal_control(std::span<const std::uint8_t> frame, std::span<std::uint8_t> out) {
     return seal_packet({}, frame, out, true);
   }
@@ -174,7 +175,10 @@ class session {
                                       std::span<std::uint8_t> out, bool control) {
     pace_key_update(detail::usage_units(payload.size() + ad.size()));
     const auto packet = m_send.seal_packet(ad, payload, out, false, m_receive.m_phase, control);
-    m_acknowledged_generation = m_receive.key_generation();
+    // A control packet carries the A bit too, but it may go to an address
+    // that is not the peer's (a path challenge to a spoofed one,
+    // docs/protocol.md §7.3): only other packets count as the acknowledgment.
+    if (!control) m_acknowledged_generation = m_receive.key_generation();
     return packet;
   }
 

@@ -458,13 +458,32 @@ def echo(sock, server, send, receive, msg: bytes):
 echo.challenges = 0
 
 
+def new_root_key(d: str):
+    """A fresh P-256 root key, and the PEM file in `d` the server loads it from."""
+    root = ec.generate_private_key(ec.SECP256R1())
+    key_path = os.path.join(d, "root.key.pem")
+    with open(key_path, "wb") as f:
+        f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))
+    return root, key_path
+
+
+def start_net_server(tool: str, suite: str, key_path: str, d: str):
+    """The interop tool's handshake-echo-server (net::udp_server) for `suite`:
+    the process, and its address once it has written its port."""
+    portfile = os.path.join(d, "port")
+    proc = subprocess.Popen([tool, "handshake-echo-server", suite, key_path, portfile, "1000"],
+                            stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        if os.path.exists(portfile) and open(portfile).read().strip():
+            break
+        time.sleep(0.05)
+    return proc, ("127.0.0.1", int(open(portfile).read()))
+
+
 def run(server_binary: str, retry: bool, limit: int = 1200):
     with tempfile.TemporaryDirectory() as d:
-        root = ec.generate_private_key(ec.SECP256R1())
-        key_path = os.path.join(d, "root.key.pem")
-        with open(key_path, "wb") as f:
-            f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+        root, key_path = new_root_key(d)
         args = [server_binary, key_path, "0", "20", f"--max-datagram={limit}"] + (["--retry"] if retry else [])
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         try:
@@ -505,20 +524,9 @@ def run_migration(tool: str):
     challenge the new address, move the session once this client answers,
     and echo there (protocol.md §7.3)."""
     with tempfile.TemporaryDirectory() as d:
-        root = ec.generate_private_key(ec.SECP256R1())
-        key_path = os.path.join(d, "root.key.pem")
-        with open(key_path, "wb") as f:
-            f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-        portfile = os.path.join(d, "port")
-        proc = subprocess.Popen([tool, "handshake-echo-server", "1121", key_path, portfile, "1000"],
-                                stderr=subprocess.PIPE, text=True)
+        root, key_path = new_root_key(d)
+        proc, server = start_net_server(tool, "1121", key_path, d)
         try:
-            for _ in range(200):
-                if os.path.exists(portfile) and open(portfile).read().strip():
-                    break
-                time.sleep(0.05)
-            server = ("127.0.0.1", int(open(portfile).read()))
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.settimeout(0.5)
             c_ap, s_ap, client_finished, cid, server_cid = client_handshake(sock, server, root.public_key())

@@ -207,20 +207,9 @@ def main():
     check(appendix_vectors(kem), "protocol.md's hybrid key share vectors, recomputed with @noble/post-quantum "
                                  "and Python cryptography")
     with tempfile.TemporaryDirectory() as d:
-        root = ec.generate_private_key(ec.SECP256R1())
-        key_path = os.path.join(d, "root.key.pem")
-        with open(key_path, "wb") as f:
-            f.write(root.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-        portfile = os.path.join(d, "port")
-        proc = subprocess.Popen([tool, "handshake-echo-server", "7121", key_path, portfile, "1000"],
-                                stderr=subprocess.PIPE, text=True)
+        root, key_path = v2.new_root_key(d)
+        proc, server = v2.start_net_server(tool, "7121", key_path, d)
         try:
-            for _ in range(200):
-                if os.path.exists(portfile) and open(portfile).read().strip():
-                    break
-                subprocess.run(["sleep", "0.05"])
-            server = ("127.0.0.1", int(open(portfile).read()))
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.settimeout(0.5)
 

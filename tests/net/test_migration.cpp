@@ -35,9 +35,10 @@ established connect_by_hand(raw_peer& peer, const net::endpoint& server, const k
     auto done = h.receive(*reply);
     REQUIRE(done.has_value());
     peer.send(server, done->client_finished());
-    auto confirm = peer.receive(1000ms);
-    REQUIRE(confirm.has_value());
-    REQUIRE(done->session().receive_in_place({}, *confirm).has_value());
+    // The handshake-done packet (ServerHello resends may come first).
+    const auto end = std::chrono::steady_clock::now() + 1000ms;
+    while (!done->confirmed() && std::chrono::steady_clock::now() < end)
+      if (auto d = peer.receive(50ms)) (void)done->session().receive_in_place({}, *d);
     REQUIRE(done->confirmed());
     return std::move(*done);
   }
@@ -89,8 +90,9 @@ struct echo_fixture {
   std::mutex m;
   std::vector<std::uint16_t> remotes;
   std::unique_ptr<server> srv;
-  explicit echo_fixture(unsigned threads = 1) {
+  explicit echo_fixture(unsigned threads = 1, std::chrono::milliseconds resend_interval = 200ms) {
     server::config cfg{.handshake = k.server_config(), .threads = threads};
+    cfg.limits.resend_interval = resend_interval;
     server::handlers h;
     h.on_payload = [this](server::connection& c, std::span<const std::uint8_t> p) {
       {
@@ -108,6 +110,32 @@ struct echo_fixture {
 };
 
 bool has(const heard& h, const bytes& payload) { return std::ranges::find(h.payloads, payload) != h.payloads.end(); }
+
+/// The path challenge in `datagram` as `e`'s side opens it, or nullopt.
+std::optional<bytes> challenge_in(established& e, bytes datagram) {
+  auto r = e.session().receive_in_place({}, datagram);
+  if (!r || !r->control || r->payload.size() != 9 || r->payload[0] != 1) return std::nullopt;
+  return bytes(r->payload.begin(), r->payload.end());
+}
+
+/// The path_response to `challenge`, sealed by `e`.
+bytes response_to(established& e, bytes challenge) {
+  challenge[0] = 2;
+  bytes out(challenge.size() + overhead);
+  const auto packet = e.session().seal_control(challenge, out);
+  return bytes(packet.begin(), packet.end());
+}
+
+/// The next path challenge `peer` receives within `timeout`.
+std::optional<bytes> next_challenge(raw_peer& peer, established& e, std::chrono::milliseconds timeout = 300ms) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto d = peer.receive(20ms);
+    if (!d) continue;
+    if (auto c = challenge_in(e, *d)) return c;
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -280,4 +308,115 @@ TEST_CASE("migration with several workers: the kernel steers each session's pack
     CHECK(has(listen(*after[i], sessions[i], to, true, 200ms), text("echo")));
   }
   CHECK(f.srv->stats().unknown_peer == 0);
+}
+
+TEST_CASE("migration: a response from another address or with other data moves nothing; one to the challenge "
+          "before the last still counts",
+          "[net][migration][attack]") {
+  echo_fixture f;
+  const auto to = f.srv->local();
+  raw_peer genuine, moved, elsewhere;
+  auto e = connect_by_hand(genuine, to, f.k);
+  moved.send(to, seal(e, text("from the new port")));
+  const auto first = next_challenge(moved, e);
+  REQUIRE(first.has_value());
+  // Wrong data, from the challenged address; the right data from another one.
+  auto wrong = *first;
+  wrong[5] ^= 1;
+  moved.send(to, response_to(e, wrong));
+  elsewhere.send(to, response_to(e, *first));
+  genuine.send(to, response_to(e, *first));
+  std::this_thread::sleep_for(100ms);
+  CHECK(f.srv->stats().migrations == 0);
+  // A second challenge a resend interval later; the answer to the first still moves it.
+  std::this_thread::sleep_for(150ms);
+  moved.send(to, seal(e, text("again")));
+  REQUIRE(next_challenge(moved, e).has_value());
+  moved.send(to, response_to(e, *first));
+  REQUIRE(eventually([&] { return f.srv->stats().migrations == 1; }));
+  moved.send(to, seal(e, text("there")));
+  CHECK(has(listen(moved, e, to, true), text("there")));
+}
+
+TEST_CASE("migration: an attacker who races the client's packets and its answer can move the session, cannot end it "
+          "with a handshake of its own, and the client's next packet takes it back",
+          "[net][migration][attack]") {
+  echo_fixture f;
+  const auto to = f.srv->local();
+  raw_peer genuine, attacker;
+  auto e = connect_by_hand(genuine, to, f.k);
+  // The attacker sees the client's packet and gets its copy there first.
+  const auto packet = seal(e, text("raced"));
+  attacker.send(to, packet);
+  genuine.send(to, packet);
+  const auto challenge = next_challenge(attacker, e);  // it cannot open it, but it can carry it to the client
+  REQUIRE(challenge.has_value());
+  const auto answer = response_to(e, *challenge);       // the client answers what reached it
+  attacker.send(to, answer);                            // and the attacker races that too
+  genuine.send(to, answer);
+  REQUIRE(eventually([&] { return f.srv->stats().migrations == 1; }));  // as in QUIC (RFC 9000 §9.3.3)
+  // Its own handshake from that address does not replace the moved session.
+  auto mine = connect_by_hand(attacker, to, f.k);
+  REQUIRE(eventually([&] { return f.srv->stats().handshakes_completed == 2; }));
+  CHECK(f.srv->stats().sessions == 2);
+  CHECK(f.srv->stats().sessions_replaced == 0);
+  // The attacker stops racing: the client's next packet from its address
+  // draws a challenge there, and its answer moves the session back.
+  genuine.send(to, seal(e, text("still here")));
+  CHECK(listen(genuine, e, to, true, 300ms).challenges == 1);
+  REQUIRE(eventually([&] { return f.srv->stats().migrations == 2; }));
+  genuine.send(to, seal(e, text("home")));
+  CHECK(has(listen(genuine, e, to, true), text("home")));
+  CHECK(f.last_remote() == genuine.local().port());
+  (void)mine;
+}
+
+TEST_CASE("migration: copies raced from three other addresses in turn do not wipe the probe of a genuine new address",
+          "[net][migration][attack]") {
+  echo_fixture f;
+  const auto to = f.srv->local();
+  raw_peer genuine, moved;
+  std::vector<std::unique_ptr<raw_peer>> racers;
+  for (int i = 0; i < 3; ++i) racers.push_back(std::make_unique<raw_peer>());
+  auto e = connect_by_hand(genuine, to, f.k);
+  moved.send(to, seal(e, text("moved")));
+  const auto challenge = next_challenge(moved, e);  // the client's answer is on its way...
+  REQUIRE(challenge.has_value());
+  for (auto& r : racers) {  // ...while each racer's copy of a fresh packet gets there first
+    const auto packet = seal(e, text("copy"));
+    r->send(to, packet);
+    moved.send(to, packet);
+  }
+  REQUIRE(eventually([&] { return f.srv->stats().path_challenges_sent == 4; }));
+  // A fifth address finds every slot busy with a younger probe: no challenge for it.
+  raw_peer fifth;
+  const auto packet = seal(e, text("copy"));
+  fifth.send(to, packet);
+  moved.send(to, packet);
+  REQUIRE(eventually([&] { return f.srv->stats().path_challenges_refused == 1; }));
+  CHECK(fifth.drain(100ms) == 0);
+  moved.send(to, response_to(e, *challenge));
+  REQUIRE(eventually([&] { return f.srv->stats().migrations == 1; }));
+  CHECK(f.srv->stats().path_challenges_sent == 4);
+  moved.send(to, seal(e, text("there")));
+  CHECK(has(listen(moved, e, to, true), text("there")));
+}
+
+TEST_CASE("migration: a probe sends at most 5 challenges; a packet 10 resend ticks after the last starts a fresh one",
+          "[net][migration]") {
+  echo_fixture f(1, 20ms);  // resend ticks of 20 ms: 10 ticks are 200 ms
+  const auto to = f.srv->local();
+  raw_peer genuine, moved;
+  auto e = connect_by_hand(genuine, to, f.k);
+  int challenges = 0;
+  for (int i = 0; i < 8; ++i) {  // 8 packets 40 ms apart (2 ticks), none answered
+    moved.send(to, seal(e, text("unanswered")));
+    challenges += listen(moved, e, to, false, 40ms).challenges;
+  }
+  CHECK(challenges == 5);
+  std::this_thread::sleep_for(250ms);
+  moved.send(to, seal(e, text("later")));
+  CHECK(listen(moved, e, to, true, 100ms).challenges == 1);  // a fresh probe; answered this time
+  REQUIRE(eventually([&] { return f.srv->stats().migrations == 1; }));
+  CHECK(f.srv->stats().path_challenges_sent == 6);
 }

@@ -331,3 +331,62 @@ TEST_CASE("hardening: usage limits count large packets by their size", "[session
   CHECK(open(o, forged).error() == errc::authentication_failed);
   CHECK(o.closed());  // a forged 100 KiB packet counts 4 toward the integrity limit
 }
+
+namespace {
+constexpr sepal::session_options with_ids{.connection_id_size = 8};
+using id_session = sepal::session<sepal::default_cipher_suite, with_ids>;
+const sepal::connection_id<8> id_a{0xa0, 1, 2, 3, 4, 5, 6, 7}, id_b{0xb0, 1, 2, 3, 4, 5, 6, 7};
+}  // namespace
+
+TEST_CASE("connection ids: each packet carries the receiver's id in the clear, under the AEAD; a packet for another "
+          "id is refused before decryption; every byte flip fails",
+          "[session][migration]") {
+  id_session alice(secret(secret_a), secret(secret_b), id_a, id_b), bob(secret(secret_b), secret(secret_a), id_b, id_a);
+  STATIC_REQUIRE(id_session::overhead == 1 + 8 + 4 + 16);
+  const auto packet = seal(alice, as_bytes("to bob"));
+  REQUIRE(packet.size() == 6 + id_session::overhead);
+  CHECK(std::equal(id_b.begin(), id_b.end(), packet.begin() + 1));  // bob's id, unmasked
+  // Alice cannot open her own packet: it names bob's id, not hers.
+  CHECK(open(alice.receiver(), packet).error() == errc::invalid_encoding);
+  CHECK(alice.receiver().forged_packets() == 0);  // refused before any decryption
+  for (std::size_t i = 0; i < packet.size(); ++i) {
+    auto bad = packet;
+    bad[i] ^= 0x01;
+    CHECK_FALSE(open(bob.receiver(), bad).has_value());
+  }
+  CHECK(open(bob.receiver(), packet).value() == as_bytes("to bob"));
+}
+
+TEST_CASE("control packets are told apart from data, never opened as data, and do not acknowledge a key update",
+          "[session][migration][keyupdate]") {
+  id_session alice(secret(secret_a), secret(secret_b), id_a, id_b), bob(secret(secret_b), secret(secret_a), id_b, id_a);
+  const bytes frame{1, 9, 9, 9, 9, 9, 9, 9, 9};
+  bytes out(frame.size() + id_session::overhead);
+  auto control = copy(alice.seal_control(frame, out));
+  // The plain open refuses it (after authentication, wiping what it opened).
+  bytes plain(control.size(), 0xEE);
+  CHECK(bob.receiver().open({}, control, plain).error() == errc::invalid_encoding);
+  CHECK(std::all_of(plain.begin(), plain.end(), [](std::uint8_t b) { return b == 0xEE || b == 0; }));
+  // receive_in_place says what it is.
+  auto again = copy(alice.seal_control(frame, out));
+  auto got = bob.receive_in_place({}, again);
+  REQUIRE(got.has_value());
+  CHECK(got->control);
+  CHECK(copy(got->payload) == frame);
+  auto data = seal(alice, as_bytes("data"));
+  auto d = bob.receive_in_place({}, data);
+  REQUIRE(d.has_value());
+  CHECK_FALSE(d->control);
+
+  // Bob's receiver follows alice's update; his control packet does not
+  // acknowledge it (it may go to an address that is not alice's), a data packet does.
+  alice.update_key();
+  auto updated = seal(alice, as_bytes("new keys"));
+  REQUIRE(bob.receive_in_place({}, updated).has_value());
+  CHECK(bob.ack_wanted());
+  (void)bob.seal_control(frame, out);
+  CHECK(bob.ack_wanted());
+  bytes ack(id_session::overhead);
+  (void)bob.seal({}, {}, ack);
+  CHECK_FALSE(bob.ack_wanted());
+}

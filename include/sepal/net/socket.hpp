@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cerrno>
+#include <cstdint>
 #include <utility>
 
 #include "../error.hpp"
@@ -109,18 +110,24 @@ class udp_socket {
   [[nodiscard]] const endpoint& local() const noexcept { return m_local; }
   /// True when the kernel accepted UDP_SEGMENT (and no send has failed with it since).
   /// Steers the SO_REUSEPORT group's session packets to the socket whose
-  /// index (in bind order) is the first byte of their connection id
-  /// (docs/net.md, "Connection ids"): a classic BPF program on the group
-  /// (SO_ATTACH_REUSEPORT_CBPF; it sees the UDP payload). Other datagrams,
-  /// and an index past the group's end, keep the kernel's address hash.
-  /// False when the kernel refuses it (then only the hash steers).
+  /// index is the first byte of their connection id (docs/net.md,
+  /// "Connection ids and migration"): a classic BPF program on the group
+  /// (SO_ATTACH_REUSEPORT_CBPF; it sees the UDP payload and returns an index
+  /// into the group, whose sockets are in bind order while none leaves it).
+  /// Datagrams shorter than a session packet or without the fixed bit
+  /// (handshake messages), and an index past the group's end, keep the
+  /// kernel's address hash. False when the kernel refuses it (then only the
+  /// hash steers).
   bool steer_by_connection_id() const noexcept {
+    constexpr std::uint32_t shortest = 1 + 8 + 4 + 16;  // docs/protocol.md §7.1
     sock_filter code[] = {
-        {BPF_LD | BPF_B | BPF_ABS, 0, 0, 0},           // A = the first byte
-        {BPF_JMP | BPF_JSET | BPF_K, 0, 2, 0x40},     // fixed bit clear: a handshake message
-        {BPF_LD | BPF_B | BPF_ABS, 0, 0, 1},           // A = the connection id's first byte
-        {BPF_RET | BPF_A, 0, 0, 0},                    // that socket
-        {BPF_RET | BPF_K, 0, 0, 0xffffffffu},          // out of range: the address hash
+        {BPF_LD | BPF_W | BPF_LEN, 0, 0, 0},             // A = the payload's length
+        {BPF_JMP | BPF_JGE | BPF_K, 0, 4, shortest},     // shorter than a session packet: the hash
+        {BPF_LD | BPF_B | BPF_ABS, 0, 0, 0},             // A = the first byte
+        {BPF_JMP | BPF_JSET | BPF_K, 0, 2, 0x40},       // fixed bit clear: a handshake message
+        {BPF_LD | BPF_B | BPF_ABS, 0, 0, 1},             // A = the connection id's first byte
+        {BPF_RET | BPF_A, 0, 0, 0},                      // that socket
+        {BPF_RET | BPF_K, 0, 0, 0xffffffffu},            // out of range: the address hash
     };
     sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
     return ::setsockopt(m_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) == 0;

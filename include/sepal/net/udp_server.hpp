@@ -170,7 +170,8 @@ class udp_server {
     peer_id m_id;
     detail::route_key m_key{};
     std::chrono::steady_clock::time_point m_last_receive{};
-    detail::path_probe<detail::route_key, endpoint, std::chrono::steady_clock::time_point> m_probe{};
+    detail::path_probes<detail::route_key, endpoint, std::chrono::steady_clock::time_point> m_probes{};
+    bool m_moved = false;  ///< at an address it moved to (docs/protocol.md §7.3), not its handshake's
     std::uint64_t m_user = 0;
     bool m_closing = false;
   };
@@ -459,7 +460,7 @@ class udp_server {
           auto& c = *m_slots[it->second];
           // A copy: the client resends ClientFinished until the handshake is
           // confirmed (docs/protocol.md §7.2), so the handshake-done was
-          // lost. The verified ClientFinished again draws a fresh one (21
+          // lost. The verified ClientFinished again draws a fresh one (29
           // bytes, less than it; at most 10 per session), whatever else is
           // pending for this address (a spoofed ClientHello cannot block it).
           if (c.m_established.is_client_finished_again(msg)) {
@@ -602,62 +603,65 @@ class udp_server {
       const bool new_path = key != c.m_key;
       if (r->control) {
         if (new_path) on_path_response(c, r->payload, from, key);
-        reap(c);
-        return;
-      }
-      // An authenticated packet from another address: the client may have
-      // moved (a NAT rebinding), or someone replays a copy from elsewhere.
-      // The session stays where it is until the new address answers a
-      // challenge (docs/protocol.md §7.3).
-      if (new_path) probe_path(c, from, key, size);
-      // The peer updated its keys: acknowledge at once, so it can update
-      // again (docs/protocol.md §7.1), even when the handler sends nothing.
-      if (c.m_established.session().ack_wanted()) (void)c.send({});
-      if (r->payload.empty()) {  // a key update acknowledgment: never data
-        reap(c);
-        return;
-      }
-      m_counters.payloads_received.add();
-      if (m_shared->on.on_payload) {
-        try {
-          m_shared->on.on_payload(c, r->payload);
-        } catch (...) {
+      } else {
+        // An authenticated packet from another address: the client may have
+        // moved (a NAT rebinding), or someone replays a copy from elsewhere.
+        // The session stays where it is until the new address answers a
+        // challenge (docs/protocol.md §7.3).
+        if (new_path) probe_path(c, from, key, size);
+        if (!r->payload.empty()) {  // empty: a key update acknowledgment, never data
+          m_counters.payloads_received.add();
+          if (m_shared->on.on_payload) {
+            try {
+              m_shared->on.on_payload(c, r->payload);
+            } catch (...) {
+            }
+          }
         }
       }
+      // The peer updated its keys: acknowledge (docs/protocol.md §7.1) with
+      // an empty packet, unless the handler's reply already did.
+      if (!c.m_closing && c.m_established.session().ack_wanted()) (void)c.send({});
       reap(c);
     }
 
     /// RFC 9000 §8.2, §9.3: a path challenge to the new address, at most
     /// one per resend interval and `max_challenges` per probe, and never
-    /// more than 3 times the bytes that address sent (§8.1). One probe per
-    /// session: a packet from yet another address starts over there.
+    /// more than 3 times the bytes that address sent (§8.1). A few probes
+    /// per session (`path_probes`): a packet from yet another address takes
+    /// a free slot, or one whose probe is older than a resend interval.
     void probe_path(connection& c, const endpoint& from, const detail::route_key& key, std::size_t bytes) noexcept {
-      auto& p = c.m_probe;
-      // A new address, or one whose challenges all went unanswered a while
-      // ago (lost): a fresh probe, with a budget of its own.
-      const auto spent = p.challenges == p.max_challenges &&
-                         m_now - p.last >= handshake::max_server_hello_resends * m_shared->cfg.limits.resend_interval;
-      if (!p.active || p.key != key || spent) p = {key, from, 0, 0, {}, 0, {}, true};
-      p.received += bytes;
-      if (p.challenges == p.max_challenges ||
-          (p.challenges > 0 && m_now - p.last < m_shared->cfg.limits.resend_interval))
+      const auto interval = m_shared->cfg.limits.resend_interval;
+      auto* p = c.m_probes.find(key);
+      // Every challenge went unanswered a while ago (lost): a fresh probe,
+      // with a budget of its own.
+      if (p && p->challenges == p->max_challenges && m_now - p->last >= handshake::max_server_hello_resends * interval) {
+        p->active = false;
+        p = nullptr;
+      }
+      if (!p) p = c.m_probes.start(key, from, m_now, interval);
+      if (!p) {
+        m_counters.path_challenges_refused.add();  // every slot is busy with a younger probe
         return;
+      }
+      p->received += bytes;
+      if (p->challenges == p->max_challenges || (p->challenges > 0 && m_now - p->last < interval)) return;
       constexpr std::size_t challenge_size = std::tuple_size_v<detail::path_frame> + session_type::overhead;
-      if (p.sent + challenge_size > handshake::amplification_limit * p.received) {
+      if (p->sent + challenge_size > handshake::amplification_limit * p->received) {
         m_counters.path_challenges_refused.add();
         return;
       }
       try {
-        auto& data = p.data[p.challenges % p.data.size()];
+        auto& data = p->data[p->challenges % p->data.size()];
         data = random_bytes<std::tuple_size_v<detail::path_data>>();
         const auto frame = detail::make_path_frame(detail::path_challenge_frame, data);
         auto room = m_send.prepare(challenge_size);
         if (room.size() < challenge_size) return;
         const auto wire = c.m_established.session().seal_control(frame, room);
         m_send.commit(from, wire.size());
-        ++p.challenges;
-        p.sent += wire.size();
-        p.last = m_now;
+        ++p->challenges;
+        p->sent += wire.size();
+        p->last = m_now;
         m_counters.path_challenges_sent.add();
       } catch (...) {
         c.m_closing = true;  // the session refused to seal (its packet numbers are spent)
@@ -669,9 +673,9 @@ class udp_server {
     /// (RFC 9000 §8.2.2: from the address the challenge went to).
     void on_path_response(connection& c, std::span<const std::uint8_t> frame, const endpoint& from,
                           const detail::route_key& key) noexcept {
-      auto& p = c.m_probe;
       const auto response = detail::parse_path_frame(frame, detail::path_response_frame);
-      if (!response || !p.active || p.key != key || !p.answers(*response)) return;
+      auto* p = c.m_probes.find(key);
+      if (!response || p == nullptr || !p->answers(*response)) return;
       const auto slot = static_cast<std::uint32_t>((c.m_id >> 32) & 0xffffff);
       try {
         m_by_address[key] = slot;  // the address's newest session (an older one there is stale)
@@ -681,7 +685,8 @@ class udp_server {
       if (auto a = m_by_address.find(c.m_key); a != m_by_address.end() && a->second == slot) m_by_address.erase(a);
       c.m_key = key;
       c.m_remote = from;
-      p.active = false;
+      c.m_moved = true;
+      c.m_probes.clear();  // other probes were of addresses it did not move to
       m_counters.migrations.add();
     }
 
@@ -784,49 +789,72 @@ class udp_server {
         return;
       }
       // A new handshake from an address with a session replaces it only
-      // now that it completed (docs/protocol.md §7).
-      if (auto old = m_by_address.find(key); old != m_by_address.end()) {
+      // now that it completed (docs/protocol.md §7), and only a session
+      // that handshook from there: one that moved there (§7.3) may have
+      // been moved by an attacker who raced its packets, who must not then
+      // end it with a handshake of its own. That one stays until it times out.
+      if (auto old = m_by_address.find(key); old != m_by_address.end() && !m_slots[old->second]->m_moved) {
         m_counters.sessions_replaced.add();
         drop_session(*m_slots[old->second], close_reason::replaced);
       } else if (!reserve(m_shared->sessions, m_shared->cfg.limits.max_sessions)) {
         m_counters.refused_sessions_full.add();  // filled up while this one was pending
         return;
       }
+      const auto slot = install_session(std::move(*done), from, key, cid);
+      if (!slot) {  // out of memory: nothing of it is kept
+        m_shared->sessions.fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+      auto& c = *m_slots[*slot];
+      m_counters.handshakes_completed.add();
       try {
-        std::size_t slot;
+        m_send.push(from, c.m_established.handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
+      } catch (...) {
+        c.m_closing = true;  // the fresh session could not seal: it goes (reap below)
+      }
+      if (m_shared->on.on_connect) {
+        try {
+          m_shared->on.on_connect(c);
+        } catch (...) {
+        }
+      }
+      reap(c);
+    }
+
+    /// Puts an established session in a slot and both maps: all of it, or
+    /// (out of memory) none of it.
+    std::optional<std::uint32_t> install_session(handshake::established<Suite>&& done, const endpoint& from,
+                                                 const detail::route_key& key,
+                                                 const handshake::connection_id& cid) noexcept {
+      std::size_t slot = m_slots.size();
+      try {
         if (!m_free.empty()) {
           slot = m_free.back();
           m_free.pop_back();
         } else {
-          slot = m_slots.size();
-          if (slot > 0xffffff) throw std::bad_alloc();
+          if (slot > 0xffffff) return std::nullopt;
           m_slots.emplace_back();
         }
         const auto gen = m_shared->next_generation.fetch_add(1, std::memory_order_relaxed) & 0xffffffff;
         const peer_id id = (std::uint64_t{m_index} << 56) | (std::uint64_t{slot} << 32) | gen;
-        m_slots[slot].reset(new connection(this, std::move(*done), from, id));
+        m_slots[slot].reset(new connection(this, std::move(done), from, id));
         auto& c = *m_slots[slot];
         c.m_key = key;
         c.m_last_receive = m_now;
         m_sessions.emplace(cid, static_cast<std::uint32_t>(slot));
-        try {
-          m_by_address[key] = static_cast<std::uint32_t>(slot);
-        } catch (...) {
-          m_sessions.erase(cid);
+        m_by_address[key] = static_cast<std::uint32_t>(slot);
+        return static_cast<std::uint32_t>(slot);
+      } catch (...) {
+        m_sessions.erase(cid);
+        if (auto a = m_by_address.find(key); a != m_by_address.end() && a->second == slot) m_by_address.erase(a);
+        if (slot < m_slots.size()) {
           m_slots[slot].reset();
-          throw;
-        }
-        m_counters.handshakes_completed.add();
-        m_send.push(from, c.m_established.handshake_done());  // confirms the handshake (docs/protocol.md §7.2)
-        if (m_shared->on.on_connect) {
           try {
-            m_shared->on.on_connect(c);
+            m_free.push_back(static_cast<std::uint32_t>(slot));  // reused: popped just now, so its room is there
           } catch (...) {
           }
         }
-        reap(c);
-      } catch (...) {
-        m_shared->sessions.fetch_sub(1, std::memory_order_relaxed);
+        return std::nullopt;
       }
     }
 

@@ -47,7 +47,7 @@ using path_frame = std::array<std::uint8_t, 1 + 8>;
 template <class Key, class Endpoint, class TimePoint>
 struct path_probe {
   /// Challenges per probe before it gives up (the client's next packet from
-  /// the address starts a new probe, with a new budget of its own).
+  /// the address, 10 resend ticks later, starts a new probe with a new budget).
   static constexpr unsigned max_challenges = 5;
 
   Key key{};
@@ -56,16 +56,54 @@ struct path_probe {
   std::size_t sent = 0;      ///< bytes of challenges sent to `to`
   std::array<path_data, 2> data{};
   unsigned challenges = 0;
+  TimePoint started{};
   TimePoint last{};
   bool active = false;
 
-  /// True when `response` answers one of the challenges (constant time).
+  /// True when `response` answers one of the last two challenges (constant time).
   [[nodiscard]] bool answers(const path_data& response) const noexcept {
     bool ok = false;
-    for (unsigned i = 0; i < challenges && i < data.size(); ++i)
-      ok |= constant_time_equal(data[i], response);
+    for (unsigned i = 0; i < challenges && i < data.size(); ++i) ok |= constant_time_equal(data[i], response);
     return ok;
   }
+};
+
+/// A session's probes, one per new address, in a fixed number of slots: a
+/// packet raced from other addresses cannot wipe the probe of a genuine new
+/// address while its answer is on the way (a slot is taken over only when
+/// its probe is older than `min_age`, one resend interval).
+template <class Key, class Endpoint, class TimePoint>
+struct path_probes {
+  using probe = path_probe<Key, Endpoint, TimePoint>;
+  static constexpr std::size_t slots = 4;
+  std::array<probe, slots> probes{};
+
+  [[nodiscard]] probe* find(const Key& key) noexcept {
+    for (auto& p : probes)
+      if (p.active && p.key == key) return &p;
+    return nullptr;
+  }
+  /// A fresh probe of `to`: a free slot, else the oldest one older than
+  /// `min_age`; null when every slot is younger (the address must wait).
+  template <class Duration>
+  [[nodiscard]] probe* start(const Key& key, const Endpoint& to, TimePoint now, Duration min_age) noexcept {
+    probe* slot = nullptr;
+    for (auto& p : probes) {
+      if (!p.active) {
+        slot = &p;
+        break;
+      }
+      if (now - p.started >= min_age && (slot == nullptr || p.started < slot->started)) slot = &p;
+    }
+    if (slot == nullptr) return nullptr;
+    *slot = probe{};
+    slot->key = key;
+    slot->to = to;
+    slot->started = now;
+    slot->active = true;
+    return slot;
+  }
+  void clear() noexcept { probes = {}; }
 };
 
 }  // namespace sepal::net::detail
