@@ -90,16 +90,17 @@ struct echo_fixture {
   std::mutex m;
   std::vector<std::uint16_t> remotes;
   std::unique_ptr<server> srv;
-  explicit echo_fixture(unsigned threads = 1, std::chrono::milliseconds resend_interval = 200ms) {
+  /// `echo = false`: a server that receives and never replies.
+  explicit echo_fixture(unsigned threads = 1, std::chrono::milliseconds resend_interval = 200ms, bool echo = true) {
     server::config cfg{.handshake = k.server_config(), .threads = threads};
     cfg.limits.resend_interval = resend_interval;
     server::handlers h;
-    h.on_payload = [this](server::connection& c, std::span<const std::uint8_t> p) {
+    h.on_payload = [this, echo](server::connection& c, std::span<const std::uint8_t> p) {
       {
         std::lock_guard g(m);
         remotes.push_back(c.remote().port());
       }
-      c.send(p);
+      if (echo) c.send(p);
     };
     srv = std::make_unique<server>(std::move(cfg), std::move(h));
   }
@@ -124,6 +125,23 @@ bytes response_to(established& e, bytes challenge) {
   bytes out(challenge.size() + overhead);
   const auto packet = e.session().seal_control(challenge, out);
   return bytes(packet.begin(), packet.end());
+}
+
+/// `n` raw peers, each at an address of its own.
+std::vector<std::unique_ptr<raw_peer>> peers(int n) {
+  std::vector<std::unique_ptr<raw_peer>> v;
+  for (int i = 0; i < n; ++i) v.push_back(std::make_unique<raw_peer>());
+  return v;
+}
+
+/// Each racer gets a copy of a fresh packet of `e` to the server first;
+/// `genuine` sends it after (a replay by then).
+void race(std::vector<std::unique_ptr<raw_peer>>& racers, established& e, raw_peer& genuine, const net::endpoint& to) {
+  for (auto& r : racers) {
+    const auto packet = seal(e, text("copy"));
+    r->send(to, packet);
+    genuine.send(to, packet);
+  }
 }
 
 /// The next path challenge `peer` receives within `timeout`.
@@ -289,18 +307,12 @@ TEST_CASE("migration with several workers: the kernel steers each session's pack
   REQUIRE(f.srv->steered());  // SO_ATTACH_REUSEPORT_CBPF on the group
   const auto to = f.srv->local();
   constexpr int clients = 12;
-  std::vector<std::unique_ptr<raw_peer>> before, after;
+  auto before = peers(clients), after = peers(clients);
   std::vector<established> sessions;
-  for (int i = 0; i < clients; ++i) {
-    before.push_back(std::make_unique<raw_peer>());
-    sessions.push_back(connect_by_hand(*before.back(), to, f.k));
-  }
+  for (int i = 0; i < clients; ++i) sessions.push_back(connect_by_hand(*before[i], to, f.k));
   // Each moves to a new port (the kernel's address hash would pick either
   // worker for it); every one is found, challenged and moved.
-  for (int i = 0; i < clients; ++i) {
-    after.push_back(std::make_unique<raw_peer>());
-    after.back()->send(to, seal(sessions[i], text("moved")));
-  }
+  for (int i = 0; i < clients; ++i) after[i]->send(to, seal(sessions[i], text("moved")));
   for (int i = 0; i < clients; ++i) CHECK(listen(*after[i], sessions[i], to, true, 150ms).challenges == 1);
   REQUIRE(eventually([&] { return f.srv->stats().migrations == clients; }));
   for (int i = 0; i < clients; ++i) {
@@ -368,25 +380,25 @@ TEST_CASE("migration: an attacker who races the client's packets and its answer 
   genuine.send(to, seal(e, text("home")));
   CHECK(has(listen(genuine, e, to, true), text("home")));
   CHECK(f.last_remote() == genuine.local().port());
+  // Back at the address it handshook from, a client restart there replaces it again.
+  auto restarted = connect_by_hand(genuine, to, f.k);
+  REQUIRE(eventually([&] { return f.srv->stats().sessions_replaced == 1; }));
+  CHECK(f.srv->stats().sessions == 2);  // the restarted client's and the attacker's
   (void)mine;
+  (void)restarted;
 }
 
 TEST_CASE("migration: copies raced from three other addresses in turn do not wipe the probe of a genuine new address",
           "[net][migration][attack]") {
-  echo_fixture f;
+  echo_fixture f(1, 1000ms);  // a 1 s resend interval: every probe here stays young, however slow the host
   const auto to = f.srv->local();
   raw_peer genuine, moved;
-  std::vector<std::unique_ptr<raw_peer>> racers;
-  for (int i = 0; i < 3; ++i) racers.push_back(std::make_unique<raw_peer>());
+  auto racers = peers(3);
   auto e = connect_by_hand(genuine, to, f.k);
   moved.send(to, seal(e, text("moved")));
   const auto challenge = next_challenge(moved, e);  // the client's answer is on its way...
   REQUIRE(challenge.has_value());
-  for (auto& r : racers) {  // ...while each racer's copy of a fresh packet gets there first
-    const auto packet = seal(e, text("copy"));
-    r->send(to, packet);
-    moved.send(to, packet);
-  }
+  race(racers, e, moved, to);  // ...while each racer's copy of a fresh packet gets there first
   REQUIRE(eventually([&] { return f.srv->stats().path_challenges_sent == 4; }));
   // A fifth address finds every slot busy with a younger probe: no challenge for it.
   raw_peer fifth;
@@ -404,19 +416,61 @@ TEST_CASE("migration: copies raced from three other addresses in turn do not wip
 
 TEST_CASE("migration: a probe sends at most 5 challenges; a packet 10 resend ticks after the last starts a fresh one",
           "[net][migration]") {
-  echo_fixture f(1, 20ms);  // resend ticks of 20 ms: 10 ticks are 200 ms
+  echo_fixture f(1, 50ms);  // resend ticks of 50 ms: 10 ticks are 500 ms
   const auto to = f.srv->local();
   raw_peer genuine, moved;
   auto e = connect_by_hand(genuine, to, f.k);
   int challenges = 0;
-  for (int i = 0; i < 8; ++i) {  // 8 packets 40 ms apart (2 ticks), none answered
+  for (int i = 0; i < 7; ++i) {  // 7 packets 100 ms apart (2 ticks), none answered: the last 2 draw none
     moved.send(to, seal(e, text("unanswered")));
-    challenges += listen(moved, e, to, false, 40ms).challenges;
+    challenges += listen(moved, e, to, false, 100ms).challenges;
   }
   CHECK(challenges == 5);
-  std::this_thread::sleep_for(250ms);
+  std::this_thread::sleep_for(600ms);
   moved.send(to, seal(e, text("later")));
   CHECK(listen(moved, e, to, true, 100ms).challenges == 1);  // a fresh probe; answered this time
   REQUIRE(eventually([&] { return f.srv->stats().migrations == 1; }));
   CHECK(f.srv->stats().path_challenges_sent == 6);
+}
+
+TEST_CASE("migration: when the first challenge is lost, the probe's second challenge is as safe from racers as the first",
+          "[net][migration][attack]") {
+  echo_fixture f;
+  const auto to = f.srv->local();
+  raw_peer genuine, moved;
+  auto racers = peers(4);
+  auto e = connect_by_hand(genuine, to, f.k);
+  moved.send(to, seal(e, text("moved")));
+  REQUIRE(next_challenge(moved, e).has_value());  // lost: never answered
+  std::this_thread::sleep_for(250ms);             // past a resend interval: the probe is not new any more
+  moved.send(to, seal(e, text("again")));
+  const auto second = next_challenge(moved, e);
+  REQUIRE(second.has_value());
+  race(racers, e, moved, to);  // four racers: three free slots, and the probe whose challenge was just sent
+  REQUIRE(eventually([&] { return f.srv->stats().path_challenges_refused == 1; }));
+  moved.send(to, response_to(e, *second));
+  REQUIRE(eventually([&] { return f.srv->stats().migrations == 1; }));
+}
+
+TEST_CASE("migration: a key update first seen from a new address is acknowledged to the session's address, not in the "
+          "challenge",
+          "[net][migration][keyupdate]") {
+  echo_fixture f(1, 200ms, false);  // a server that never replies: only its own acknowledgment goes back
+  const auto to = f.srv->local();
+  raw_peer genuine, spoofer;
+  auto e = connect_by_hand(genuine, to, f.k);
+  e.session().update_key();  // generation 1, at once (the server holds generation 0)
+  CHECK_FALSE(e.session().key_update_pending());
+  // The first packet under the new keys reaches the server from a spoofed
+  // address first: the server's receiver moves to generation 1 there.
+  const auto packet = seal(e, text("first under the new keys"));
+  spoofer.send(to, packet);
+  genuine.send(to, packet);
+  CHECK(spoofer.drain(200ms) == 9 + overhead);  // the challenge (with A = 1) went to the spoofer, never to the client
+  (void)listen(genuine, e, to, false, 200ms);  // the empty acknowledgment came here
+  // The server's receiver holds generation 1 and said so where the session
+  // is: the client may start generation 2 at once.
+  e.session().update_key();
+  CHECK_FALSE(e.session().key_update_pending());
+  CHECK(e.session().sender().key_generation() == 2);
 }

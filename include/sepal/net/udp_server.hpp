@@ -171,6 +171,7 @@ class udp_server {
     detail::route_key m_key{};
     std::chrono::steady_clock::time_point m_last_receive{};
     detail::path_probes<detail::route_key, endpoint, std::chrono::steady_clock::time_point> m_probes{};
+    detail::route_key m_handshake_key{};  ///< the address its handshake came from
     bool m_moved = false;  ///< at an address it moved to (docs/protocol.md §7.3), not its handshake's
     std::uint64_t m_user = 0;
     bool m_closing = false;
@@ -232,7 +233,7 @@ class udp_server {
       at = m_workers.back()->m_socket.local();  // the others bind the port the first one got
     }
     // Worker i is the group's i-th socket: session packets go to the worker
-    // their connection id names (docs/net.md, "Connection ids").
+    // their connection id names (docs/net.md, "Connection ids and migration").
     if (c.threads > 1) m_steered = m_workers.front()->m_socket.steer_by_connection_id();
     for (auto& w : m_workers) m_threads.emplace_back([p = w.get()](std::stop_token st) { p->run(st); });
   }
@@ -677,15 +678,20 @@ class udp_server {
       auto* p = c.m_probes.find(key);
       if (!response || p == nullptr || !p->answers(*response)) return;
       const auto slot = static_cast<std::uint32_t>((c.m_id >> 32) & 0xffffff);
-      try {
-        m_by_address[key] = slot;  // the address's newest session (an older one there is stale)
-      } catch (...) {
-        return;  // out of memory: the session stays where it was validated
+      // The address map names the session that may be replaced at an
+      // address: a session that handshook there keeps its entry (a client
+      // restart there replaces it); else the one that moved there last.
+      if (!replaceable(key)) {
+        try {
+          m_by_address[key] = slot;
+        } catch (...) {
+          return;  // out of memory: the session stays where it was validated
+        }
       }
       if (auto a = m_by_address.find(c.m_key); a != m_by_address.end() && a->second == slot) m_by_address.erase(a);
       c.m_key = key;
       c.m_remote = from;
-      c.m_moved = true;
+      c.m_moved = key != c.m_handshake_key;  // back home: replaceable there again
       c.m_probes.clear();  // other probes were of addresses it did not move to
       m_counters.migrations.add();
     }
@@ -694,7 +700,7 @@ class udp_server {
                          const handshake::client_hello_collector<Suite>* collected) noexcept {
       const auto& l = m_shared->cfg.limits;
       // Limits first: a refused hello costs no MAC, no key agreement, no state.
-      if (!m_by_address.contains(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
+      if (!replaceable(key) && m_shared->sessions.load(std::memory_order_relaxed) >= l.max_sessions) {
         m_counters.refused_sessions_full.add();
         return;
       }
@@ -753,7 +759,7 @@ class udp_server {
     }
 
     /// The server's connection id for a new session: this worker's index,
-    /// then 7 random bytes (docs/net.md, "Connection ids"), none in use here.
+    /// then 7 random bytes (docs/net.md, "Connection ids and migration"), none in use here.
     std::optional<handshake::connection_id> new_connection_id() noexcept {
       try {
         handshake::connection_id id{};
@@ -793,7 +799,8 @@ class udp_server {
       // that handshook from there: one that moved there (§7.3) may have
       // been moved by an attacker who raced its packets, who must not then
       // end it with a handshake of its own. That one stays until it times out.
-      if (auto old = m_by_address.find(key); old != m_by_address.end() && !m_slots[old->second]->m_moved) {
+      if (replaceable(key)) {
+        const auto old = m_by_address.find(key);
         m_counters.sessions_replaced.add();
         drop_session(*m_slots[old->second], close_reason::replaced);
       } else if (!reserve(m_shared->sessions, m_shared->cfg.limits.max_sessions)) {
@@ -839,7 +846,7 @@ class udp_server {
         const peer_id id = (std::uint64_t{m_index} << 56) | (std::uint64_t{slot} << 32) | gen;
         m_slots[slot].reset(new connection(this, std::move(done), from, id));
         auto& c = *m_slots[slot];
-        c.m_key = key;
+        c.m_key = c.m_handshake_key = key;
         c.m_last_receive = m_now;
         m_sessions.emplace(cid, static_cast<std::uint32_t>(slot));
         m_by_address[key] = static_cast<std::uint32_t>(slot);
@@ -850,7 +857,7 @@ class udp_server {
         if (slot < m_slots.size()) {
           m_slots[slot].reset();
           try {
-            m_free.push_back(static_cast<std::uint32_t>(slot));  // reused: popped just now, so its room is there
+            m_free.push_back(static_cast<std::uint32_t>(slot));
           } catch (...) {
           }
         }
@@ -863,6 +870,14 @@ class udp_server {
         m_per_address.erase(per);
       m_pending.erase(p);
       m_shared->pending.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    /// True when a new handshake from `key` would replace the session there
+    /// (docs/protocol.md §7.3, Replacement): one whose handshake came from
+    /// there, not one that moved there.
+    [[nodiscard]] bool replaceable(const detail::route_key& key) const noexcept {
+      const auto it = m_by_address.find(key);
+      return it != m_by_address.end() && !m_slots[it->second]->m_moved;
     }
 
     /// Closes `c` now if it asked to be closed.

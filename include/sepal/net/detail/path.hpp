@@ -47,7 +47,9 @@ using path_frame = std::array<std::uint8_t, 1 + 8>;
 template <class Key, class Endpoint, class TimePoint>
 struct path_probe {
   /// Challenges per probe before it gives up (the client's next packet from
-  /// the address, 10 resend ticks later, starts a new probe with a new budget).
+  /// the address 10 resend ticks later starts a new probe with a new budget,
+  /// as does another address taking its slot over; each probe keeps its
+  /// own 3x budget).
   static constexpr unsigned max_challenges = 5;
 
   Key key{};
@@ -70,8 +72,9 @@ struct path_probe {
 
 /// A session's probes, one per new address, in a fixed number of slots: a
 /// packet raced from other addresses cannot wipe the probe of a genuine new
-/// address while its answer is on the way (a slot is taken over only when
-/// its probe is older than `min_age`, one resend interval).
+/// address while the answer to its latest challenge is on the way (a slot
+/// is taken over only when its probe started, and sent its last challenge,
+/// more than `min_age` ago: one resend interval).
 template <class Key, class Endpoint, class TimePoint>
 struct path_probes {
   using probe = path_probe<Key, Endpoint, TimePoint>;
@@ -83,17 +86,18 @@ struct path_probes {
       if (p.active && p.key == key) return &p;
     return nullptr;
   }
-  /// A fresh probe of `to`: a free slot, else the oldest one older than
-  /// `min_age`; null when every slot is younger (the address must wait).
+  /// A fresh probe of `to`: a free slot, else the one idle longest, if
+  /// longer than `min_age`; null when none is (the address must wait).
   template <class Duration>
   [[nodiscard]] probe* start(const Key& key, const Endpoint& to, TimePoint now, Duration min_age) noexcept {
     probe* slot = nullptr;
+    const auto busy_since = [](const probe& p) { return p.last > p.started ? p.last : p.started; };
     for (auto& p : probes) {
       if (!p.active) {
         slot = &p;
         break;
       }
-      if (now - p.started >= min_age && (slot == nullptr || p.started < slot->started)) slot = &p;
+      if (now - busy_since(p) >= min_age && (slot == nullptr || busy_since(p) < busy_since(*slot))) slot = &p;
     }
     if (slot == nullptr) return nullptr;
     *slot = probe{};
