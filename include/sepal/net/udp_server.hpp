@@ -936,8 +936,8 @@ class udp_server {
       const auto idle = m_shared->cfg.limits.idle_timeout;
       for (auto& c : m_slots) {
         if (c && m_now - c->m_last_receive > idle) {
-          m_counters.sessions_timed_out.add();
           drop_session(*c, close_reason::timed_out);
+          m_counters.sessions_timed_out.add();  // after: whoever sees it counted sees the session gone
         }
       }
     }
