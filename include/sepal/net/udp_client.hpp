@@ -298,13 +298,12 @@ class udp_client {
           continue;
         }
         m_last_receive = clock::now();
-        if (got->control) {
-          answer_control(got->payload);
-          continue;
-        }
+        if (got->control) answer_control(got->payload);
+        // The server updated its keys: acknowledge at once (docs/protocol.md
+        // §7.1; a control packet, as the path response, does not count).
+        if (m_established && m_established->session().ack_wanted() && send({})) flush();
+        if (got->control) continue;
         ++m_cursor;
-        // The server updated its keys: acknowledge at once (docs/protocol.md §7.1).
-        if (m_established->session().ack_wanted() && send({})) flush();
         return std::span<const std::uint8_t>(got->payload);
       }
       if (m_established->is_server_hello_again(d.data)) {  // whole, or its first fragment

@@ -630,7 +630,7 @@ class udp_server {
     /// one per resend interval and `max_challenges` per probe, and never
     /// more than 3 times the bytes that address sent (§8.1). A few probes
     /// per session (`path_probes`): a packet from yet another address takes
-    /// a free slot, or one whose probe is older than a resend interval.
+    /// a free slot, or one whose probe has been idle for a resend interval.
     void probe_path(connection& c, const endpoint& from, const detail::route_key& key, std::size_t bytes) noexcept {
       const auto interval = m_shared->cfg.limits.resend_interval;
       auto* p = c.m_probes.find(key);
